@@ -1,0 +1,148 @@
+// The action model: what an analyst asks Cordon to do, and what became of it.
+//
+// An Action is one response action on one account at one provider. Its
+// lifecycle (docs/architecture.md, "States of an action"):
+//   awaiting_approval -> pending -> in_progress -> succeeded | failed
+//   plus cancelled and rejected.
+// Nothing is deleted; an undo is a new Action whose undo_of names the one it
+// reverses.
+//
+// Thread-safety: plain value types.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cordon {
+
+using Clock = std::chrono::system_clock;
+using TimePoint = std::chrono::time_point<Clock, std::chrono::milliseconds>;
+using Millis = std::chrono::milliseconds;
+
+// Milliseconds since the Unix epoch, the store's time representation.
+inline int64_t ToUnixMillis(TimePoint t) { return t.time_since_epoch().count(); }
+inline TimePoint FromUnixMillis(int64_t ms) { return TimePoint(Millis(ms)); }
+inline TimePoint Now() { return std::chrono::time_point_cast<Millis>(Clock::now()); }
+// RFC 3339 UTC with milliseconds, e.g. 2026-11-24T20:31:05.123Z.
+std::string FormatTime(TimePoint t);
+std::optional<TimePoint> ParseTime(std::string_view rfc3339);
+
+enum class Provider { kActiveDirectory, kEntra, kOkta };
+
+enum class ActionType {
+  kDisable,              // ad: set ACCOUNTDISABLE
+  kEnable,               // ad: clear ACCOUNTDISABLE
+  kForcePasswordReset,   // ad: pwdLastSet = 0
+  kClearPasswordReset,   // ad: pwdLastSet = -1 (undo of kForcePasswordReset)
+  kSuspend,              // entra: accountEnabled=false; okta: lifecycle/suspend
+  kUnsuspend,            // entra: accountEnabled=true;  okta: lifecycle/unsuspend
+  kDeactivate,           // okta: lifecycle/deactivate
+  kActivate,             // okta: lifecycle/activate|reactivate
+  kRevokeSessions,       // entra: revokeSignInSessions; okta: DELETE sessions
+  kMarkCompromised,      // entra: riskyUsers/confirmCompromised
+  kDismissRisk,          // entra: riskyUsers/dismiss
+};
+
+enum class ActionStatus {
+  kAwaitingApproval,
+  kPending,
+  kInProgress,
+  kSucceeded,
+  kFailed,
+  kCancelled,
+  kRejected,
+};
+
+std::string_view ToString(Provider p);
+std::string_view ToString(ActionType t);
+std::string_view ToString(ActionStatus s);
+std::optional<Provider> ParseProvider(std::string_view s);      // "ad", "entra", "okta"
+std::optional<ActionType> ParseActionType(std::string_view s);  // "disable", "force_password_reset", ...
+std::optional<ActionStatus> ParseActionStatus(std::string_view s);
+
+inline constexpr ActionType kAllActionTypes[] = {
+    ActionType::kDisable,        ActionType::kEnable,         ActionType::kForcePasswordReset,
+    ActionType::kClearPasswordReset, ActionType::kSuspend,    ActionType::kUnsuspend,
+    ActionType::kDeactivate,     ActionType::kActivate,       ActionType::kRevokeSessions,
+    ActionType::kMarkCompromised, ActionType::kDismissRisk,
+};
+inline constexpr Provider kAllProviders[] = {Provider::kActiveDirectory, Provider::kEntra, Provider::kOkta};
+
+bool IsTerminal(ActionStatus s);
+
+// The action that reverses `type` at `provider`, if there is one.
+std::optional<ActionType> UndoOf(Provider provider, ActionType type);
+
+// A request before it is stored.
+struct NewAction {
+  ActionType type = ActionType::kDisable;
+  Provider provider = Provider::kActiveDirectory;
+  std::string target;        // the account as the requester named it
+  std::string requested_by;  // actor: token name
+  std::string reason;
+  std::string undo_of;       // id of the action this one reverses, or empty
+  std::string bulk_id;       // groups the actions of one bulk request, or empty
+  int max_attempts = 5;
+  ActionStatus initial_status = ActionStatus::kPending;
+};
+
+// The provider's last answer, as the action center shows it.
+struct ProviderAnswer {
+  std::string code;     // "ldap:0", "ldap:50", "http:429"
+  std::string detail;   // the provider's own diagnostic text
+};
+
+struct Action {
+  std::string id;
+  ActionType type = ActionType::kDisable;
+  Provider provider = Provider::kActiveDirectory;
+  std::string target;
+  std::string requested_by;
+  std::string reason;
+  ActionStatus status = ActionStatus::kPending;
+  std::string undo_of;
+  std::string undone_by;
+  std::string bulk_id;
+  int attempt_count = 0;
+  int max_attempts = 5;
+  TimePoint created_at{};
+  TimePoint updated_at{};
+  TimePoint next_attempt_at{};
+  std::string lease_owner;
+  TimePoint lease_expires_at{};
+  std::string outcome;            // human summary of the result
+  std::string resolved_account;   // e.g. the DN the target resolved to
+  bool already_in_state = false;  // succeeded without a change
+  ProviderAnswer provider_answer;
+};
+
+struct Attempt {
+  std::string action_id;
+  int number = 0;
+  std::string worker;
+  TimePoint started_at{};
+  TimePoint finished_at{};
+  std::string result;  // "succeeded" | "transient_error" | "permanent_error" | "lease_expired"
+  std::string message;
+  ProviderAnswer provider_answer;
+};
+
+// One line of the audit trail. action_id is empty for events that concern no
+// action (e.g. a refused API call).
+struct AuditEvent {
+  int64_t seq = 0;
+  std::string action_id;
+  TimePoint at{};
+  std::string actor;
+  std::string event;        // "created", "transition", "auth.unauthenticated", "auth.forbidden", ...
+  std::string from_status;
+  std::string to_status;
+  std::string reason;
+  std::string detail;
+};
+
+}  // namespace cordon

@@ -1,0 +1,69 @@
+// Error and Result: the value every fallible call in Cordon returns.
+//
+// An Error carries what the action center needs: a code, a message fit for
+// an analyst, whether retrying can help, and the provider's own answer (LDAP
+// result code + diagnostic text, HTTP status + errorCode). Library exceptions
+// are caught at the adapter boundary and turned into an Error.
+//
+// Thread-safety: plain value types.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace cordon {
+
+enum class ErrorCode {
+  kInvalidArgument,     // the request is malformed; never retried
+  kNotFound,            // the account or action does not exist
+  kAlreadyExists,
+  kPermissionDenied,    // authorised caller, but the provider or policy refuses
+  kUnauthenticated,     // bad or missing credentials
+  kFailedPrecondition,  // illegal transition (e.g. cancel a finished action)
+  kConflict,            // a concurrent change won; retrying re-reads state
+  kUnavailable,         // the provider is down, busy or unreachable
+  kTimeout,
+  kResourceExhausted,   // throttled
+  kInternal,
+};
+
+std::string_view ToString(ErrorCode code);
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;          // shown in the action center; never holds a secret
+  bool retryable = false;
+  std::string provider_code;    // e.g. "ldap:50" or "http:429"
+  std::string provider_detail;  // the provider's own words (diagnostic message)
+
+  static Error InvalidArgument(std::string msg) { return {ErrorCode::kInvalidArgument, std::move(msg)}; }
+  static Error NotFound(std::string msg) { return {ErrorCode::kNotFound, std::move(msg)}; }
+  static Error AlreadyExists(std::string msg) { return {ErrorCode::kAlreadyExists, std::move(msg)}; }
+  static Error PermissionDenied(std::string msg) { return {ErrorCode::kPermissionDenied, std::move(msg)}; }
+  static Error Unauthenticated(std::string msg) { return {ErrorCode::kUnauthenticated, std::move(msg)}; }
+  static Error FailedPrecondition(std::string msg) { return {ErrorCode::kFailedPrecondition, std::move(msg)}; }
+  static Error Conflict(std::string msg) { return {ErrorCode::kConflict, std::move(msg), true}; }
+  static Error Unavailable(std::string msg) { return {ErrorCode::kUnavailable, std::move(msg), true}; }
+  static Error Timeout(std::string msg) { return {ErrorCode::kTimeout, std::move(msg), true}; }
+  static Error ResourceExhausted(std::string msg) { return {ErrorCode::kResourceExhausted, std::move(msg), true}; }
+  static Error Internal(std::string msg) { return {ErrorCode::kInternal, std::move(msg)}; }
+
+  Error&& WithProvider(std::string code, std::string detail) && {
+    provider_code = std::move(code);
+    provider_detail = std::move(detail);
+    return std::move(*this);
+  }
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+// For functions that return nothing on success: `return {};` / `return Fail(...)`.
+using Status = Result<void>;
+
+inline tl::unexpected<Error> Fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
+
+}  // namespace cordon

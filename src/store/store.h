@@ -1,0 +1,130 @@
+// Store: the durable action center. One interface, one implementation per
+// backend (src/store/sqlite today; PostgreSQL later), all held to the same
+// conformance suite (tests/store_conformance_test.cpp).
+//
+// Every method is one transaction: an action row never changes without its
+// audit event. Status changes made by workers are fenced by the lease: a
+// worker whose lease expired (and whose action was handed to another) gets
+// ErrorCode::kConflict and must drop the result.
+//
+// Thread-safety: every method may be called from any thread concurrently.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/action.h"
+#include "core/error.h"
+
+namespace cordon {
+
+struct ActionFilter {
+  std::optional<ActionStatus> status;
+  std::optional<ActionType> type;
+  std::optional<Provider> provider;
+  std::optional<std::string> target;
+  std::optional<std::string> requested_by;
+  std::optional<std::string> bulk_id;
+  std::optional<TimePoint> created_after;   // inclusive
+  std::optional<TimePoint> created_before;  // exclusive
+  std::string cursor;  // opaque, from ActionPage::next_cursor; empty = first page
+  int limit = 100;     // 1..1000
+};
+
+struct ActionPage {
+  std::vector<Action> actions;  // newest first
+  std::string next_cursor;      // empty when there is no further page
+};
+
+// How a worker's attempt ended.
+enum class AttemptOutcome {
+  kSucceeded,       // action -> succeeded
+  kPermanentError,  // action -> failed
+  kTransientError,  // action -> pending at retry_at, or failed when attempts are used up
+};
+
+struct AttemptReport {
+  std::string action_id;
+  std::string worker;  // must hold the lease
+  AttemptOutcome outcome = AttemptOutcome::kSucceeded;
+  TimePoint started_at{};
+  TimePoint finished_at{};
+  std::string message;  // for the action center
+  ProviderAnswer provider_answer;
+  std::string resolved_account;
+  bool already_in_state = false;
+  TimePoint retry_at{};  // for kTransientError
+};
+
+struct TokenRecord {
+  std::string id;          // public id, e.g. "tok_..."
+  std::string name;        // the actor name recorded in the audit trail
+  std::string role;        // see authz/permissions.h
+  std::string sha256_hex;  // digest of the bearer token; the token itself is never stored
+  TimePoint created_at{};
+  bool revoked = false;
+};
+
+struct StatusCount {
+  ActionStatus status;
+  int64_t count;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Creates the schema if needed. Called once at start.
+  [[nodiscard]] virtual Status Migrate() = 0;
+
+  // Stores the actions and one "created" audit event each, in one transaction.
+  // Returns them with ids and timestamps, in input order.
+  [[nodiscard]] virtual Result<std::vector<Action>> CreateActions(std::span<const NewAction> actions,
+                                                                  TimePoint now) = 0;
+
+  [[nodiscard]] virtual Result<Action> GetAction(std::string_view id) = 0;
+  [[nodiscard]] virtual Result<std::vector<Attempt>> GetAttempts(std::string_view action_id) = 0;
+  [[nodiscard]] virtual Result<std::vector<AuditEvent>> GetAudit(std::string_view action_id) = 0;
+  [[nodiscard]] virtual Result<ActionPage> ListActions(const ActionFilter& filter) = 0;
+
+  // Moves up to `max` due pending actions of `provider` (next_attempt_at <= now)
+  // to in_progress with a lease held by `worker` until now + lease, oldest first.
+  [[nodiscard]] virtual Result<std::vector<Action>> ClaimDue(Provider provider, std::string_view worker, int max,
+                                                             TimePoint now, Millis lease) = 0;
+
+  // Extends the leases `worker` holds on these actions to now + lease.
+  [[nodiscard]] virtual Status RenewLeases(std::span<const std::string> action_ids, std::string_view worker,
+                                           TimePoint now, Millis lease) = 0;
+
+  // Records one attempt and moves the action on (see AttemptOutcome). Fenced
+  // by the lease: kConflict if `worker` no longer holds it.
+  [[nodiscard]] virtual Result<Action> FinishAttempt(const AttemptReport& report) = 0;
+
+  // Returns in_progress actions whose lease expired to pending (the attempt
+  // is recorded as "lease_expired"). Returns how many.
+  [[nodiscard]] virtual Result<int> RecoverExpiredLeases(TimePoint now) = 0;
+
+  // awaiting_approval | pending -> cancelled. kFailedPrecondition otherwise.
+  [[nodiscard]] virtual Result<Action> Cancel(std::string_view id, std::string_view actor, std::string_view reason,
+                                              TimePoint now) = 0;
+
+  // Creates `undo` (whose undo_of names the original) and links the original's
+  // undone_by to it, in one transaction. kFailedPrecondition if the original is
+  // not succeeded or was already undone.
+  [[nodiscard]] virtual Result<Action> CreateUndo(const NewAction& undo, TimePoint now) = 0;
+
+  // Audit events that concern no single action (refused API calls, token creation).
+  [[nodiscard]] virtual Status AppendAudit(const AuditEvent& event) = 0;
+  [[nodiscard]] virtual Result<std::vector<AuditEvent>> ListAudit(std::string_view event_prefix, int limit) = 0;
+
+  [[nodiscard]] virtual Status CreateToken(const TokenRecord& token) = 0;
+  [[nodiscard]] virtual Result<std::optional<TokenRecord>> FindTokenByDigest(std::string_view sha256_hex) = 0;
+
+  [[nodiscard]] virtual Result<std::vector<StatusCount>> CountByStatus() = 0;
+};
+
+}  // namespace cordon
