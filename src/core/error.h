@@ -39,17 +39,25 @@ struct Error {
   std::string provider_code;    // e.g. "ldap:50" or "http:429"
   std::string provider_detail;  // the provider's own words (diagnostic message)
 
-  static Error InvalidArgument(std::string msg) { return {ErrorCode::kInvalidArgument, std::move(msg)}; }
-  static Error NotFound(std::string msg) { return {ErrorCode::kNotFound, std::move(msg)}; }
-  static Error AlreadyExists(std::string msg) { return {ErrorCode::kAlreadyExists, std::move(msg)}; }
-  static Error PermissionDenied(std::string msg) { return {ErrorCode::kPermissionDenied, std::move(msg)}; }
-  static Error Unauthenticated(std::string msg) { return {ErrorCode::kUnauthenticated, std::move(msg)}; }
-  static Error FailedPrecondition(std::string msg) { return {ErrorCode::kFailedPrecondition, std::move(msg)}; }
-  static Error Conflict(std::string msg) { return {ErrorCode::kConflict, std::move(msg), true}; }
-  static Error Unavailable(std::string msg) { return {ErrorCode::kUnavailable, std::move(msg), true}; }
-  static Error Timeout(std::string msg) { return {ErrorCode::kTimeout, std::move(msg), true}; }
-  static Error ResourceExhausted(std::string msg) { return {ErrorCode::kResourceExhausted, std::move(msg), true}; }
-  static Error Internal(std::string msg) { return {ErrorCode::kInternal, std::move(msg)}; }
+  static Error InvalidArgument(std::string msg) { return Make(ErrorCode::kInvalidArgument, std::move(msg), false); }
+  static Error NotFound(std::string msg) { return Make(ErrorCode::kNotFound, std::move(msg), false); }
+  static Error AlreadyExists(std::string msg) { return Make(ErrorCode::kAlreadyExists, std::move(msg), false); }
+  static Error PermissionDenied(std::string msg) { return Make(ErrorCode::kPermissionDenied, std::move(msg), false); }
+  static Error Unauthenticated(std::string msg) { return Make(ErrorCode::kUnauthenticated, std::move(msg), false); }
+  static Error FailedPrecondition(std::string msg) { return Make(ErrorCode::kFailedPrecondition, std::move(msg), false); }
+  static Error Conflict(std::string msg) { return Make(ErrorCode::kConflict, std::move(msg), true); }
+  static Error Unavailable(std::string msg) { return Make(ErrorCode::kUnavailable, std::move(msg), true); }
+  static Error Timeout(std::string msg) { return Make(ErrorCode::kTimeout, std::move(msg), true); }
+  static Error ResourceExhausted(std::string msg) { return Make(ErrorCode::kResourceExhausted, std::move(msg), true); }
+  static Error Internal(std::string msg) { return Make(ErrorCode::kInternal, std::move(msg), false); }
+
+  static Error Make(ErrorCode code, std::string msg, bool retryable) {
+    Error e;
+    e.code = code;
+    e.message = std::move(msg);
+    e.retryable = retryable;
+    return e;
+  }
 
   Error&& WithProvider(std::string code, std::string detail) && {
     provider_code = std::move(code);

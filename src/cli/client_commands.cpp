@@ -1,0 +1,434 @@
+// The analyst's commands: `cordon act` and `cordon actions list|show|undo|cancel`.
+// They talk to a running server over its REST API (cli/api_client.h).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/api_client.h"
+#include "cli/commands.h"
+#include "core/action.h"
+#include "core/secret.h"
+
+namespace cordon::cli {
+namespace {
+
+using nlohmann::json;
+
+struct ClientOptions {
+  std::string server = "https://127.0.0.1:8443";
+  std::string token_file;
+  std::string ca_file;
+  std::string output = "text";
+};
+
+void AddClientOptions(CLI::App* cmd, ClientOptions& o) {
+  cmd->add_option("--server", o.server, "Base URL of the Cordon server")->envname("CORDON_SERVER")->capture_default_str();
+  cmd->add_option("--token-file", o.token_file, "File holding the bearer token (or set CORDON_TOKEN)")
+      ->envname("CORDON_TOKEN_FILE");
+  cmd->add_option("--ca-file", o.ca_file, "CA certificate (PEM) that signed the server's certificate")
+      ->envname("CORDON_CA_FILE");
+  cmd->add_option("-o,--output", o.output, "text | json")->check(CLI::IsMember({"text", "json"}));
+}
+
+Result<std::unique_ptr<ApiClient>> Connect(const ClientOptions& o) {
+  SecretRef ref;
+  if (!o.token_file.empty()) ref.file = o.token_file;
+  else ref.env = "CORDON_TOKEN";
+  auto token = LoadSecret(ref);
+  if (!token)
+    return Fail(Error::Unauthenticated("no API token: " + token.error().message +
+                                       " (use --token-file or set CORDON_TOKEN; `cordon token create` makes one)"));
+  return std::make_unique<ApiClient>(o.server, std::move(*token), o.ca_file);
+}
+
+int ExitFor(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kUnauthenticated: return kExitDenied;
+    case ErrorCode::kTimeout: return kExitTimeout;
+    default: return kExitUnavailable;
+  }
+}
+
+int ExitForStatus(long status) {
+  if (status == 401 || status == 403) return kExitDenied;
+  if (status == 404) return kExitNotFound;
+  if (status >= 400 && status < 500) return kExitUsage;
+  return kExitUnavailable;
+}
+
+std::string Str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+void PrintAction(const json& a, std::ostream& os) {
+  os << Str(a, "id") << "  " << Str(a, "action") << " " << Str(a, "account") << " @" << Str(a, "provider") << "  "
+     << Str(a, "status");
+  if (a.value("alreadyInState", false)) os << " (already in that state)";
+  os << "\n";
+  if (!Str(a, "outcome").empty()) os << "  outcome:   " << Str(a, "outcome") << "\n";
+  if (!Str(a, "resolvedAccount").empty()) os << "  account:   " << Str(a, "resolvedAccount") << "\n";
+  if (a.contains("providerAnswer") && a["providerAnswer"].is_object() && !Str(a["providerAnswer"], "code").empty())
+    os << "  provider:  " << Str(a["providerAnswer"], "code") << " " << Str(a["providerAnswer"], "detail") << "\n";
+  os << "  requested: " << Str(a, "requestedBy") << " at " << Str(a, "createdAt") << " — " << Str(a, "reason") << "\n";
+  if (!Str(a, "undoOf").empty()) os << "  undoes:    " << Str(a, "undoOf") << "\n";
+  if (!Str(a, "undoneBy").empty()) os << "  undone by: " << Str(a, "undoneBy") << "\n";
+}
+
+bool Terminal(const std::string& status) {
+  auto s = ParseActionStatus(status);
+  return s && IsTerminal(*s);
+}
+
+int ExitForActionStatus(const std::string& status) {
+  return status == "succeeded" ? kExitOk : kExitActionFailed;
+}
+
+// Polls one action until it ends or `timeout` passes.
+int WaitForAction(ApiClient& client, const std::string& id, std::chrono::seconds timeout, const ClientOptions& o) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto delay = std::chrono::milliseconds(50);
+  while (true) {
+    auto r = client.Get("/api/v1/actions/" + id);
+    if (!r) {
+      std::cerr << "cordon: " << r.error().message << "\n";
+      return ExitFor(r.error());
+    }
+    if (r->status != 200) {
+      std::cerr << "cordon: " << DescribeProblem(*r) << "\n";
+      return ExitForStatus(r->status);
+    }
+    const std::string status = Str(r->body, "status");
+    if (Terminal(status)) {
+      if (o.output == "json") std::cout << r->body.dump(2) << "\n";
+      else PrintAction(r->body, std::cout);
+      return ExitForActionStatus(status);
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::cerr << "cordon: action " << id << " is still " << status
+                << "; it goes on — follow it with `cordon actions show " << id << "`\n";
+      return kExitTimeout;
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+// Draws "[#####.....] 512/1000 succeeded 510 failed 2" on stderr.
+void DrawProgress(size_t done, size_t total, size_t failed, bool tty) {
+  constexpr int kWidth = 30;
+  const int filled = total == 0 ? kWidth : static_cast<int>(kWidth * done / total);
+  std::string bar(filled, '#');
+  bar.resize(kWidth, '.');
+  std::fprintf(stderr, "%s[%s] %zu/%zu done, %zu failed%s", tty ? "\r" : "", bar.c_str(), done, total, failed,
+               tty ? "" : "\n");
+  std::fflush(stderr);
+}
+
+int WaitForBulk(ApiClient& client, const std::string& bulk_id, size_t total, std::chrono::seconds timeout,
+                const ClientOptions& o) {
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(10);
+  json all;
+  while (true) {
+    all = json::array();
+    std::string cursor;
+    do {
+      std::string path = "/api/v1/actions?limit=1000&bulkId=" + bulk_id;
+      if (!cursor.empty()) path += "&cursor=" + cursor;
+      auto r = client.Get(path);
+      if (!r) {
+        std::cerr << "\ncordon: " << r.error().message << "\n";
+        return ExitFor(r.error());
+      }
+      if (r->status != 200) {
+        std::cerr << "\ncordon: " << DescribeProblem(*r) << "\n";
+        return ExitForStatus(r->status);
+      }
+      for (auto& a : r->body["value"]) all.push_back(std::move(a));
+      cursor = Str(r->body, "nextCursor");
+    } while (!cursor.empty());
+    size_t done = 0, failed = 0;
+    for (const auto& a : all) {
+      const std::string s = Str(a, "status");
+      if (Terminal(s)) ++done;
+      if (Terminal(s) && s != "succeeded") ++failed;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const bool finished = done == all.size();
+    if (tty || finished || now - last_draw > std::chrono::seconds(2)) {
+      DrawProgress(done, total, failed, tty);
+      last_draw = now;
+    }
+    if (finished) {
+      if (tty) std::fprintf(stderr, "\n");
+      if (o.output == "json") {
+        std::cout << json{{"bulkId", bulk_id}, {"value", all}}.dump(2) << "\n";
+      } else {
+        for (const auto& a : all)
+          if (Str(a, "status") != "succeeded") PrintAction(a, std::cout);
+        std::cout << "bulk " << bulk_id << ": " << (all.size() - failed) << " succeeded, " << failed << " failed\n";
+      }
+      return failed == 0 ? kExitOk : kExitActionFailed;
+    }
+    if (now > deadline) {
+      std::cerr << "\ncordon: gave up waiting; the bulk request " << bulk_id << " goes on\n";
+      return kExitTimeout;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+struct ActOptions {
+  ClientOptions client;
+  std::string action;
+  std::vector<std::string> accounts;
+  std::string accounts_file;
+  std::string provider = "ad";
+  std::string reason;
+  bool no_wait = false;
+  int timeout_s = 600;
+};
+
+int Act(ActOptions& o) {
+  if (!o.accounts_file.empty()) {
+    std::ifstream in(o.accounts_file);
+    if (!in) {
+      std::cerr << "cordon act: cannot read --accounts-file " << o.accounts_file << "\n";
+      return kExitUsage;
+    }
+    for (std::string line; std::getline(in, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty() && line.front() != '#') o.accounts.push_back(line);
+    }
+  }
+  if (o.accounts.empty()) {
+    std::cerr << "cordon act: name at least one account (or --accounts-file)\n";
+    return kExitUsage;
+  }
+  auto client = Connect(o.client);
+  if (!client) {
+    std::cerr << "cordon act: " << client.error().message << "\n";
+    return ExitFor(client.error());
+  }
+  const bool bulk = o.accounts.size() > 1;
+  json body{{"action", o.action}, {"provider", o.provider}, {"reason", o.reason}};
+  if (bulk) body["accounts"] = o.accounts;
+  else body["account"] = o.accounts.front();
+  auto r = (*client)->Post(bulk ? "/api/v1/actions/bulk" : "/api/v1/actions", body);
+  if (!r) {
+    std::cerr << "cordon act: " << r.error().message << "\n";
+    return ExitFor(r.error());
+  }
+  if (r->status != 202 && r->status != 200 && r->status != 201) {
+    std::cerr << "cordon act: " << DescribeProblem(*r) << "\n";
+    return ExitForStatus(r->status);
+  }
+  if (o.no_wait) {
+    if (o.client.output == "json") std::cout << r->body.dump(2) << "\n";
+    else if (bulk) std::cout << "bulk " << Str(r->body, "bulkId") << ": " << o.accounts.size() << " actions queued\n";
+    else std::cout << Str(r->body, "id") << " " << Str(r->body, "status") << "\n";
+    return kExitOk;
+  }
+  const auto timeout = std::chrono::seconds(o.timeout_s);
+  if (bulk) return WaitForBulk(**client, Str(r->body, "bulkId"), o.accounts.size(), timeout, o.client);
+  return WaitForAction(**client, Str(r->body, "id"), timeout, o.client);
+}
+
+struct ListOptions {
+  ClientOptions client;
+  std::string status, type, provider, target, requested_by, bulk_id, after, before, cursor;
+  int limit = 50;
+};
+
+int List(const ListOptions& o) {
+  auto client = Connect(o.client);
+  if (!client) {
+    std::cerr << "cordon actions list: " << client.error().message << "\n";
+    return ExitFor(client.error());
+  }
+  std::string query = "?limit=" + std::to_string(o.limit);
+  auto add = [&](const char* key, const std::string& value) {
+    if (value.empty()) return;
+    std::string enc;
+    for (unsigned char c : value) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') enc += static_cast<char>(c);
+      else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", c);
+        enc += buf;
+      }
+    }
+    query += std::string("&") + key + "=" + enc;
+  };
+  add("status", o.status);
+  add("type", o.type);
+  add("provider", o.provider);
+  add("target", o.target);
+  add("requestedBy", o.requested_by);
+  add("bulkId", o.bulk_id);
+  add("createdAfter", o.after);
+  add("createdBefore", o.before);
+  add("cursor", o.cursor);
+  auto r = (*client)->Get("/api/v1/actions" + query);
+  if (!r) {
+    std::cerr << "cordon actions list: " << r.error().message << "\n";
+    return ExitFor(r.error());
+  }
+  if (r->status != 200) {
+    std::cerr << "cordon actions list: " << DescribeProblem(*r) << "\n";
+    return ExitForStatus(r->status);
+  }
+  if (o.client.output == "json") {
+    std::cout << r->body.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::printf("%-30s %-22s %-6s %-28s %-18s %s\n", "ID", "ACTION", "PROV", "ACCOUNT", "STATUS", "CREATED");
+  for (const auto& a : r->body["value"])
+    std::printf("%-30s %-22s %-6s %-28s %-18s %s\n", Str(a, "id").c_str(), Str(a, "action").c_str(),
+                Str(a, "provider").c_str(), Str(a, "account").c_str(), Str(a, "status").c_str(),
+                Str(a, "createdAt").c_str());
+  if (!Str(r->body, "nextCursor").empty()) std::printf("more: --cursor %s\n", Str(r->body, "nextCursor").c_str());
+  return kExitOk;
+}
+
+struct OneOptions {
+  ClientOptions client;
+  std::string id;
+  std::string reason;
+  bool wait = false;
+  int timeout_s = 600;
+};
+
+int Show(const OneOptions& o) {
+  auto client = Connect(o.client);
+  if (!client) {
+    std::cerr << "cordon actions show: " << client.error().message << "\n";
+    return ExitFor(client.error());
+  }
+  auto r = (*client)->Get("/api/v1/actions/" + o.id);
+  if (!r) {
+    std::cerr << "cordon actions show: " << r.error().message << "\n";
+    return ExitFor(r.error());
+  }
+  if (r->status != 200) {
+    std::cerr << "cordon actions show: " << DescribeProblem(*r) << "\n";
+    return ExitForStatus(r->status);
+  }
+  if (o.client.output == "json") {
+    std::cout << r->body.dump(2) << "\n";
+    return kExitOk;
+  }
+  PrintAction(r->body, std::cout);
+  if (r->body.contains("attempts"))
+    for (const auto& at : r->body["attempts"]) {
+      std::cout << "  attempt " << at.value("number", 0) << ": " << Str(at, "result") << " — " << Str(at, "message");
+      if (at.contains("providerAnswer") && at["providerAnswer"].is_object())
+        std::cout << " [" << Str(at["providerAnswer"], "code") << " " << Str(at["providerAnswer"], "detail") << "]";
+      std::cout << "\n";
+    }
+  if (r->body.contains("audit"))
+    for (const auto& ev : r->body["audit"])
+      std::cout << "  " << Str(ev, "at") << " " << Str(ev, "actor") << " " << Str(ev, "event") << " "
+                << Str(ev, "fromStatus") << (Str(ev, "toStatus").empty() ? "" : " -> ") << Str(ev, "toStatus")
+                << (Str(ev, "reason").empty() ? "" : " (" + Str(ev, "reason") + ")") << "\n";
+  return kExitOk;
+}
+
+int Transition(const OneOptions& o, const char* verb) {
+  auto client = Connect(o.client);
+  if (!client) {
+    std::cerr << "cordon actions " << verb << ": " << client.error().message << "\n";
+    return ExitFor(client.error());
+  }
+  auto r = (*client)->Post("/api/v1/actions/" + o.id + "/" + verb, json{{"reason", o.reason}});
+  if (!r) {
+    std::cerr << "cordon actions " << verb << ": " << r.error().message << "\n";
+    return ExitFor(r.error());
+  }
+  if (r->status >= 300) {
+    std::cerr << "cordon actions " << verb << ": " << DescribeProblem(*r) << "\n";
+    return ExitForStatus(r->status);
+  }
+  if (o.wait && std::string(verb) == "undo")
+    return WaitForAction(**client, Str(r->body, "id"), std::chrono::seconds(o.timeout_s), o.client);
+  if (o.client.output == "json") std::cout << r->body.dump(2) << "\n";
+  else PrintAction(r->body, std::cout);
+  return kExitOk;
+}
+
+template <typename F>
+void Run(CLI::App* cmd, F f) {
+  cmd->callback([f] {
+    const int rc = f();
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace
+
+void AddClientCommands(CLI::App& app) {
+  auto act = std::make_shared<ActOptions>();
+  CLI::App* a = app.add_subcommand(
+      "act", "Take a response action on one or more accounts; waits and prints the outcome (see --no-wait).");
+  a->add_option("action", act->action,
+                "disable | enable | force_password_reset | clear_password_reset (ad); more with other providers")
+      ->required();
+  a->add_option("accounts", act->accounts, "sAMAccountName, userPrincipalName, SID (S-1-5-...) or GUID");
+  a->add_option("--accounts-file", act->accounts_file, "File with one account per line (bulk)");
+  a->add_option("-p,--provider", act->provider, "ad | entra | okta")->capture_default_str();
+  a->add_option("-r,--reason", act->reason, "Why (recorded in the action center)")->required();
+  a->add_flag("--no-wait", act->no_wait, "Queue the action and return at once");
+  a->add_option("--timeout", act->timeout_s, "Seconds to wait for the outcome")->capture_default_str();
+  AddClientOptions(a, act->client);
+  Run(a, [act] { return Act(*act); });
+
+  CLI::App* actions = app.add_subcommand("actions", "The action center: list, show, undo, cancel.");
+  actions->require_subcommand(1);
+
+  auto list = std::make_shared<ListOptions>();
+  CLI::App* l = actions->add_subcommand("list", "List actions, newest first, with filters and paging.");
+  l->add_option("--status", list->status, "awaiting_approval | pending | in_progress | succeeded | failed | cancelled");
+  l->add_option("--type", list->type, "Action type, e.g. disable");
+  l->add_option("--provider", list->provider, "ad | entra | okta");
+  l->add_option("--target", list->target, "Account as requested");
+  l->add_option("--requested-by", list->requested_by, "Token name of the requester");
+  l->add_option("--bulk-id", list->bulk_id, "Actions of one bulk request");
+  l->add_option("--after", list->after, "Created at or after (RFC 3339 UTC, e.g. 2026-11-24T00:00:00Z)");
+  l->add_option("--before", list->before, "Created before (RFC 3339 UTC)");
+  l->add_option("--limit", list->limit, "Page size (1-1000)")->check(CLI::Range(1, 1000));
+  l->add_option("--cursor", list->cursor, "Next page (printed by the previous page)");
+  AddClientOptions(l, list->client);
+  Run(l, [list] { return List(*list); });
+
+  auto show = std::make_shared<OneOptions>();
+  CLI::App* s = actions->add_subcommand("show", "Show one action with its attempts, provider answers and history.");
+  s->add_option("id", show->id, "Action id")->required();
+  AddClientOptions(s, show->client);
+  Run(s, [show] { return Show(*show); });
+
+  auto undo = std::make_shared<OneOptions>();
+  CLI::App* u = actions->add_subcommand("undo", "Undo a succeeded action (creates a new, linked action).");
+  u->add_option("id", undo->id, "Action id")->required();
+  u->add_option("-r,--reason", undo->reason, "Why")->required();
+  u->add_flag("--wait", undo->wait, "Wait for the undo's outcome");
+  AddClientOptions(u, undo->client);
+  Run(u, [undo] { return Transition(*undo, "undo"); });
+
+  auto cancel = std::make_shared<OneOptions>();
+  CLI::App* c = actions->add_subcommand("cancel", "Cancel an action that has not started.");
+  c->add_option("id", cancel->id, "Action id")->required();
+  c->add_option("-r,--reason", cancel->reason, "Why")->required();
+  AddClientOptions(c, cancel->client);
+  Run(c, [cancel] { return Transition(*cancel, "cancel"); });
+}
+
+}  // namespace cordon::cli

@@ -1,0 +1,140 @@
+// `cordon serve`: the server — store, engine workers per connector, REST API.
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "api/server.h"
+#include "cli/commands.h"
+#include "cli/logging.h"
+#include "config/config.h"
+#include "connectors/registry.h"
+#include "engine/action_service.h"
+#include "engine/engine.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace cordon::cli {
+namespace {
+
+struct ServeOptions {
+  std::string config_path = "cordon.toml";
+  bool plain_http = false;
+};
+
+int WaitForSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+int Serve(const ServeOptions& opts) {
+  // Block the stop signals before any thread starts, so that only sigwait sees them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto config = LoadConfig(opts.config_path);
+  if (!config) {
+    std::cerr << "cordon serve: " << config.error().message << "\n";
+    return kExitUsage;
+  }
+  if (opts.plain_http) config->server.plain_http = true;
+  if (auto s = SetUpLogging(config->log); !s) {
+    std::cerr << "cordon serve: " << config->source << ": " << s.error().message << "\n";
+    return kExitUsage;
+  }
+
+  const ConnectorRegistry registry = BuiltinConnectors();
+  std::map<Provider, std::pair<ConnectorFactory, int>> connectors;
+  for (const auto& [provider, section] : config->connectors) {
+    const std::string key_path = "connectors." + std::string(ToString(provider));
+    auto factory = registry.Load(provider, section, key_path);
+    if (!factory) {
+      std::cerr << "cordon serve: " << config->source << ": " << factory.error().message << "\n";
+      return kExitUsage;
+    }
+    const int workers = static_cast<int>(section["workers"].value_or<int64_t>(4));
+    connectors.emplace(provider, std::make_pair(std::move(*factory), workers));
+  }
+  if (connectors.empty()) spdlog::warn("no connector is configured: actions will be refused");
+
+  auto store = SqliteStore::Open(ResolvePath(*config, config->store.path));
+  if (!store) {
+    std::cerr << "cordon serve: store: " << store.error().message << "\n";
+    return kExitUnavailable;
+  }
+  if (auto m = (*store)->Migrate(); !m) {
+    std::cerr << "cordon serve: store: " << m.error().message << "\n";
+    return kExitUnavailable;
+  }
+
+  EngineOptions engine_options;
+  engine_options.lease = std::chrono::seconds(config->engine.lease_seconds);
+  engine_options.poll_interval = Millis(config->engine.poll_interval_ms);
+  engine_options.backoff_initial = Millis(config->engine.backoff_initial_ms);
+  engine_options.backoff_max = Millis(config->engine.backoff_max_ms);
+  Engine engine(**store, engine_options);
+  std::set<Provider> configured;
+  for (auto& [provider, entry] : connectors) {
+    engine.AddWorkers(provider, entry.first, entry.second);
+    configured.insert(provider);
+  }
+
+  ActionServiceOptions service_options;
+  service_options.max_attempts = config->engine.max_attempts;
+  ActionService service(**store, &engine, configured, service_options);
+
+  ApiOptions api_options;
+  api_options.address = config->server.address;
+  api_options.port = config->server.port;
+  api_options.tls_cert_file = ResolvePath(*config, config->server.tls_cert_file);
+  api_options.tls_key_file = ResolvePath(*config, config->server.tls_key_file);
+  api_options.plain_http = config->server.plain_http;
+  api_options.max_body_bytes = static_cast<size_t>(config->server.max_body_bytes);
+  api_options.threads = config->server.threads;
+  auto api = ApiServer::Create(api_options, ApiDeps{**store, service, &engine});
+  if (!api) {
+    std::cerr << "cordon serve: " << api.error().message << "\n";
+    return kExitUsage;
+  }
+
+  engine.Start();
+  (*api)->Start();
+  const std::string scheme = config->server.plain_http ? "http" : "https";
+  spdlog::info("cordon serving {}://{}:{} (store {})", scheme, config->server.address, (*api)->port(),
+               config->store.path);
+  // One machine-readable line on stdout, so scripts and tests learn the port.
+  std::cout << "listening " << scheme << "://" << config->server.address << ":" << (*api)->port() << std::endl;
+
+  const int sig = WaitForSignal();
+  spdlog::info("signal {}: stopping", sig);
+  (*api)->Stop();
+  engine.Stop();
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto opts = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the Cordon server: REST API, engine workers and the action center.");
+  cmd->add_option("-c,--config", opts->config_path, "Path of cordon.toml")->envname("CORDON_CONFIG")->capture_default_str();
+  cmd->add_flag("--plain-http", opts->plain_http,
+                "Serve plain HTTP instead of HTTPS (refused unless the address is loopback)");
+  cmd->callback([opts] {
+    const int rc = Serve(*opts);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace cordon::cli

@@ -1,0 +1,69 @@
+// Config: cordon.toml, parsed and validated once at start.
+//
+// Every error names the exact key that is wrong ("engine.max_attempts: must be
+// between 1 and 100"). Unknown keys are errors, so that a typo never silently
+// falls back to a default. Secrets are never values in this file: connector
+// sections name a file or an environment variable (see core/secret.h), and the
+// connectors' own loaders validate their sections.
+//
+// Thread-safety: plain values; read-only after LoadConfig.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <toml++/toml.h>
+
+#include "core/action.h"
+#include "core/error.h"
+
+namespace cordon {
+
+struct ServerConfig {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8443;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool plain_http = false;  // allowed only on a loopback address (checked by the API server)
+  int64_t max_body_bytes = 1 << 20;
+  int threads = 2;
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";
+  std::string path = "cordon.db";
+};
+
+struct EngineConfig {
+  int lease_seconds = 30;
+  int poll_interval_ms = 250;
+  int max_attempts = 5;
+  int backoff_initial_ms = 500;
+  int backoff_max_ms = 60000;
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace|debug|info|warn|error
+  std::string format = "json"; // json|text
+  std::string file;            // empty = stderr
+};
+
+struct Config {
+  std::string source;  // the file it came from, for messages
+  ServerConfig server;
+  StoreConfig store;
+  EngineConfig engine;
+  LogConfig log;
+  // [connectors.<name>] sections, validated by each connector's loader.
+  std::map<Provider, toml::table> connectors;
+};
+
+[[nodiscard]] Result<Config> ParseConfig(std::string_view text, std::string_view source);
+[[nodiscard]] Result<Config> LoadConfig(const std::string& path);
+
+// Resolves a relative path in the config against the config file's folder.
+std::string ResolvePath(const Config& config, const std::string& path);
+
+}  // namespace cordon
