@@ -1,1 +1,229 @@
-// placeholder: replaced by the module's owner
+#include "engine/action_service.h"
+
+#include <openssl/rand.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <unordered_set>
+#include <utility>
+
+#include "authz/permissions.h"
+#include "engine/engine.h"
+
+namespace cordon {
+namespace {
+
+constexpr size_t kMaxIdLen = 128;
+
+// Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+bool HasControlChars(std::string_view s, bool allow_newlines) {
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (allow_newlines && (c == '\n' || c == '\t' || c == '\r')) continue;
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+// C1 controls (U+0080..U+009F, e.g. the 8-bit CSI that drives terminals) and
+// bidirectional overrides (U+202A..U+202E, U+2066..U+2069, which make a name
+// display as another) have no place in an account name. Expects valid UTF-8.
+bool HasInvisibleFormatting(std::string_view s) {
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    auto c0 = static_cast<unsigned char>(s[i]);
+    auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c0 == 0xc2 && c1 >= 0x80 && c1 <= 0x9f) return true;
+    if (c0 == 0xe2 && i + 2 < s.size()) {
+      auto c2 = static_cast<unsigned char>(s[i + 2]);
+      if (c1 == 0x80 && c2 >= 0xaa && c2 <= 0xae) return true;
+      if (c1 == 0x81 && c2 >= 0xa6 && c2 <= 0xa9) return true;
+    }
+  }
+  return false;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string BulkId() {
+  unsigned char bytes[12];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "bulk_";
+  for (unsigned char b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+Status CheckId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdLen || HasControlChars(id, false) || !IsValidUtf8(id))
+    return Fail(Error::InvalidArgument("the action id is not valid"));
+  return {};
+}
+
+}  // namespace
+
+ActionService::ActionService(Store& store, Engine* engine, std::set<Provider> configured_providers,
+                             ActionServiceOptions options)
+    : store_(store), engine_(engine), providers_(std::move(configured_providers)), options_(options) {}
+
+Status ActionService::CheckActor(std::string_view actor) const {
+  if (actor.empty()) return Fail(Error::InvalidArgument("the requester (actor) is required"));
+  if (actor.size() > options_.max_actor_len || HasControlChars(actor, false) || !IsValidUtf8(actor))
+    return Fail(Error::InvalidArgument("the requester (actor) name is not valid"));
+  return {};
+}
+
+Status ActionService::CheckReason(std::string_view reason, bool required) const {
+  if (required && Trim(reason).empty()) return Fail(Error::InvalidArgument("a reason is required"));
+  if (reason.size() > options_.max_reason_len)
+    return Fail(
+        Error::InvalidArgument("the reason is longer than " + std::to_string(options_.max_reason_len) + " bytes"));
+  if (HasControlChars(reason, true) || !IsValidUtf8(reason))
+    return Fail(Error::InvalidArgument("the reason contains control characters or invalid UTF-8"));
+  return {};
+}
+
+void ActionService::WakeEngine() {
+  if (engine_ != nullptr) engine_->Wake();
+}
+
+Result<std::vector<Action>> ActionService::Submit(const SubmitRequest& request) {
+  const std::string provider(ToString(request.provider));
+  const std::string type(ToString(request.type));
+  if (!CatalogueHas(request.provider, request.type))
+    return Fail(Error::InvalidArgument("provider " + provider + " offers no action " + type));
+  if (providers_.count(request.provider) == 0)
+    return Fail(Error::InvalidArgument("provider " + provider + " is not configured on this server"));
+  if (auto s = CheckActor(request.actor); !s) return Fail(s.error());
+  if (auto s = CheckReason(request.reason, true); !s) return Fail(s.error());
+  if (request.targets.empty()) return Fail(Error::InvalidArgument("at least one target account is required"));
+  if (request.targets.size() > options_.max_bulk)
+    return Fail(Error::InvalidArgument("a request may name at most " + std::to_string(options_.max_bulk) +
+                                       " accounts; this one names " + std::to_string(request.targets.size())));
+
+  std::vector<NewAction> actions;
+  actions.reserve(request.targets.size());
+  // Account names are case-insensitive at every provider (sAMAccountName,
+  // UPN, SID and GUID strings, Okta logins), so dedupe ignores ASCII case.
+  std::unordered_set<std::string> seen;
+  for (size_t i = 0; i < request.targets.size(); ++i) {
+    const std::string& raw = request.targets[i];
+    std::string where = request.targets.size() == 1 ? "the target" : "target #" + std::to_string(i + 1);
+    if (raw.size() > options_.max_target_len)
+      return Fail(
+          Error::InvalidArgument(where + " is longer than " + std::to_string(options_.max_target_len) + " bytes"));
+    if (HasControlChars(raw, false) || !IsValidUtf8(raw) || HasInvisibleFormatting(raw))
+      return Fail(Error::InvalidArgument(where + " contains control characters or invalid UTF-8"));
+    std::string_view target = Trim(raw);
+    if (target.empty()) return Fail(Error::InvalidArgument(where + " is empty"));
+    if (!seen.insert(AsciiLower(target)).second) continue;
+    NewAction n;
+    n.type = request.type;
+    n.provider = request.provider;
+    n.target = std::string(target);
+    n.requested_by = request.actor;
+    n.reason = request.reason;
+    n.max_attempts = options_.max_attempts;
+    actions.push_back(std::move(n));
+  }
+  if (actions.size() > 1) {
+    std::string bulk = BulkId();
+    for (NewAction& n : actions) n.bulk_id = bulk;
+  }
+
+  auto created = store_.CreateActions(actions, Now());
+  if (!created) return created;
+  WakeEngine();
+  return created;
+}
+
+Result<Action> ActionService::Cancel(std::string_view id, std::string_view actor, std::string_view reason) {
+  if (auto s = CheckId(id); !s) return Fail(s.error());
+  if (auto s = CheckActor(actor); !s) return Fail(s.error());
+  if (auto s = CheckReason(reason, false); !s) return Fail(s.error());
+  return store_.Cancel(id, actor, reason, Now());
+}
+
+Result<Action> ActionService::Undo(std::string_view id, std::string_view actor, std::string_view reason) {
+  if (auto s = CheckId(id); !s) return Fail(s.error());
+  if (auto s = CheckActor(actor); !s) return Fail(s.error());
+  if (auto s = CheckReason(reason, true); !s) return Fail(s.error());
+  auto original = store_.GetAction(id);
+  if (!original) return Fail(original.error());
+
+  const std::string what = std::string(ToString(original->provider)) + " " + std::string(ToString(original->type));
+  auto reverse = UndoOf(original->provider, original->type);
+  if (!reverse || !CatalogueHas(original->provider, *reverse))
+    return Fail(Error::FailedPrecondition(what + " cannot be undone (irreversible)"));
+  if (original->status != ActionStatus::kSucceeded)
+    return Fail(Error::FailedPrecondition("action " + original->id + " is " + std::string(ToString(original->status)) +
+                                          "; only a succeeded action can be undone"));
+  if (!original->undone_by.empty())
+    return Fail(Error::FailedPrecondition("action " + original->id + " was already undone by " + original->undone_by));
+  if (providers_.count(original->provider) == 0)
+    return Fail(Error::FailedPrecondition("provider " + std::string(ToString(original->provider)) +
+                                          " is not configured on this server"));
+
+  NewAction undo;
+  undo.type = *reverse;
+  undo.provider = original->provider;
+  undo.target = original->target;
+  undo.requested_by = std::string(actor);
+  undo.reason = std::string(reason);
+  undo.undo_of = original->id;
+  undo.max_attempts = options_.max_attempts;
+  auto created = store_.CreateUndo(undo, Now());
+  if (!created) return created;
+  WakeEngine();
+  return created;
+}
+
+}  // namespace cordon

@@ -1,1 +1,338 @@
-// placeholder: replaced by the module's owner
+#include "engine/engine.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <random>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+namespace cordon {
+namespace {
+
+std::string MakeInstanceId() {
+  std::array<char, 64> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  std::random_device rd;
+  std::string id = host.data();
+  if (id.size() > 32) id.resize(32);
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(rd()));
+  return (id.empty() ? "cordon" : id) + "/" + suffix;
+}
+
+// How many times a store write is retried when the store itself is busy.
+constexpr int kStoreTries = 3;
+
+// Nonsense settings would make every claim fail or the loop spin; the config
+// layer validates them, this keeps the engine safe without it.
+EngineOptions Sane(EngineOptions o) {
+  o.lease = std::max(o.lease, Millis(50));
+  o.poll_interval = std::max(o.poll_interval, Millis(1));
+  o.backoff_initial = std::max(o.backoff_initial, Millis(1));
+  o.backoff_max = std::max(o.backoff_max, o.backoff_initial);
+  o.batch_size = std::clamp(o.batch_size, 1, 1000);
+  return o;
+}
+
+}  // namespace
+
+struct Engine::Worker {
+  Provider provider;
+  ConnectorFactory factory;
+  std::string id;
+  std::thread thread;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::unique_ptr<Connector> connector;  // touched by the worker thread only
+  int factory_failures = 0;              // worker thread only
+  // Guarded by Engine::mu_.
+  std::vector<std::string> in_flight;
+  bool has_connector = false;
+};
+
+Engine::Engine(Store& store, EngineOptions options)
+    : store_(store),
+      options_(Sane(options)),
+      backoff_{options_.backoff_initial, options_.backoff_max},
+      instance_(MakeInstanceId()) {}
+
+Engine::~Engine() { Stop(); }
+
+void Engine::AddWorkers(Provider provider, ConnectorFactory factory, int count) {
+  std::lock_guard lock(mu_);
+  for (int i = 0; i < count; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->provider = provider;
+    w->factory = factory;
+    w->id = instance_ + "/" + std::string(ToString(provider)) + "-" + std::to_string(workers_.size() + 1);
+    Worker& ref = *w;
+    workers_.push_back(std::move(w));
+    ++stats_.workers;
+    stats_.providers[provider];  // so /metrics shows zeros rather than nothing
+    if (running_) StartWorker(ref);
+  }
+}
+
+void Engine::StartWorker(Worker& w) {
+  w.thread = std::thread([this, &w] { RunWorker(w); });
+}
+
+void Engine::Start() {
+  std::lock_guard lock(mu_);
+  if (running_) return;
+  running_ = true;
+  stopping_ = false;
+  for (auto& w : workers_) StartWorker(*w);
+  lease_keeper_ = std::thread([this] { RunLeaseKeeper(); });
+  spdlog::info("engine {} started: {} workers, lease {} ms, batch {}", instance_, workers_.size(),
+               options_.lease.count(), options_.batch_size);
+}
+
+void Engine::Stop() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mu_);
+    if (!running_) return;
+    stopping_ = true;
+    for (auto& w : workers_)
+      if (w->thread.joinable()) threads.push_back(std::move(w->thread));
+    if (lease_keeper_.joinable()) threads.push_back(std::move(lease_keeper_));
+  }
+  cv_.notify_all();
+  for (auto& t : threads) t.join();
+  std::lock_guard lock(mu_);
+  running_ = false;
+  spdlog::info("engine {} stopped", instance_);
+}
+
+void Engine::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+uint64_t Engine::Generation() {
+  std::lock_guard lock(mu_);
+  return generation_;
+}
+
+bool Engine::Wait(Millis d, uint64_t seen_generation, bool wakeable) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, d, [&] { return stopping_ || (wakeable && generation_ != seen_generation); });
+  return !stopping_;
+}
+
+EngineStats Engine::Stats() const {
+  std::lock_guard lock(mu_);
+  EngineStats s = stats_;
+  s.workers_without_connector = 0;
+  for (const auto& w : workers_)
+    if (!w->has_connector) ++s.workers_without_connector;
+  return s;
+}
+
+void Engine::Count(Provider p, ActionStatus to) {
+  std::lock_guard lock(mu_);
+  ProviderStats& s = stats_.providers[p];
+  if (to == ActionStatus::kSucceeded) ++s.succeeded;
+  if (to == ActionStatus::kFailed) ++s.failed;
+  if (to == ActionStatus::kPending) ++s.retried;
+}
+
+void Engine::RunWorker(Worker& w) {
+  const int batch = options_.batch_size;
+  while (true) {
+    uint64_t generation = Generation();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    if (!w.connector) {
+      Result<std::unique_ptr<Connector>> made = Fail(Error::Internal("no connector"));
+      try {
+        made = w.factory();
+      } catch (const std::exception& e) {
+        made = Fail(Error::Internal(std::string("connector factory threw: ") + e.what()));
+      }
+      if (!made || *made == nullptr) {
+        std::string why = made ? "the factory returned nothing" : made.error().message;
+        ++w.factory_failures;
+        Millis delay = RetryDelay(backoff_, w.factory_failures, std::nullopt, w.rng);
+        spdlog::warn("worker {}: cannot make a {} connector ({}); retrying in {} ms", w.id, ToString(w.provider), why,
+                     delay.count());
+        if (!Wait(delay, generation, false)) return;
+        continue;
+      }
+      w.connector = std::move(*made);
+      w.factory_failures = 0;
+      std::lock_guard lock(mu_);
+      w.has_connector = true;
+    }
+
+    auto claimed = store_.ClaimDue(w.provider, w.id, batch, Now(), options_.lease);
+    if (!claimed) {
+      spdlog::error("worker {}: cannot claim work: {}", w.id, claimed.error().message);
+      if (!Wait(options_.poll_interval, generation, false)) return;
+      continue;
+    }
+    if (claimed->empty()) {
+      if (!Wait(options_.poll_interval, generation, true)) return;
+      continue;
+    }
+    RunBatch(w, std::move(*claimed));
+  }
+}
+
+void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
+  {
+    std::lock_guard lock(mu_);
+    for (const Action& a : claimed) w.in_flight.push_back(a.id);
+  }
+  std::vector<Action> runnable;
+  runnable.reserve(claimed.size());
+  for (Action& a : claimed) {
+    if (w.connector->Supports(a.type)) {
+      runnable.push_back(std::move(a));
+      continue;
+    }
+    TimePoint now = Now();
+    AttemptReport r;
+    r.action_id = a.id;
+    r.worker = w.id;
+    r.outcome = AttemptOutcome::kPermanentError;
+    r.started_at = now;
+    r.finished_at = now;
+    r.message =
+        "the " + std::string(ToString(a.provider)) + " connector does not support " + std::string(ToString(a.type));
+    Finish(w, a, std::move(r));
+  }
+
+  if (!runnable.empty()) {
+    TimePoint started = Now();
+    std::vector<Result<ExecutionOutcome>> results;
+    try {
+      results = w.connector->ExecuteBatch(runnable);
+    } catch (const std::exception& e) {
+      results.clear();
+      spdlog::error("worker {}: the {} connector threw: {}", w.id, ToString(w.provider), e.what());
+    }
+    if (results.size() != runnable.size()) {
+      // A connector that breaks its contract gets a fresh instance; its
+      // answers cannot be matched to actions, so every action gets a retry.
+      results.assign(runnable.size(), Fail(Error::Internal("the connector failed without an answer")));
+      for (auto& r : results) r.error().retryable = true;
+      w.connector.reset();
+    }
+    TimePoint finished = Now();
+    {
+      std::lock_guard lock(mu_);
+      stats_.providers[w.provider].executed += static_cast<int64_t>(runnable.size());
+    }
+    bool reconnect = false;
+    for (size_t i = 0; i < runnable.size(); ++i) {
+      const Action& a = runnable[i];
+      AttemptReport r;
+      r.action_id = a.id;
+      r.worker = w.id;
+      r.started_at = started;
+      r.finished_at = finished;
+      if (results[i]) {
+        const ExecutionOutcome& out = *results[i];
+        r.outcome = AttemptOutcome::kSucceeded;
+        r.message = out.message;
+        r.already_in_state = out.already_in_state;
+        r.resolved_account = out.resolved_account;
+        r.provider_answer = out.provider_answer;
+      } else {
+        const Error& e = results[i].error();
+        r.outcome = e.retryable ? AttemptOutcome::kTransientError : AttemptOutcome::kPermanentError;
+        r.message = e.message;
+        r.provider_answer = {e.provider_code, e.provider_detail};
+        if (e.retryable) r.retry_at = finished + RetryDelay(backoff_, a.attempt_count, std::nullopt, w.rng);
+        if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTimeout) reconnect = true;
+      }
+      Finish(w, a, std::move(r));
+      std::lock_guard lock(mu_);
+      std::erase(w.in_flight, a.id);
+    }
+    // The connection may be what failed; the next batch starts from a new one.
+    if (reconnect) w.connector.reset();
+  }
+
+  std::lock_guard lock(mu_);
+  w.in_flight.clear();
+  if (!w.connector) w.has_connector = false;
+}
+
+void Engine::Finish(Worker& w, const Action& action, AttemptReport report) {
+  for (int attempt = 1;; ++attempt) {
+    auto done = store_.FinishAttempt(report);
+    if (done) {
+      Count(action.provider, done->status);
+      if (done->status == ActionStatus::kSucceeded) {
+        spdlog::debug("action {} {} {} {}: succeeded{}", action.id, ToString(action.provider), ToString(action.type),
+                      action.target, done->already_in_state ? " (already in state)" : "");
+      } else if (done->status == ActionStatus::kPending) {
+        spdlog::info("action {} {} {} {}: attempt {} failed ({}); retry at {}", action.id, ToString(action.provider),
+                     ToString(action.type), action.target, action.attempt_count, report.message,
+                     FormatTime(done->next_attempt_at));
+      } else {
+        spdlog::warn("action {} {} {} {}: {}: {}", action.id, ToString(action.provider), ToString(action.type),
+                     action.target, ToString(done->status), done->outcome);
+      }
+      return;
+    }
+    const Error& e = done.error();
+    if (e.code == ErrorCode::kConflict) {
+      // Our lease expired and the action went to another worker: its result wins.
+      spdlog::warn("action {}: result dropped, worker {} lost its lease", action.id, w.id);
+      std::lock_guard lock(mu_);
+      ++stats_.results_dropped;
+      return;
+    }
+    if (!e.retryable || attempt >= kStoreTries) {
+      // The action stays in_progress; lease recovery will return it to pending.
+      spdlog::error("action {}: cannot record the attempt: {}", action.id, e.message);
+      return;
+    }
+    std::this_thread::sleep_for(Millis(50 * attempt));
+  }
+}
+
+void Engine::RunLeaseKeeper() {
+  const Millis tick = std::max(options_.lease / 3, Millis(10));
+  while (true) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> held;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      for (const auto& w : workers_)
+        if (!w->in_flight.empty()) held.emplace_back(w->id, w->in_flight);
+    }
+    for (const auto& [worker, ids] : held) {
+      auto renewed = store_.RenewLeases(ids, worker, Now(), options_.lease);
+      // A conflict here is usually an action that finished while we renewed.
+      if (!renewed && renewed.error().code != ErrorCode::kConflict)
+        spdlog::warn("worker {}: lease renewal: {}", worker, renewed.error().message);
+    }
+    auto recovered = store_.RecoverExpiredLeases(Now());
+    if (!recovered) {
+      spdlog::error("engine: lease recovery failed: {}", recovered.error().message);
+    } else if (*recovered > 0) {
+      spdlog::warn("engine: {} action(s) with an expired lease returned to pending", *recovered);
+      {
+        std::lock_guard lock(mu_);
+        stats_.leases_recovered += *recovered;
+      }
+      Wake();
+    }
+    if (!Wait(tick, 0, false)) return;
+  }
+}
+
+}  // namespace cordon

@@ -1,1 +1,1070 @@
-// placeholder: replaced by the module's owner
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <variant>
+
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+namespace cordon {
+namespace {
+
+// Far above anything the ActionService lets through; the store still refuses
+// absurd rows so that no caller can bloat the database by mistake.
+constexpr size_t kMaxFieldLen = 64 * 1024;
+constexpr int kMaxPageLimit = 1000;
+constexpr int kMaxClaim = 1000;
+constexpr int kMaxAttemptsCeiling = 100;
+constexpr std::string_view kSystemActor = "cordon";
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS actions (
+  id               TEXT PRIMARY KEY,
+  type             TEXT NOT NULL,
+  provider         TEXT NOT NULL,
+  target           TEXT NOT NULL COLLATE NOCASE,
+  requested_by     TEXT NOT NULL COLLATE NOCASE,
+  reason           TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  undo_of          TEXT REFERENCES actions(id),
+  undone_by        TEXT REFERENCES actions(id),
+  bulk_id          TEXT,
+  attempt_count    INTEGER NOT NULL DEFAULT 0,
+  max_attempts     INTEGER NOT NULL,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  next_attempt_at  INTEGER NOT NULL,
+  lease_owner      TEXT NOT NULL DEFAULT '',
+  lease_expires_at INTEGER NOT NULL DEFAULT 0,
+  claimed_at       INTEGER NOT NULL DEFAULT 0,
+  outcome          TEXT NOT NULL DEFAULT '',
+  resolved_account TEXT NOT NULL DEFAULT '',
+  already_in_state INTEGER NOT NULL DEFAULT 0,
+  provider_code    TEXT NOT NULL DEFAULT '',
+  provider_detail  TEXT NOT NULL DEFAULT ''
+);
+-- ClaimDue: due pending work of one provider, oldest first.
+CREATE INDEX IF NOT EXISTS actions_due ON actions(provider, next_attempt_at, created_at, id) WHERE status = 'pending';
+-- RecoverExpiredLeases.
+CREATE INDEX IF NOT EXISTS actions_leases ON actions(lease_expires_at) WHERE status = 'in_progress';
+-- The action center: newest first, and the filters it offers.
+CREATE INDEX IF NOT EXISTS actions_created ON actions(created_at, id);
+CREATE INDEX IF NOT EXISTS actions_status ON actions(status, created_at, id);
+CREATE INDEX IF NOT EXISTS actions_target ON actions(target, created_at, id);
+CREATE INDEX IF NOT EXISTS actions_requested_by ON actions(requested_by, created_at, id);
+CREATE INDEX IF NOT EXISTS actions_bulk ON actions(bulk_id, created_at, id) WHERE bulk_id IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS attempts (
+  action_id       TEXT NOT NULL REFERENCES actions(id),
+  number          INTEGER NOT NULL,
+  worker          TEXT NOT NULL,
+  started_at      INTEGER NOT NULL,
+  finished_at     INTEGER NOT NULL,
+  result          TEXT NOT NULL,
+  message         TEXT NOT NULL,
+  provider_code   TEXT NOT NULL DEFAULT '',
+  provider_detail TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (action_id, number)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS audit (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  action_id   TEXT REFERENCES actions(id),
+  at          INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  event       TEXT NOT NULL,
+  from_status TEXT NOT NULL DEFAULT '',
+  to_status   TEXT NOT NULL DEFAULT '',
+  reason      TEXT NOT NULL DEFAULT '',
+  detail      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS audit_action ON audit(action_id, seq);
+CREATE INDEX IF NOT EXISTS audit_event ON audit(event, seq);
+
+CREATE TABLE IF NOT EXISTS tokens (
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  role       TEXT NOT NULL,
+  sha256_hex TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  revoked    INTEGER NOT NULL DEFAULT 0
+);
+
+-- Nothing is ever deleted, and the trail cannot be rewritten.
+CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS attempts_append_only_u BEFORE UPDATE ON attempts
+  BEGIN SELECT RAISE(ABORT, 'attempts are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS attempts_append_only_d BEFORE DELETE ON attempts
+  BEGIN SELECT RAISE(ABORT, 'attempts are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS actions_never_deleted BEFORE DELETE ON actions
+  BEGIN SELECT RAISE(ABORT, 'actions are never deleted'); END;
+)sql";
+
+constexpr const char* kActionColumns =
+    "id, type, provider, target, requested_by, reason, status, undo_of, undone_by, bulk_id, attempt_count, "
+    "max_attempts, created_at, updated_at, next_attempt_at, lease_owner, lease_expires_at, outcome, "
+    "resolved_account, already_in_state, provider_code, provider_detail";
+
+// Crockford's base32, lower case: no i, l, o, u, so ids read back unambiguously.
+constexpr std::string_view kBase32 = "0123456789abcdefghjkmnpqrstvwxyz";
+
+// An id is 26 characters of Crockford base32 over 128 bits: a 48-bit
+// millisecond timestamp, then 80 bits from OpenSSL's CSPRNG (the ULID layout).
+// The time prefix keeps inserts at the right edge of the primary-key index,
+// which is what keeps a 1,000-action bulk insert fast as the table grows;
+// 80 random bits keep ids unguessable and collision-free.
+std::string NewActionId(TimePoint now) {
+  std::array<unsigned char, 16> bytes{};
+  uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(ToUnixMillis(now), 0));
+  for (int i = 0; i < 6; ++i) bytes[static_cast<size_t>(i)] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  if (RAND_bytes(bytes.data() + 6, 10) != 1) {
+    // OpenSSL's CSPRNG failing means the process cannot be trusted with
+    // anything random; an id collision would silently merge two actions.
+    std::abort();
+  }
+  std::string out = "act_";
+  // 128 bits as 26 base32 digits, most significant first (2 leading zero bits).
+  uint32_t buffer = 0;
+  int bits = 2;
+  for (unsigned char b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out.push_back(kBase32[(buffer >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  return out;  // "act_" + 26 characters
+}
+
+constexpr std::string_view kHex = "0123456789abcdef";
+
+std::string HexEncode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() * 2);
+  for (unsigned char c : in) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> HexDecode(std::string_view in) {
+  if (in.size() % 2 != 0) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(in.size() / 2);
+  for (size_t i = 0; i < in.size(); i += 2) {
+    int hi = nibble(in[i]);
+    int lo = nibble(in[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>((hi << 4) | lo));
+  }
+  return out;
+}
+
+// The cursor names the last row of a page by (created_at, id), the order of
+// the listing, so a page boundary stays put however many rows arrive later.
+std::string EncodeCursor(const Action& last) {
+  return HexEncode(std::to_string(ToUnixMillis(last.created_at)) + ":" + last.id);
+}
+
+struct CursorPosition {
+  int64_t created_at = 0;
+  std::string id;
+};
+
+std::optional<CursorPosition> DecodeCursor(std::string_view cursor) {
+  if (cursor.size() > 256) return std::nullopt;
+  auto raw = HexDecode(cursor);
+  if (!raw) return std::nullopt;
+  size_t colon = raw->find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= raw->size()) return std::nullopt;
+  CursorPosition pos;
+  auto [ptr, ec] = std::from_chars(raw->data(), raw->data() + colon, pos.created_at);
+  if (ec != std::errc() || ptr != raw->data() + colon) return std::nullopt;
+  pos.id = raw->substr(colon + 1);
+  return pos;
+}
+
+std::string_view AttemptResultName(AttemptOutcome o) {
+  switch (o) {
+    case AttemptOutcome::kSucceeded: return "succeeded";
+    case AttemptOutcome::kPermanentError: return "permanent_error";
+    case AttemptOutcome::kTransientError: return "transient_error";
+  }
+  return "permanent_error";
+}
+
+Status CheckField(std::string_view name, std::string_view value) {
+  if (value.size() > kMaxFieldLen) return Fail(Error::InvalidArgument(std::string(name) + " is too long"));
+  return {};
+}
+
+}  // namespace
+
+// A cached prepared statement, reset and unbound when it goes out of scope so
+// that the next user finds it clean.
+class SqliteStore::Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  Stmt(Stmt&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Stmt& operator=(Stmt&&) = delete;
+  Stmt(const Stmt&) = delete;
+  ~Stmt() {
+    if (s_ == nullptr) return;
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // Empty strings are stored as NULL (for columns that reference other rows).
+  Stmt& BindOrNull(int i, std::string_view v) {
+    if (v.empty()) {
+      sqlite3_bind_null(s_, i);
+      return *this;
+    }
+    return Bind(i, v);
+  }
+
+  // Makes the statement ready for another round of binds in the same scope.
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
+  // SQLITE_ROW, SQLITE_DONE, or an error code.
+  int Step() { return sqlite3_step(s_); }
+
+  [[nodiscard]] int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  [[nodiscard]] std::string Text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    if (p == nullptr) return {};
+    return std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col)));
+  }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+// BEGIN IMMEDIATE takes the write lock up front: a transaction that reads then
+// writes can never fail half-way with SQLITE_BUSY on the upgrade.
+class SqliteStore::Transaction {
+ public:
+  explicit Transaction(SqliteStore& store) : store_(store) {}
+  ~Transaction() {
+    if (open_ && !committed_) sqlite3_exec(store_.writer_.db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  [[nodiscard]] Status Begin() {
+    if (auto s = store_.Exec("BEGIN IMMEDIATE"); !s) return s;
+    open_ = true;
+    return {};
+  }
+  [[nodiscard]] Status Commit() {
+    if (auto s = store_.Exec("COMMIT"); !s) return s;
+    committed_ = true;
+    return {};
+  }
+
+ private:
+  SqliteStore& store_;
+  bool open_ = false;
+  bool committed_ = false;
+};
+
+namespace {
+
+Result<Action> RowToAction(const auto& row) {
+  Action a;
+  a.id = row.Text(0);
+  auto type = ParseActionType(row.Text(1));
+  auto provider = ParseProvider(row.Text(2));
+  auto status = ParseActionStatus(row.Text(6));
+  if (!type || !provider || !status)
+    return Fail(Error::Internal("action " + a.id + " has an unknown type, provider or status"));
+  a.type = *type;
+  a.provider = *provider;
+  a.target = row.Text(3);
+  a.requested_by = row.Text(4);
+  a.reason = row.Text(5);
+  a.status = *status;
+  a.undo_of = row.Text(7);
+  a.undone_by = row.Text(8);
+  a.bulk_id = row.Text(9);
+  a.attempt_count = static_cast<int>(row.Int(10));
+  a.max_attempts = static_cast<int>(row.Int(11));
+  a.created_at = FromUnixMillis(row.Int(12));
+  a.updated_at = FromUnixMillis(row.Int(13));
+  a.next_attempt_at = FromUnixMillis(row.Int(14));
+  a.lease_owner = row.Text(15);
+  a.lease_expires_at = FromUnixMillis(row.Int(16));
+  a.outcome = row.Text(17);
+  a.resolved_account = row.Text(18);
+  a.already_in_state = row.Int(19) != 0;
+  a.provider_answer.code = row.Text(20);
+  a.provider_answer.detail = row.Text(21);
+  return a;
+}
+
+}  // namespace
+
+namespace {
+
+Result<sqlite3*> OpenConnection(const std::string& path, int flags, SqliteStoreOptions options) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Fail(Error::Unavailable("cannot open the SQLite store at " + path + ": " + msg));
+  }
+  sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
+  sqlite3_extended_result_codes(db, 1);
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, SqliteStoreOptions options) {
+  auto writer = OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options);
+  if (!writer) return Fail(writer.error());
+  std::unique_ptr<SqliteStore> store(new SqliteStore());
+  store->writer_.db = *writer;
+
+  {
+    std::lock_guard lock(store->writer_.mu);
+    // journal_mode answers with the mode it ended up in; a file system without
+    // shared memory support silently stays in "delete" mode, which we refuse.
+    {
+      auto stmt = store->Prepare(store->writer_, "PRAGMA journal_mode=WAL");
+      if (!stmt) return Fail(stmt.error());
+      if (stmt->Step() != SQLITE_ROW || stmt->Text(0) != "wal")
+        return Fail(Error::Unavailable("the SQLite store at " + path + " cannot use WAL mode"));
+    }
+    const char* sync = options.sync == SqliteSync::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    if (auto s = store->Exec(sync); !s) return Fail(s.error());
+    if (auto s = store->Exec("PRAGMA foreign_keys=ON"); !s) return Fail(s.error());
+    // 8 MiB of page cache for the writer (SQLite's default is 2): the index
+    // pages a bulk insert touches stay in memory, and an idle server stays small.
+    if (auto s = store->Exec("PRAGMA cache_size=-8192"); !s) return Fail(s.error());
+  }
+
+  // In WAL mode readers never wait for the writer: the action center and
+  // token checks stay fast while a bulk request is being written.
+  auto reader = OpenConnection(path, SQLITE_OPEN_READONLY, options);
+  if (!reader) return Fail(reader.error());
+  store->reader_.db = *reader;
+  return store;
+}
+
+SqliteStore::SqliteStore() = default;
+
+SqliteStore::~SqliteStore() {
+  for (Connection* c : {&writer_, &reader_}) {
+    for (auto& [sql, stmt] : c->statements) sqlite3_finalize(stmt);
+    sqlite3_close(c->db);
+  }
+}
+
+Error SqliteStore::SqlError(const Connection& c, std::string_view what) {
+  int code = sqlite3_extended_errcode(c.db);
+  std::string msg = "store: " + std::string(what) + ": " + sqlite3_errmsg(c.db);
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return Error::Unavailable(std::move(msg));
+    case SQLITE_CONSTRAINT:
+      if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return Error::AlreadyExists(std::move(msg));
+      return Error::FailedPrecondition(std::move(msg));
+    default: return Error::Internal(std::move(msg));
+  }
+}
+
+Status SqliteStore::Exec(const char* sql) {
+  if (sqlite3_exec(writer_.db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(SqlError(writer_, sql));
+  return {};
+}
+
+Result<SqliteStore::Stmt> SqliteStore::Prepare(Connection& c, const std::string& sql) {
+  auto it = c.statements.find(sql);
+  if (it != c.statements.end()) return Stmt(it->second);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(c.db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+      SQLITE_OK)
+    return Fail(SqlError(c, "prepare"));
+  c.statements.emplace(sql, stmt);
+  return Stmt(stmt);
+}
+
+Status SqliteStore::Migrate() {
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return s;
+  int64_t version = 0;
+  {
+    auto stmt = Prepare(writer_, "PRAGMA user_version");
+    if (!stmt) return Fail(stmt.error());
+    if (stmt->Step() == SQLITE_ROW) version = stmt->Int(0);
+  }
+  if (version > kSchemaVersion)
+    return Fail(
+        Error::FailedPrecondition("the store was written by a newer Cordon (schema " + std::to_string(version) + ")"));
+  if (sqlite3_exec(writer_.db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK)
+    return Fail(SqlError(writer_, "create schema"));
+  if (auto s = Exec("PRAGMA user_version=1"); !s) return s;
+  return tx.Commit();
+}
+
+Status SqliteStore::InsertAudit(const AuditEvent& e) {
+  auto stmt = Prepare(writer_,
+                      "INSERT INTO audit (action_id, at, actor, event, from_status, to_status, reason, detail) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!stmt) return Fail(stmt.error());
+  stmt->BindOrNull(1, e.action_id)
+      .Bind(2, ToUnixMillis(e.at))
+      .Bind(3, e.actor)
+      .Bind(4, e.event)
+      .Bind(5, e.from_status)
+      .Bind(6, e.to_status)
+      .Bind(7, e.reason)
+      .Bind(8, e.detail);
+  if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "append audit"));
+  return {};
+}
+
+Status SqliteStore::InsertAttempt(const Attempt& a) {
+  auto stmt = Prepare(
+      writer_,
+      "INSERT INTO attempts (action_id, number, worker, started_at, finished_at, result, message, provider_code, "
+      "provider_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(1, a.action_id)
+      .Bind(2, int64_t{a.number})
+      .Bind(3, a.worker)
+      .Bind(4, ToUnixMillis(a.started_at))
+      .Bind(5, ToUnixMillis(a.finished_at))
+      .Bind(6, a.result)
+      .Bind(7, a.message)
+      .Bind(8, a.provider_answer.code)
+      .Bind(9, a.provider_answer.detail);
+  if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "record attempt"));
+  return {};
+}
+
+Result<Action> SqliteStore::LoadAction(Connection& c, std::string_view id) {
+  auto stmt = Prepare(c, std::string("SELECT ") + kActionColumns + " FROM actions WHERE id = ?1");
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(1, id);
+  int rc = stmt->Step();
+  if (rc == SQLITE_DONE) return Fail(Error::NotFound("no action " + std::string(id)));
+  if (rc != SQLITE_ROW) return Fail(SqlError(c, "read action"));
+  return RowToAction(*stmt);
+}
+
+Result<Action> SqliteStore::InsertAction(const NewAction& n, TimePoint now) {
+  if (n.initial_status != ActionStatus::kPending && n.initial_status != ActionStatus::kAwaitingApproval)
+    return Fail(Error::InvalidArgument("a new action starts pending or awaiting approval"));
+  if (n.max_attempts < 1 || n.max_attempts > kMaxAttemptsCeiling)
+    return Fail(Error::InvalidArgument("max_attempts must be between 1 and " + std::to_string(kMaxAttemptsCeiling)));
+  if (n.target.empty()) return Fail(Error::InvalidArgument("target is required"));
+  for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"target", n.target},
+                             {"requested_by", n.requested_by},
+                             {"reason", n.reason},
+                             {"undo_of", n.undo_of},
+                             {"bulk_id", n.bulk_id}}) {
+    if (auto s = CheckField(name, value); !s) return Fail(s.error());
+  }
+
+  Action a;
+  a.id = NewActionId(now);
+  a.type = n.type;
+  a.provider = n.provider;
+  a.target = n.target;
+  a.requested_by = n.requested_by;
+  a.reason = n.reason;
+  a.status = n.initial_status;
+  a.undo_of = n.undo_of;
+  a.bulk_id = n.bulk_id;
+  a.max_attempts = n.max_attempts;
+  a.created_at = now;
+  a.updated_at = now;
+  a.next_attempt_at = now;
+
+  auto stmt =
+      Prepare(writer_,
+              "INSERT INTO actions (id, type, provider, target, requested_by, reason, status, undo_of, bulk_id, "
+              "max_attempts, created_at, updated_at, next_attempt_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?11)");
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(1, a.id)
+      .Bind(2, ToString(a.type))
+      .Bind(3, ToString(a.provider))
+      .Bind(4, a.target)
+      .Bind(5, a.requested_by)
+      .Bind(6, a.reason)
+      .Bind(7, ToString(a.status))
+      .BindOrNull(8, a.undo_of)
+      .BindOrNull(9, a.bulk_id)
+      .Bind(10, int64_t{a.max_attempts})
+      .Bind(11, ToUnixMillis(now));
+  if (stmt->Step() != SQLITE_DONE) {
+    if ((sqlite3_extended_errcode(writer_.db)) == SQLITE_CONSTRAINT_FOREIGNKEY)
+      return Fail(Error::NotFound("no action " + a.undo_of + " to undo"));
+    return Fail(SqlError(writer_, "create action"));
+  }
+
+  AuditEvent e;
+  e.action_id = a.id;
+  e.at = now;
+  e.actor = a.requested_by;
+  e.event = "created";
+  e.to_status = ToString(a.status);
+  e.reason = a.reason;
+  e.detail = std::string(ToString(a.provider)) + " " + std::string(ToString(a.type)) + " " + a.target;
+  if (!a.undo_of.empty()) e.detail += " (undo of " + a.undo_of + ")";
+  if (auto s = InsertAudit(e); !s) return Fail(s.error());
+  return a;
+}
+
+Result<std::vector<Action>> SqliteStore::CreateActions(std::span<const NewAction> actions, TimePoint now) {
+  std::vector<Action> out;
+  if (actions.empty()) return out;
+  out.reserve(actions.size());
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return Fail(s.error());
+  for (const NewAction& n : actions) {
+    auto a = InsertAction(n, now);
+    if (!a) return Fail(a.error());
+    out.push_back(std::move(*a));
+  }
+  if (auto s = tx.Commit(); !s) return Fail(s.error());
+  return out;
+}
+
+Result<Action> SqliteStore::GetAction(std::string_view id) {
+  std::lock_guard lock(reader_.mu);
+  return LoadAction(reader_, id);
+}
+
+Result<std::vector<Attempt>> SqliteStore::GetAttempts(std::string_view action_id) {
+  std::lock_guard lock(reader_.mu);
+  auto stmt = Prepare(
+      reader_,
+      "SELECT action_id, number, worker, started_at, finished_at, result, message, provider_code, provider_detail "
+      "FROM attempts WHERE action_id = ?1 ORDER BY number");
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(1, action_id);
+  std::vector<Attempt> out;
+  int rc;
+  while ((rc = stmt->Step()) == SQLITE_ROW) {
+    Attempt a;
+    a.action_id = stmt->Text(0);
+    a.number = static_cast<int>(stmt->Int(1));
+    a.worker = stmt->Text(2);
+    a.started_at = FromUnixMillis(stmt->Int(3));
+    a.finished_at = FromUnixMillis(stmt->Int(4));
+    a.result = stmt->Text(5);
+    a.message = stmt->Text(6);
+    a.provider_answer.code = stmt->Text(7);
+    a.provider_answer.detail = stmt->Text(8);
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqlError(reader_, "read attempts"));
+  return out;
+}
+
+namespace {
+
+template <typename StmtT>
+Result<std::vector<AuditEvent>> ReadAudit(StmtT& stmt, auto&& sql_error) {
+  std::vector<AuditEvent> out;
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    AuditEvent e;
+    e.seq = stmt.Int(0);
+    e.action_id = stmt.Text(1);
+    e.at = FromUnixMillis(stmt.Int(2));
+    e.actor = stmt.Text(3);
+    e.event = stmt.Text(4);
+    e.from_status = stmt.Text(5);
+    e.to_status = stmt.Text(6);
+    e.reason = stmt.Text(7);
+    e.detail = stmt.Text(8);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return Fail(sql_error());
+  return out;
+}
+
+constexpr const char* kAuditColumns = "seq, action_id, at, actor, event, from_status, to_status, reason, detail";
+
+}  // namespace
+
+Result<std::vector<AuditEvent>> SqliteStore::GetAudit(std::string_view action_id) {
+  std::lock_guard lock(reader_.mu);
+  auto stmt =
+      Prepare(reader_, std::string("SELECT ") + kAuditColumns + " FROM audit WHERE action_id = ?1 ORDER BY seq");
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(1, action_id);
+  return ReadAudit(*stmt, [this] { return SqlError(reader_, "read audit"); });
+}
+
+Result<ActionPage> SqliteStore::ListActions(const ActionFilter& f) {
+  if (f.limit < 1 || f.limit > kMaxPageLimit)
+    return Fail(Error::InvalidArgument("limit must be between 1 and " + std::to_string(kMaxPageLimit)));
+  std::optional<CursorPosition> after;
+  if (!f.cursor.empty()) {
+    after = DecodeCursor(f.cursor);
+    if (!after) return Fail(Error::InvalidArgument("the cursor is not one this server handed out"));
+  }
+
+  using Arg = std::variant<int64_t, std::string>;
+  std::vector<Arg> args;
+  std::string sql = std::string("SELECT ") + kActionColumns + " FROM actions WHERE 1=1";
+  auto add = [&](const char* clause, Arg value) {
+    args.push_back(std::move(value));
+    sql += " AND ";
+    sql += clause;
+    sql += " ?" + std::to_string(args.size());
+  };
+  if (f.status) add("status =", std::string(ToString(*f.status)));
+  if (f.type) add("type =", std::string(ToString(*f.type)));
+  if (f.provider) add("provider =", std::string(ToString(*f.provider)));
+  if (f.target) add("target =", *f.target);
+  if (f.requested_by) add("requested_by =", *f.requested_by);
+  if (f.bulk_id) add("bulk_id =", *f.bulk_id);
+  if (f.created_after) add("created_at >=", ToUnixMillis(*f.created_after));
+  if (f.created_before) add("created_at <", ToUnixMillis(*f.created_before));
+  if (after) {
+    args.emplace_back(after->created_at);
+    args.emplace_back(after->id);
+    sql += " AND (created_at, id) < (?" + std::to_string(args.size() - 1) + ", ?" + std::to_string(args.size()) + ")";
+  }
+  args.emplace_back(int64_t{f.limit + 1});
+  sql += " ORDER BY created_at DESC, id DESC LIMIT ?" + std::to_string(args.size());
+
+  std::lock_guard lock(reader_.mu);
+  auto stmt = Prepare(reader_, sql);
+  if (!stmt) return Fail(stmt.error());
+  for (size_t i = 0; i < args.size(); ++i) {
+    int index = static_cast<int>(i + 1);
+    std::visit([&](const auto& v) { stmt->Bind(index, v); }, args[i]);
+  }
+  ActionPage page;
+  int rc;
+  while ((rc = stmt->Step()) == SQLITE_ROW) {
+    auto a = RowToAction(*stmt);
+    if (!a) return Fail(a.error());
+    page.actions.push_back(std::move(*a));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqlError(reader_, "list actions"));
+  if (page.actions.size() > static_cast<size_t>(f.limit)) {
+    page.actions.pop_back();
+    page.next_cursor = EncodeCursor(page.actions.back());
+  }
+  return page;
+}
+
+Result<std::vector<Action>> SqliteStore::ClaimDue(Provider provider, std::string_view worker, int max, TimePoint now,
+                                                  Millis lease) {
+  if (max < 1 || max > kMaxClaim)
+    return Fail(Error::InvalidArgument("a claim takes between 1 and " + std::to_string(kMaxClaim) + " actions"));
+  if (worker.empty() || lease.count() <= 0) return Fail(Error::InvalidArgument("a claim needs a worker and a lease"));
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return Fail(s.error());
+  std::vector<Action> claimed;
+  {
+    auto stmt = Prepare(
+        writer_, std::string("UPDATE actions SET status = 'in_progress', lease_owner = ?1, lease_expires_at = ?2, "
+                             "claimed_at = ?3, updated_at = ?3, attempt_count = attempt_count + 1 "
+                             "WHERE id IN (SELECT id FROM actions WHERE status = 'pending' AND provider = ?4 "
+                             "AND next_attempt_at <= ?3 ORDER BY next_attempt_at, created_at, id LIMIT ?5) "
+                             "RETURNING ") +
+                     kActionColumns);
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, worker)
+        .Bind(2, ToUnixMillis(now + lease))
+        .Bind(3, ToUnixMillis(now))
+        .Bind(4, ToString(provider))
+        .Bind(5, int64_t{max});
+    int rc;
+    while ((rc = stmt->Step()) == SQLITE_ROW) {
+      auto a = RowToAction(*stmt);
+      if (!a) return Fail(a.error());
+      claimed.push_back(std::move(*a));
+    }
+    if (rc != SQLITE_DONE) return Fail(SqlError(writer_, "claim actions"));
+  }
+  // RETURNING gives no order guarantee.
+  std::sort(claimed.begin(), claimed.end(), [](const Action& x, const Action& y) {
+    return std::tie(x.next_attempt_at, x.created_at, x.id) < std::tie(y.next_attempt_at, y.created_at, y.id);
+  });
+  for (const Action& a : claimed) {
+    AuditEvent e;
+    e.action_id = a.id;
+    e.at = now;
+    e.actor = std::string(worker);
+    e.event = "transition";
+    e.from_status = ToString(ActionStatus::kPending);
+    e.to_status = ToString(ActionStatus::kInProgress);
+    e.reason = "claimed for attempt " + std::to_string(a.attempt_count) + " of " + std::to_string(a.max_attempts);
+    if (auto s = InsertAudit(e); !s) return Fail(s.error());
+  }
+  if (auto s = tx.Commit(); !s) return Fail(s.error());
+  return claimed;
+}
+
+Status SqliteStore::RenewLeases(std::span<const std::string> action_ids, std::string_view worker, TimePoint now,
+                                Millis lease) {
+  if (action_ids.empty()) return {};
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return s;
+  auto stmt =
+      Prepare(writer_,
+              "UPDATE actions SET lease_expires_at = ?1 WHERE id = ?2 AND lease_owner = ?3 AND status = 'in_progress'");
+  if (!stmt) return Fail(stmt.error());
+  int lost = 0;
+  for (const std::string& id : action_ids) {
+    stmt->Bind(1, ToUnixMillis(now + lease)).Bind(2, id).Bind(3, worker);
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "renew lease"));
+    if (sqlite3_changes(writer_.db) == 0) ++lost;
+    stmt->Reset();
+  }
+  if (auto s = tx.Commit(); !s) return s;
+  if (lost > 0)
+    return Fail(Error::Conflict(std::to_string(lost) + " lease(s) are no longer held by " + std::string(worker)));
+  return {};
+}
+
+namespace {
+
+AuditEvent Transition(std::string_view action_id, TimePoint at, std::string_view actor, ActionStatus from,
+                      ActionStatus to, std::string reason) {
+  AuditEvent e;
+  e.action_id = std::string(action_id);
+  e.at = at;
+  e.actor = std::string(actor);
+  e.event = "transition";
+  e.from_status = ToString(from);
+  e.to_status = ToString(to);
+  e.reason = std::move(reason);
+  return e;
+}
+
+constexpr const char* kSettleSql =
+    "UPDATE actions SET status = ?2, updated_at = ?3, next_attempt_at = ?4, lease_owner = '', lease_expires_at = 0, "
+    "outcome = ?5, resolved_account = CASE WHEN ?6 <> '' THEN ?6 ELSE resolved_account END, already_in_state = ?7, "
+    "provider_code = ?8, provider_detail = ?9 WHERE id = ?1";
+
+}  // namespace
+
+Result<Action> SqliteStore::FinishAttempt(const AttemptReport& r) {
+  for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"message", r.message},
+                             {"provider code", r.provider_answer.code},
+                             {"provider detail", r.provider_answer.detail},
+                             {"resolved account", r.resolved_account}}) {
+    if (auto s = CheckField(name, value); !s) return Fail(s.error());
+  }
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return Fail(s.error());
+  auto current = LoadAction(writer_, r.action_id);
+  if (!current) return Fail(current.error());
+  if (current->status != ActionStatus::kInProgress || current->lease_owner != r.worker || r.worker.empty())
+    return Fail(Error::Conflict("the lease on " + current->id + " is no longer held by " + r.worker));
+
+  Attempt attempt;
+  attempt.action_id = current->id;
+  attempt.number = current->attempt_count;
+  attempt.worker = r.worker;
+  attempt.started_at = r.started_at;
+  attempt.finished_at = r.finished_at;
+  attempt.result = AttemptResultName(r.outcome);
+  attempt.message = r.message;
+  attempt.provider_answer = r.provider_answer;
+  if (auto s = InsertAttempt(attempt); !s) return Fail(s.error());
+
+  ActionStatus to = ActionStatus::kFailed;
+  std::string outcome = r.message;
+  TimePoint next = current->next_attempt_at;
+  switch (r.outcome) {
+    case AttemptOutcome::kSucceeded: to = ActionStatus::kSucceeded; break;
+    case AttemptOutcome::kPermanentError: to = ActionStatus::kFailed; break;
+    case AttemptOutcome::kTransientError:
+      if (current->attempt_count < current->max_attempts) {
+        to = ActionStatus::kPending;
+        next = r.retry_at;
+      } else {
+        to = ActionStatus::kFailed;
+        outcome = "gave up after " + std::to_string(current->attempt_count) + " attempts: " + r.message;
+      }
+      break;
+  }
+  {
+    auto stmt = Prepare(writer_, kSettleSql);
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, current->id)
+        .Bind(2, ToString(to))
+        .Bind(3, ToUnixMillis(r.finished_at))
+        .Bind(4, ToUnixMillis(next))
+        .Bind(5, outcome)
+        .Bind(6, r.resolved_account)
+        .Bind(7, int64_t{r.already_in_state && to == ActionStatus::kSucceeded ? 1 : 0})
+        .Bind(8, r.provider_answer.code)
+        .Bind(9, r.provider_answer.detail);
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "finish attempt"));
+  }
+  AuditEvent e = Transition(current->id, r.finished_at, r.worker, ActionStatus::kInProgress, to, outcome);
+  if (to == ActionStatus::kPending) e.detail = "retry at " + FormatTime(next);
+  if (to == ActionStatus::kSucceeded && r.already_in_state) e.detail = "already in the target state";
+  if (auto s = InsertAudit(e); !s) return Fail(s.error());
+  auto updated = LoadAction(writer_, current->id);
+  if (!updated) return Fail(updated.error());
+  if (auto s = tx.Commit(); !s) return Fail(s.error());
+  return updated;
+}
+
+Result<int> SqliteStore::RecoverExpiredLeases(TimePoint now) {
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return Fail(s.error());
+  struct Expired {
+    std::string id;
+    std::string owner;
+    int attempt_count;
+    int max_attempts;
+    int64_t claimed_at;
+  };
+  std::vector<Expired> expired;
+  {
+    auto stmt = Prepare(writer_,
+                        "SELECT id, lease_owner, attempt_count, max_attempts, claimed_at FROM actions "
+                        "WHERE status = 'in_progress' AND lease_expires_at <= ?1");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, ToUnixMillis(now));
+    int rc;
+    while ((rc = stmt->Step()) == SQLITE_ROW)
+      expired.push_back(
+          {stmt->Text(0), stmt->Text(1), static_cast<int>(stmt->Int(2)), static_cast<int>(stmt->Int(3)), stmt->Int(4)});
+    if (rc != SQLITE_DONE) return Fail(SqlError(writer_, "find expired leases"));
+  }
+  for (const Expired& x : expired) {
+    std::string message = "lease of worker " + x.owner + " expired before it reported";
+    Attempt attempt;
+    attempt.action_id = x.id;
+    attempt.number = x.attempt_count;
+    attempt.worker = x.owner;
+    attempt.started_at = FromUnixMillis(x.claimed_at);
+    attempt.finished_at = now;
+    attempt.result = "lease_expired";
+    attempt.message = message;
+    if (auto s = InsertAttempt(attempt); !s) return Fail(s.error());
+
+    // A lease that keeps expiring (a target that crashes its worker) must not
+    // loop for ever: it spends attempts like any transient error.
+    bool give_up = x.attempt_count >= x.max_attempts;
+    ActionStatus to = give_up ? ActionStatus::kFailed : ActionStatus::kPending;
+    std::string outcome =
+        give_up ? "gave up after " + std::to_string(x.attempt_count) + " attempts: " + message : message;
+    auto stmt = Prepare(writer_,
+                        "UPDATE actions SET status = ?2, updated_at = ?3, next_attempt_at = ?3, lease_owner = '', "
+                        "lease_expires_at = 0, outcome = ?4 WHERE id = ?1");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, x.id).Bind(2, ToString(to)).Bind(3, ToUnixMillis(now)).Bind(4, outcome);
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "recover lease"));
+    if (auto s = InsertAudit(Transition(x.id, now, kSystemActor, ActionStatus::kInProgress, to, outcome)); !s)
+      return Fail(s.error());
+  }
+  if (auto s = tx.Commit(); !s) return Fail(s.error());
+  return static_cast<int>(expired.size());
+}
+
+Result<Action> SqliteStore::Cancel(std::string_view id, std::string_view actor, std::string_view reason,
+                                   TimePoint now) {
+  if (auto s = CheckField("reason", reason); !s) return Fail(s.error());
+  if (auto s = CheckField("actor", actor); !s) return Fail(s.error());
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return Fail(s.error());
+  auto current = LoadAction(writer_, id);
+  if (!current) return Fail(current.error());
+  if (current->status != ActionStatus::kPending && current->status != ActionStatus::kAwaitingApproval)
+    return Fail(Error::FailedPrecondition("action " + current->id + " is " + std::string(ToString(current->status)) +
+                                          "; only pending or awaiting_approval actions can be cancelled"));
+  std::string outcome = "cancelled by " + std::string(actor);
+  {
+    auto stmt =
+        Prepare(writer_, "UPDATE actions SET status = 'cancelled', updated_at = ?2, outcome = ?3 WHERE id = ?1");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, current->id).Bind(2, ToUnixMillis(now)).Bind(3, outcome);
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "cancel action"));
+  }
+  if (auto s = InsertAudit(
+          Transition(current->id, now, actor, current->status, ActionStatus::kCancelled, std::string(reason)));
+      !s)
+    return Fail(s.error());
+  auto updated = LoadAction(writer_, current->id);
+  if (!updated) return Fail(updated.error());
+  if (auto s = tx.Commit(); !s) return Fail(s.error());
+  return updated;
+}
+
+Result<Action> SqliteStore::CreateUndo(const NewAction& undo, TimePoint now) {
+  if (undo.undo_of.empty()) return Fail(Error::InvalidArgument("an undo must name the action it reverses"));
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return Fail(s.error());
+  auto original = LoadAction(writer_, undo.undo_of);
+  if (!original) return Fail(original.error());
+  if (original->status != ActionStatus::kSucceeded)
+    return Fail(Error::FailedPrecondition("action " + original->id + " is " + std::string(ToString(original->status)) +
+                                          "; only a succeeded action can be undone"));
+  if (!original->undone_by.empty())
+    return Fail(Error::FailedPrecondition("action " + original->id + " was already undone by " + original->undone_by));
+  auto created = InsertAction(undo, now);
+  if (!created) return Fail(created.error());
+  {
+    auto stmt = Prepare(writer_, "UPDATE actions SET undone_by = ?2, updated_at = ?3 WHERE id = ?1");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, original->id).Bind(2, created->id).Bind(3, ToUnixMillis(now));
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "link undo"));
+  }
+  AuditEvent e;
+  e.action_id = original->id;
+  e.at = now;
+  e.actor = undo.requested_by;
+  e.event = "undo_requested";
+  e.reason = undo.reason;
+  e.detail = "undone by " + created->id;
+  if (auto s = InsertAudit(e); !s) return Fail(s.error());
+  if (auto s = tx.Commit(); !s) return Fail(s.error());
+  return created;
+}
+
+Status SqliteStore::AppendAudit(const AuditEvent& event) {
+  for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"actor", event.actor},
+                             {"event", event.event},
+                             {"reason", event.reason},
+                             {"detail", event.detail}}) {
+    if (auto s = CheckField(name, value); !s) return s;
+  }
+  if (event.event.empty()) return Fail(Error::InvalidArgument("an audit event needs a name"));
+  std::lock_guard lock(writer_.mu);
+  if (auto s = InsertAudit(event); !s) {
+    if (sqlite3_extended_errcode(writer_.db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+      return Fail(Error::NotFound("no action " + event.action_id));
+    return s;
+  }
+  return {};
+}
+
+Result<std::vector<AuditEvent>> SqliteStore::ListAudit(std::string_view event_prefix, int limit) {
+  if (limit < 1 || limit > kMaxPageLimit)
+    return Fail(Error::InvalidArgument("limit must be between 1 and " + std::to_string(kMaxPageLimit)));
+  if (auto s = CheckField("event prefix", event_prefix); !s) return Fail(s.error());
+  std::lock_guard lock(reader_.mu);
+  // Byte-wise range on the index: UTF-8 never contains 0xff, so every event
+  // starting with the prefix sorts below prefix + "\xff".
+  auto stmt = Prepare(reader_, std::string("SELECT ") + kAuditColumns +
+                                   " FROM audit WHERE event >= ?1 AND event < ?2 ORDER BY seq DESC LIMIT ?3");
+  if (!stmt) return Fail(stmt.error());
+  std::string upper = std::string(event_prefix) + "\xff";
+  stmt->Bind(1, event_prefix).Bind(2, upper).Bind(3, int64_t{limit});
+  return ReadAudit(*stmt, [this] { return SqlError(reader_, "list audit"); });
+}
+
+Status SqliteStore::CreateToken(const TokenRecord& t) {
+  if (t.id.empty() || t.name.empty() || t.role.empty() || t.sha256_hex.size() != 64)
+    return Fail(Error::InvalidArgument("a token needs an id, a name, a role and a SHA-256 digest"));
+  for (auto [name, value] :
+       {std::pair<std::string_view, std::string_view>{"token id", t.id}, {"token name", t.name}, {"role", t.role}}) {
+    if (auto s = CheckField(name, value); !s) return s;
+  }
+  std::lock_guard lock(writer_.mu);
+  auto stmt = Prepare(
+      writer_, "INSERT INTO tokens (id, name, role, sha256_hex, created_at, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(1, t.id)
+      .Bind(2, t.name)
+      .Bind(3, t.role)
+      .Bind(4, t.sha256_hex)
+      .Bind(5, ToUnixMillis(t.created_at))
+      .Bind(6, int64_t{t.revoked ? 1 : 0});
+  if (stmt->Step() != SQLITE_DONE) {
+    if (sqlite3_extended_errcode(writer_.db) == SQLITE_CONSTRAINT_UNIQUE ||
+        sqlite3_extended_errcode(writer_.db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+      return Fail(Error::AlreadyExists("a token with this id or digest already exists"));
+    return Fail(SqlError(writer_, "create token"));
+  }
+  return {};
+}
+
+Result<std::optional<TokenRecord>> SqliteStore::FindTokenByDigest(std::string_view sha256_hex) {
+  if (sha256_hex.size() != 64) return std::optional<TokenRecord>();
+  std::lock_guard lock(reader_.mu);
+  auto stmt =
+      Prepare(reader_, "SELECT id, name, role, sha256_hex, created_at, revoked FROM tokens WHERE sha256_hex = ?1");
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(1, sha256_hex);
+  int rc = stmt->Step();
+  if (rc == SQLITE_DONE) return std::optional<TokenRecord>();
+  if (rc != SQLITE_ROW) return Fail(SqlError(reader_, "find token"));
+  TokenRecord t;
+  t.id = stmt->Text(0);
+  t.name = stmt->Text(1);
+  t.role = stmt->Text(2);
+  t.sha256_hex = stmt->Text(3);
+  t.created_at = FromUnixMillis(stmt->Int(4));
+  t.revoked = stmt->Int(5) != 0;
+  return std::optional<TokenRecord>(std::move(t));
+}
+
+Result<std::vector<StatusCount>> SqliteStore::CountByStatus() {
+  std::lock_guard lock(reader_.mu);
+  auto stmt = Prepare(reader_, "SELECT status, COUNT(*) FROM actions GROUP BY status");
+  if (!stmt) return Fail(stmt.error());
+  constexpr ActionStatus kAll[] = {ActionStatus::kAwaitingApproval, ActionStatus::kPending, ActionStatus::kInProgress,
+                                   ActionStatus::kSucceeded,        ActionStatus::kFailed,  ActionStatus::kCancelled,
+                                   ActionStatus::kRejected};
+  std::vector<StatusCount> out;
+  for (ActionStatus s : kAll) out.push_back({s, 0});
+  int rc;
+  while ((rc = stmt->Step()) == SQLITE_ROW) {
+    auto status = ParseActionStatus(stmt->Text(0));
+    if (!status) continue;
+    for (StatusCount& c : out)
+      if (c.status == *status) c.count = stmt->Int(1);
+  }
+  if (rc != SQLITE_DONE) return Fail(SqlError(reader_, "count actions"));
+  return out;
+}
+
+}  // namespace cordon

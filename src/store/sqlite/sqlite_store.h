@@ -1,0 +1,108 @@
+// SqliteStore: the embedded action center, one SQLite file in WAL mode.
+//
+// The default Store of a single Cordon node. All writes go through one
+// connection guarded by a mutex (SQLite serialises writers anyway); read-only
+// methods use a second, read-only connection with its own mutex, which in WAL
+// mode never waits for the writer. Each connection caches its prepared
+// statements. Every method is one transaction (writes: BEGIN IMMEDIATE, so a
+// second process sharing the file waits on busy_timeout instead of failing
+// half-way).
+//
+// Thread-safety: every method may be called from any thread concurrently.
+// Do not keep a SqliteStore across fork(): open a new one in the child.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/action.h"
+#include "core/error.h"
+#include "store/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace cordon {
+
+// How hard a commit waits for the disk.
+enum class SqliteSync {
+  // WAL + synchronous=NORMAL: a commit is in the WAL before it returns, so a
+  // process crash (SIGKILL, abort) loses nothing; only a power loss or kernel
+  // crash may drop the last few commits. No fsync per commit, which is what
+  // makes bulk work fast. This is what the action center needs by default.
+  kNormal,
+  // synchronous=FULL: fsync on every commit; survives power loss too.
+  kFull,
+};
+
+struct SqliteStoreOptions {
+  SqliteSync sync = SqliteSync::kNormal;
+  Millis busy_timeout{5000};  // how long to wait for another process's write lock
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database file at `path`. Call Migrate()
+  // before anything else.
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                                 SqliteStoreOptions options = {});
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  [[nodiscard]] Status Migrate() override;
+  [[nodiscard]] Result<std::vector<Action>> CreateActions(std::span<const NewAction> actions, TimePoint now) override;
+  [[nodiscard]] Result<Action> GetAction(std::string_view id) override;
+  [[nodiscard]] Result<std::vector<Attempt>> GetAttempts(std::string_view action_id) override;
+  [[nodiscard]] Result<std::vector<AuditEvent>> GetAudit(std::string_view action_id) override;
+  [[nodiscard]] Result<ActionPage> ListActions(const ActionFilter& filter) override;
+  [[nodiscard]] Result<std::vector<Action>> ClaimDue(Provider provider, std::string_view worker, int max, TimePoint now,
+                                                     Millis lease) override;
+  [[nodiscard]] Status RenewLeases(std::span<const std::string> action_ids, std::string_view worker, TimePoint now,
+                                   Millis lease) override;
+  [[nodiscard]] Result<Action> FinishAttempt(const AttemptReport& report) override;
+  [[nodiscard]] Result<int> RecoverExpiredLeases(TimePoint now) override;
+  [[nodiscard]] Result<Action> Cancel(std::string_view id, std::string_view actor, std::string_view reason,
+                                      TimePoint now) override;
+  [[nodiscard]] Result<Action> CreateUndo(const NewAction& undo, TimePoint now) override;
+  [[nodiscard]] Status AppendAudit(const AuditEvent& event) override;
+  [[nodiscard]] Result<std::vector<AuditEvent>> ListAudit(std::string_view event_prefix, int limit) override;
+  [[nodiscard]] Status CreateToken(const TokenRecord& token) override;
+  [[nodiscard]] Result<std::optional<TokenRecord>> FindTokenByDigest(std::string_view sha256_hex) override;
+  [[nodiscard]] Result<std::vector<StatusCount>> CountByStatus() override;
+
+ private:
+  class Stmt;
+  class Transaction;
+
+  // One SQLite connection and its cached statements, used under `mu`.
+  struct Connection {
+    std::mutex mu;
+    sqlite3* db = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*> statements;
+  };
+
+  SqliteStore();
+
+  // Helpers expect the connection's mutex to be held; the writer's helpers
+  // (Exec, Insert*) always use writer_.
+  [[nodiscard]] Result<Stmt> Prepare(Connection& c, const std::string& sql);
+  [[nodiscard]] static Error SqlError(const Connection& c, std::string_view what);
+  [[nodiscard]] Status Exec(const char* sql);
+  [[nodiscard]] Result<Action> LoadAction(Connection& c, std::string_view id);
+  [[nodiscard]] Result<Action> InsertAction(const NewAction& a, TimePoint now);
+  [[nodiscard]] Status InsertAudit(const AuditEvent& e);
+  [[nodiscard]] Status InsertAttempt(const Attempt& a);
+
+  Connection writer_;  // every write, and reads inside write transactions
+  Connection reader_;  // read-only methods; in WAL it never waits for the writer
+};
+
+}  // namespace cordon

@@ -1,0 +1,438 @@
+// The engine against the real SQLite store, with a fake connector that
+// counts how often each action is executed. (The end-to-end tests against
+// the lab's domain controller drive the real AD connector.)
+#include "engine/engine.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/action_service.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace cordon {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+// What the fake directory does, shared by every connector instance.
+struct FakeDirectory {
+  std::mutex mu;
+  std::map<std::string, int> executions;      // by action id
+  std::map<std::string, int> transient_left;  // by target: fail this many more times
+  std::set<std::string> permanent;            // targets refused for good
+  std::set<std::string> already;              // targets already in the target state
+  std::set<std::string> always_transient;     // targets that never recover
+  Millis delay{0};                            // per action
+  std::atomic<int> factory_failures_left{0};
+  std::atomic<int> instances{0};
+
+  int ExecutionsOf(const std::string& id) {
+    std::lock_guard lock(mu);
+    auto it = executions.find(id);
+    return it == executions.end() ? 0 : it->second;
+  }
+};
+
+class FakeConnector : public Connector {
+ public:
+  explicit FakeConnector(FakeDirectory& dir) : dir_(dir) {}
+  Provider provider() const override { return Provider::kActiveDirectory; }
+  bool Supports(ActionType type) const override { return type == ActionType::kDisable || type == ActionType::kEnable; }
+  Result<ExecutionOutcome> Execute(const Action& action) override {
+    Millis delay;
+    {
+      std::lock_guard lock(dir_.mu);
+      ++dir_.executions[action.id];
+      delay = dir_.delay;
+    }
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    std::lock_guard lock(dir_.mu);
+    if (dir_.permanent.count(action.target))
+      return Fail(Error::PermissionDenied("insufficient access")
+                      .WithProvider("ldap:50", "00002098: SecErr: problem 4003 (INSUFF_ACCESS_RIGHTS)"));
+    if (dir_.always_transient.count(action.target) || dir_.transient_left[action.target]-- > 0)
+      return Fail(Error::Unavailable("the DC is busy").WithProvider("ldap:51", "busy"));
+    ExecutionOutcome out;
+    out.already_in_state = dir_.already.count(action.target) != 0;
+    out.message = out.already_in_state ? "already disabled" : "disabled";
+    out.resolved_account = "CN=" + action.target + ",OU=Staff";
+    out.provider_answer = {"ldap:0", "Success"};
+    return out;
+  }
+  Result<AccountView> Lookup(const std::string&) override { return Fail(Error::NotFound("fake")); }
+
+ private:
+  FakeDirectory& dir_;
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cordon-engine-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto store = SqliteStore::Open((dir_ / "cordon.db").string());
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(*store);
+    ASSERT_TRUE(store_->Migrate());
+    options_.lease = Millis(2000);
+    options_.poll_interval = Millis(20);
+    options_.backoff_initial = Millis(30);
+    options_.backoff_max = Millis(60);
+    options_.batch_size = 8;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  ConnectorFactory Factory() {
+    return [this]() -> Result<std::unique_ptr<Connector>> {
+      if (directory_.factory_failures_left.fetch_sub(1) > 0) return Fail(Error::Unavailable("cannot reach the DC"));
+      ++directory_.instances;
+      return std::make_unique<FakeConnector>(directory_);
+    };
+  }
+  std::unique_ptr<Engine> MakeEngine(int workers = 1) {
+    auto engine = std::make_unique<Engine>(*store_, options_);
+    engine->AddWorkers(Provider::kActiveDirectory, Factory(), workers);
+    return engine;
+  }
+  std::vector<Action> Submit(std::vector<std::string> targets, ActionType type = ActionType::kDisable,
+                             int max_attempts = 5, Engine* engine = nullptr) {
+    ActionServiceOptions o;
+    o.max_attempts = max_attempts;
+    ActionService service(*store_, engine, {Provider::kActiveDirectory}, o);
+    auto created = service.Submit({type, Provider::kActiveDirectory, std::move(targets), "incident 42", "analyst"});
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? *created : std::vector<Action>{};
+  }
+  // Waits (not a timing assertion: a generous deadline for a loaded machine)
+  // until every action is in a final state.
+  bool WaitSettled(const std::vector<Action>& actions, Millis deadline = Millis(30000)) {
+    auto end = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < end) {
+      bool settled = true;
+      for (const Action& a : actions) {
+        auto got = store_->GetAction(a.id);
+        if (!got || !IsTerminal(got->status)) {
+          settled = false;
+          break;
+        }
+      }
+      if (settled) return true;
+      std::this_thread::sleep_for(Millis(10));
+    }
+    return false;
+  }
+  Action Get(const Action& a) {
+    auto got = store_->GetAction(a.id);
+    EXPECT_TRUE(got);
+    return got ? *got : Action{};
+  }
+  int64_t CountOf(ActionStatus status) {
+    auto counts = store_->CountByStatus();
+    if (!counts) return -1;
+    for (const StatusCount& c : *counts)
+      if (c.status == status) return c.count;
+    return 0;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteStore> store_;
+  EngineOptions options_;
+  FakeDirectory directory_;
+};
+
+TEST_F(EngineTest, ExecutesAndRecordsSuccess) {
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"alice"});
+  ASSERT_TRUE(WaitSettled(actions));
+  engine->Stop();
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.status, ActionStatus::kSucceeded);
+  EXPECT_EQ(a.outcome, "disabled");
+  EXPECT_FALSE(a.already_in_state);
+  EXPECT_EQ(a.resolved_account, "CN=alice,OU=Staff");
+  EXPECT_EQ(a.provider_answer.code, "ldap:0");
+  auto attempts = store_->GetAttempts(a.id);
+  ASSERT_TRUE(attempts);
+  ASSERT_THAT(*attempts, SizeIs(1));
+  EXPECT_EQ((*attempts)[0].result, "succeeded");
+  EXPECT_EQ(directory_.ExecutionsOf(a.id), 1);
+  EngineStats stats = engine->Stats();
+  EXPECT_EQ(stats.providers[Provider::kActiveDirectory].executed, 1);
+  EXPECT_EQ(stats.providers[Provider::kActiveDirectory].succeeded, 1);
+}
+
+TEST_F(EngineTest, AlreadyInStateIsASuccessWithANote) {
+  directory_.already.insert("bob");
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"bob"});
+  ASSERT_TRUE(WaitSettled(actions));
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.status, ActionStatus::kSucceeded);
+  EXPECT_TRUE(a.already_in_state);
+  EXPECT_EQ(a.outcome, "already disabled");
+}
+
+TEST_F(EngineTest, TransientErrorsAreRetriedWithBackoffUntilSuccess) {
+  directory_.transient_left["carl"] = 2;
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"carl"});
+  ASSERT_TRUE(WaitSettled(actions));
+  engine->Stop();
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.status, ActionStatus::kSucceeded);
+  EXPECT_EQ(a.attempt_count, 3);
+  auto attempts = store_->GetAttempts(a.id);
+  ASSERT_TRUE(attempts);
+  ASSERT_THAT(*attempts, SizeIs(3));
+  EXPECT_EQ((*attempts)[0].result, "transient_error");
+  EXPECT_EQ((*attempts)[0].message, "the DC is busy");
+  EXPECT_EQ((*attempts)[0].provider_answer.code, "ldap:51");
+  EXPECT_EQ((*attempts)[1].result, "transient_error");
+  EXPECT_EQ((*attempts)[2].result, "succeeded");
+  // The backoff floor is backoff_initial: no retry starts earlier than that.
+  for (int i = 1; i < 3; ++i)
+    EXPECT_GE((*attempts)[i].started_at - (*attempts)[i - 1].finished_at, options_.backoff_initial) << i;
+  EXPECT_EQ(engine->Stats().providers[Provider::kActiveDirectory].retried, 2);
+  EXPECT_EQ(directory_.ExecutionsOf(a.id), 3);
+}
+
+TEST_F(EngineTest, PermanentErrorsFailAtOnceWithTheProvidersWords) {
+  directory_.permanent.insert("administrator");
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"administrator"});
+  ASSERT_TRUE(WaitSettled(actions));
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.status, ActionStatus::kFailed);
+  EXPECT_EQ(a.outcome, "insufficient access");
+  EXPECT_EQ(a.provider_answer.code, "ldap:50");
+  EXPECT_THAT(a.provider_answer.detail, HasSubstr("INSUFF_ACCESS_RIGHTS"));
+  EXPECT_EQ(a.attempt_count, 1);
+  EXPECT_EQ(directory_.ExecutionsOf(a.id), 1);
+}
+
+TEST_F(EngineTest, GivesUpAfterMaxAttempts) {
+  directory_.always_transient.insert("dana");
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"dana"}, ActionType::kDisable, 3);
+  ASSERT_TRUE(WaitSettled(actions));
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.status, ActionStatus::kFailed);
+  EXPECT_EQ(a.outcome, "gave up after 3 attempts: the DC is busy");
+  EXPECT_EQ(directory_.ExecutionsOf(a.id), 3);
+  EngineStats stats = engine->Stats();
+  EXPECT_EQ(stats.providers[Provider::kActiveDirectory].retried, 2);
+  EXPECT_EQ(stats.providers[Provider::kActiveDirectory].failed, 1);
+}
+
+TEST_F(EngineTest, AnActionTheConnectorDoesNotSupportFailsWithoutExecuting) {
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"erin"}, ActionType::kForcePasswordReset);
+  ASSERT_TRUE(WaitSettled(actions));
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.status, ActionStatus::kFailed);
+  EXPECT_EQ(a.outcome, "the ad connector does not support force_password_reset");
+  EXPECT_EQ(directory_.ExecutionsOf(a.id), 0);
+}
+
+TEST_F(EngineTest, TheLeaseOfACrashedWorkerExpiresAndAnotherWorkerFinishesTheAction) {
+  auto actions = Submit({"frank"});
+  // A worker of a process that then died: it claimed and never reported.
+  auto claimed = store_->ClaimDue(Provider::kActiveDirectory, "dead-node/ad-1", 10, Now(), Millis(100));
+  ASSERT_TRUE(claimed);
+  ASSERT_THAT(*claimed, SizeIs(1));
+
+  options_.lease = Millis(300);
+  auto engine = MakeEngine();
+  engine->Start();
+  ASSERT_TRUE(WaitSettled(actions));
+  engine->Stop();
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.status, ActionStatus::kSucceeded);
+  auto attempts = store_->GetAttempts(a.id);
+  ASSERT_TRUE(attempts);
+  ASSERT_THAT(*attempts, SizeIs(2));
+  EXPECT_EQ((*attempts)[0].result, "lease_expired");
+  EXPECT_EQ((*attempts)[0].worker, "dead-node/ad-1");
+  EXPECT_EQ((*attempts)[1].result, "succeeded");
+  EXPECT_NE((*attempts)[1].worker, "dead-node/ad-1");
+  EXPECT_EQ(directory_.ExecutionsOf(a.id), 1);
+  EXPECT_GE(engine->Stats().leases_recovered, 1);
+}
+
+TEST_F(EngineTest, ALongBatchKeepsItsLease) {
+  // Execution takes several leases' worth of time; a second engine sharing the
+  // store must not take the action over, because the first renews its lease.
+  options_.lease = Millis(600);
+  directory_.delay = Millis(2000);
+  auto slow = MakeEngine();
+  auto actions = Submit({"gina"});
+  slow->Start();
+  auto deadline = std::chrono::steady_clock::now() + Millis(30000);
+  while (Get(actions[0]).status == ActionStatus::kPending && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(Millis(5));
+  auto other = MakeEngine();
+  other->Start();
+  ASSERT_TRUE(WaitSettled(actions));
+  slow->Stop();
+  other->Stop();
+  EXPECT_EQ(Get(actions[0]).status, ActionStatus::kSucceeded);
+  EXPECT_EQ(directory_.ExecutionsOf(actions[0].id), 1);
+  EXPECT_EQ(slow->Stats().results_dropped, 0);
+  EXPECT_EQ(other->Stats().leases_recovered, 0);
+}
+
+TEST_F(EngineTest, StopLeavesNothingInProgressAndARestartFinishesTheRest) {
+  directory_.delay = Millis(5);
+  std::vector<std::string> targets;
+  for (int i = 0; i < 150; ++i) targets.push_back("user" + std::to_string(i));
+  auto engine = MakeEngine(2);
+  engine->Start();
+  auto actions = Submit(targets);
+  ASSERT_THAT(actions, SizeIs(150));
+  auto deadline = std::chrono::steady_clock::now() + Millis(30000);
+  while (CountOf(ActionStatus::kSucceeded) < 20 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(Millis(5));
+  engine->Stop();
+  EXPECT_EQ(CountOf(ActionStatus::kInProgress), 0);
+  EXPECT_GT(CountOf(ActionStatus::kPending), 0) << "stopped too late to show anything";
+  engine.reset();
+
+  directory_.delay = Millis(0);
+  auto restarted = MakeEngine(2);
+  restarted->Start();
+  ASSERT_TRUE(WaitSettled(actions));
+  restarted->Stop();
+  EXPECT_EQ(CountOf(ActionStatus::kSucceeded), 150);
+  for (const Action& a : actions) EXPECT_EQ(directory_.ExecutionsOf(a.id), 1) << a.target;
+}
+
+TEST_F(EngineTest, ManyActionsAcrossSeveralWorkersEachSucceedExactlyOnce) {
+  options_.batch_size = 16;
+  std::vector<std::string> targets;
+  for (int i = 0; i < 600; ++i) targets.push_back("bulk" + std::to_string(i));
+  auto engine = MakeEngine(4);
+  auto actions = Submit(targets);
+  engine->Start();
+  ASSERT_TRUE(WaitSettled(actions));
+  engine->Stop();
+  EXPECT_EQ(CountOf(ActionStatus::kSucceeded), 600);
+  for (const Action& a : actions) ASSERT_EQ(directory_.ExecutionsOf(a.id), 1) << a.target;
+  EngineStats stats = engine->Stats();
+  EXPECT_EQ(stats.providers[Provider::kActiveDirectory].executed, 600);
+  EXPECT_EQ(stats.providers[Provider::kActiveDirectory].succeeded, 600);
+  EXPECT_EQ(stats.workers, 4);
+  EXPECT_EQ(directory_.instances.load(), 4);  // one connector per worker
+}
+
+TEST_F(EngineTest, WakeStartsNewWorkWithoutWaitingForThePoll) {
+  options_.poll_interval = Millis(3600 * 1000);
+  auto engine = MakeEngine();
+  engine->Start();
+  // Let the worker find nothing and settle into its hour-long wait.
+  std::this_thread::sleep_for(Millis(100));
+  auto actions = Submit({"hank"}, ActionType::kDisable, 5, engine.get());
+  ASSERT_TRUE(WaitSettled(actions));
+  EXPECT_EQ(Get(actions[0]).status, ActionStatus::kSucceeded);
+  engine->Stop();  // must not wait for the poll either
+}
+
+TEST_F(EngineTest, AFailingConnectorFactoryIsRetried) {
+  directory_.factory_failures_left = 2;
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"ivy"});
+  ASSERT_TRUE(WaitSettled(actions));
+  EXPECT_EQ(Get(actions[0]).status, ActionStatus::kSucceeded);
+  EXPECT_EQ(engine->Stats().workers_without_connector, 0);
+}
+
+// Issue 2, "Engine and store": a node killed with SIGKILL in the middle of a
+// bulk request loses nothing; after a restart every action ends succeeded and
+// none is left in_progress. (The dead node may have changed an account without
+// recording it: that attempt is repeated, which is why connectors are
+// idempotent — already in the target state counts as success.)
+TEST_F(EngineTest, ASigkilledNodeLosesNothingAndARestartFinishesEverything) {
+  std::vector<std::string> targets;
+  for (int i = 0; i < 200; ++i) targets.push_back("bulk" + std::to_string(i));
+  auto actions = Submit(targets);
+  ASSERT_THAT(actions, SizeIs(200));
+  store_.reset();  // no SQLite connection may cross fork()
+
+  options_.lease = Millis(500);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = SqliteStore::Open((dir_ / "cordon.db").string());
+    if (!store) _exit(2);
+    FakeDirectory dir;
+    dir.delay = Millis(5);
+    Engine engine(**store, options_);
+    engine.AddWorkers(
+        Provider::kActiveDirectory,
+        [&dir]() -> Result<std::unique_ptr<Connector>> { return std::make_unique<FakeConnector>(dir); }, 2);
+    engine.Start();
+    while (true) pause();
+  }
+
+  auto reopened = SqliteStore::Open((dir_ / "cordon.db").string());
+  ASSERT_TRUE(reopened);
+  store_ = std::move(*reopened);
+  auto deadline = std::chrono::steady_clock::now() + Millis(30000);
+  while (CountOf(ActionStatus::kSucceeded) < 40 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(Millis(2));
+  kill(child, SIGKILL);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(wstatus));
+  int64_t done_before = CountOf(ActionStatus::kSucceeded);
+  EXPECT_LT(done_before, 200) << "killed too late to show anything";
+
+  auto restarted = MakeEngine(2);
+  restarted->Start();
+  ASSERT_TRUE(WaitSettled(actions));
+  restarted->Stop();
+  EXPECT_EQ(CountOf(ActionStatus::kSucceeded), 200);
+  EXPECT_EQ(CountOf(ActionStatus::kInProgress), 0);
+  int executed_here = 0;
+  for (const Action& a : actions) {
+    EXPECT_LE(directory_.ExecutionsOf(a.id), 1) << a.target;
+    executed_here += directory_.ExecutionsOf(a.id);
+  }
+  EXPECT_EQ(executed_here, 200 - done_before);
+}
+
+TEST_F(EngineTest, StopWithoutStartAndTwiceIsHarmless) {
+  auto engine = MakeEngine();
+  engine->Stop();
+  engine->Start();
+  engine->Stop();
+  engine->Stop();
+}
+
+}  // namespace
+}  // namespace cordon
