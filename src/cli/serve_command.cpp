@@ -55,6 +55,7 @@ int Serve(const ServeOptions& opts) {
 
   const ConnectorRegistry registry = BuiltinConnectors();
   std::map<Provider, std::pair<ConnectorFactory, int>> connectors;
+  int batch_size = 50;
   for (const auto& [provider, section] : config->connectors) {
     const std::string key_path = "connectors." + std::string(ToString(provider));
     auto factory = registry.Load(provider, section, key_path);
@@ -63,6 +64,9 @@ int Serve(const ServeOptions& opts) {
       return kExitUsage;
     }
     const int workers = static_cast<int>(section["workers"].value_or<int64_t>(4));
+    // Every connector section takes `workers` (connections) and `batch_size`
+    // (actions claimed at once); the connector's loader has validated both.
+    batch_size = static_cast<int>(section["batch_size"].value_or<int64_t>(batch_size));
     connectors.emplace(provider, std::make_pair(std::move(*factory), workers));
   }
   if (connectors.empty()) spdlog::warn("no connector is configured: actions will be refused");
@@ -82,6 +86,7 @@ int Serve(const ServeOptions& opts) {
   engine_options.poll_interval = Millis(config->engine.poll_interval_ms);
   engine_options.backoff_initial = Millis(config->engine.backoff_initial_ms);
   engine_options.backoff_max = Millis(config->engine.backoff_max_ms);
+  engine_options.batch_size = batch_size;
   Engine engine(**store, engine_options);
   std::set<Provider> configured;
   for (auto& [provider, entry] : connectors) {

@@ -1,0 +1,179 @@
+#include "cli/lab_command.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "lab/lab.h"
+
+namespace cordon::cli {
+namespace {
+
+// Shared exit codes (cli/commands.h): the lab maps onto two of them.
+constexpr int kExitFailed = kExitActionFailed;
+constexpr int kExitNotRunning = kExitUnavailable;
+
+struct LabArgs {
+  std::string dir = DefaultLabDir();
+  std::string output = "text";
+  bool quiet = false;
+  bool reset = false;
+};
+
+lab::Lab MakeLab(const LabArgs& args) {
+  lab::ProgressFn progress;
+  if (!args.quiet) progress = [](std::string_view line) { std::cerr << "lab: " << line << std::endl; };
+  return lab::Lab(args.dir, std::move(progress));
+}
+
+[[noreturn]] void Exit(int code) {
+  std::cout.flush();
+  std::cerr.flush();
+  std::exit(code);
+}
+
+void RunUp(const LabArgs& args) {
+  auto lab = MakeLab(args);
+  if (args.reset) {
+    if (auto s = lab.Reset(); !s) {
+      std::cerr << "cordon lab up: " << s.error().message << "\n";
+      Exit(kExitFailed);
+    }
+  }
+  auto report = lab.Up();
+  if (!report) {
+    std::cerr << "cordon lab up: " << report.error().message << "\n";
+    Exit(kExitFailed);
+  }
+  if (args.output == "json") {
+    nlohmann::json j = {{"lab_json", report->lab_json.string()},
+                        {"pid", report->pid},
+                        {"provisioned", report->provisioned},
+                        {"provision_seconds", report->provision_seconds},
+                        {"start_seconds", report->start_seconds}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "lab up: ldaps://127.0.0.1 (pid " << report->pid << "), started in " << report->start_seconds
+              << " s" << (report->provisioned ? " after provisioning" : " from the snapshot") << "\n"
+              << "lab description: " << report->lab_json.string() << "\n";
+  }
+  Exit(0);
+}
+
+void RunDown(const LabArgs& args) {
+  auto lab = MakeLab(args);
+  if (auto s = lab.Down(); !s) {
+    std::cerr << "cordon lab down: " << s.error().message << "\n";
+    Exit(kExitFailed);
+  }
+  if (!args.quiet) std::cerr << "lab: stopped (snapshot kept in " << lab.dir().string() << ")\n";
+  Exit(0);
+}
+
+void RunStatus(const LabArgs& args) {
+  auto lab = MakeLab(args);
+  auto st = lab.Status();
+  if (!st) {
+    std::cerr << "cordon lab status: " << st.error().message << "\n";
+    Exit(kExitFailed);
+  }
+  if (args.output == "json") {
+    nlohmann::json j = {{"dir", st->dir.string()},         {"snapshot", st->snapshot},
+                        {"running", st->running},          {"answering", st->answering},
+                        {"pid", st->running ? st->pid : -1}, {"ldaps_url", st->ldaps_url},
+                        {"lab_json", (st->dir / "lab.json").string()},
+                        {"counts",
+                         {{"staff_users", st->staff_users},
+                          {"bulk_users", st->bulk_users},
+                          {"other_users", st->other_users},
+                          {"domain_admins", st->domain_admins}}}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "dir:       " << st->dir.string() << "\n"
+              << "snapshot:  " << (st->snapshot ? "yes" : "no (the next `lab up` provisions, 1-2 minutes)") << "\n"
+              << "running:   " << (st->running ? "yes, pid " + std::to_string(st->pid) : std::string("no")) << "\n";
+    if (st->running)
+      std::cout << "answering: " << (st->answering ? "yes, " + st->ldaps_url + " (CA verified)" : std::string("no"))
+                << "\n";
+    if (st->staff_users > 0)
+      std::cout << "users:     " << st->staff_users << " staff, " << st->bulk_users << " bulk, " << st->other_users
+                << " contractors, " << st->domain_admins << " domain admins\n";
+  }
+  Exit(st->running && st->answering ? 0 : kExitNotRunning);
+}
+
+// Prints a [connectors.ad] section for the running lab (scripts/demo.sh appends
+// it to the demo's cordon.toml). The password is referenced by file, never copied.
+void RunConfig(const LabArgs& args) {
+  const std::string path = args.dir + "/lab.json";
+  std::ifstream in(path);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!in || j.is_discarded() || !j.is_object()) {
+    std::cerr << "cordon lab config: cannot read " << path << " (is the lab up? `cordon lab up --dir " << args.dir
+              << "`)\n";
+    Exit(kExitNotRunning);
+  }
+  const auto& account = j.value("action_account", nlohmann::json::object());
+  // TOML basic strings: the values are paths and DNs the lab wrote; quote and escape them anyway.
+  auto q = [](const nlohmann::json& v) { return v.is_string() ? v.dump() : std::string("\"\""); };
+  std::cout << "[connectors.ad]\n"
+            << "url = " << q(j.value("ldaps_url", nlohmann::json())) << "\n"
+            << "ca_file = " << q(j.value("ca_file", nlohmann::json())) << "\n"
+            << "base_dn = " << q(j.value("base_dn", nlohmann::json())) << "\n"
+            << "bind_mode = \"simple\"\n"
+            << "bind_dn = " << q(account.value("bind_dn", nlohmann::json())) << "\n"
+            << "password_file = " << q(account.value("password_file", nlohmann::json())) << "\n";
+  Exit(0);
+}
+
+}  // namespace
+
+std::string DefaultLabDir() {
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg == '/')
+    return std::string(xdg) + "/cordon/lab";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+    return std::string(home) + "/.local/state/cordon/lab";
+  return "/var/tmp/cordon/lab";
+}
+
+void AddLabCommands(CLI::App& app) {
+  auto args = std::make_shared<LabArgs>();
+  CLI::App* lab = app.add_subcommand(
+      "lab", "A throwaway Active Directory (Samba AD DC) on 127.0.0.1 with its own CA, seeded users and a "
+             "delegated action account");
+  lab->require_subcommand(1);
+  auto add_dir = [&](CLI::App* cmd) {
+    cmd->add_option("--dir", args->dir, "State folder of the lab (snapshot, secrets, logs, lab.json)")
+        ->capture_default_str();
+    cmd->add_flag("-q,--quiet", args->quiet, "No progress lines on stderr");
+  };
+
+  CLI::App* up = lab->add_subcommand(
+      "up", "Start the lab DC from a clean copy of its snapshot (provisions it first if there is none); writes "
+            "DIR/lab.json. Exit 0 once LDAPS answers, 1 on failure");
+  add_dir(up);
+  up->add_flag("--reset", args->reset, "Throw the snapshot away and provision from scratch (new passwords, new CA)");
+  up->add_option("-o,--output", args->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  up->callback([args] { RunUp(*args); });
+
+  CLI::App* down = lab->add_subcommand("down", "Stop the lab DC (the snapshot is kept). Exit 0 when stopped");
+  add_dir(down);
+  down->callback([args] { RunDown(*args); });
+
+  CLI::App* status = lab->add_subcommand(
+      "status", "Show whether the lab DC runs and answers. Exit 0 if it answers, 5 if not running, 1 on error");
+  add_dir(status);
+  status->add_option("-o,--output", args->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  status->callback([args] { RunStatus(*args); });
+
+  CLI::App* config = lab->add_subcommand(
+      "config", "Print a [connectors.ad] section of cordon.toml for the running lab (its delegated action account)");
+  add_dir(config);
+  config->callback([args] { RunConfig(*args); });
+}
+
+}  // namespace cordon::cli

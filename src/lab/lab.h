@@ -1,0 +1,111 @@
+// Lab: a throwaway Active Directory (Samba AD DC) on loopback for trying
+// Cordon and for its tests.
+//
+// Everything lives under one state folder DIR:
+//   DIR/snapshot/dc.tar    the provisioned and seeded directory (made once)
+//   DIR/dc/                the working copy, restored from the snapshot on every Up()
+//   DIR/ca/                the lab CA and the DC's certificate (keys 0600)
+//   DIR/secrets/           random passwords (*.pw, 0600, no trailing newline) and
+//                          the action account's keytab
+//   DIR/krb5.conf          Kerberos client config pointing at 127.0.0.1
+//   DIR/logs/              samba's log, provisioning and seeding output
+//   DIR/samba.pid          pid of the running DC
+//   DIR/lab.json           what clients need, present only while the DC runs
+//                          (src/lab/README.md)
+//
+// The DC listens on the fixed ports 88/389/636 of 127.0.0.1, so only one lab
+// runs per network namespace.
+//
+// Thread-safety: a Lab object is not synchronised; use one per thread. Several
+// processes calling Up()/Down() on the same DIR are serialised by a lock file.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cordon::lab {
+
+// Fixed facts of the lab's directory (what lab.json describes).
+inline constexpr std::string_view kRealm = "CORP.EXAMPLE.TEST";
+inline constexpr std::string_view kDomain = "CORP";
+inline constexpr std::string_view kDnsDomain = "corp.example.test";
+inline constexpr std::string_view kBaseDn = "DC=corp,DC=example,DC=test";
+inline constexpr std::string_view kDcHost = "dc1.corp.example.test";
+inline constexpr std::string_view kStaffOu = "OU=Staff,DC=corp,DC=example,DC=test";
+inline constexpr std::string_view kBulkOu = "OU=Bulk,OU=Staff,DC=corp,DC=example,DC=test";
+inline constexpr std::string_view kOtherOu = "OU=Contractors,DC=corp,DC=example,DC=test";
+inline constexpr std::string_view kAdminsOu = "OU=Admins,DC=corp,DC=example,DC=test";
+inline constexpr std::string_view kServiceOu = "OU=ServiceAccounts,DC=corp,DC=example,DC=test";
+inline constexpr std::string_view kActionAccount = "svc-cordon";
+inline constexpr std::string_view kBulkPrefix = "bulk";
+inline constexpr int kBulkCount = 1000;
+inline constexpr int kBulkDigits = 4;
+
+// sAMAccountNames of the seeded users.
+[[nodiscard]] std::vector<std::string> StaffUsers();
+[[nodiscard]] std::vector<std::string> OtherUsers();
+[[nodiscard]] std::vector<std::string> DomainAdmins();
+// The i-th bulk user, 1-based: BulkUser(1) == "bulk0001".
+[[nodiscard]] std::string BulkUser(int i);
+
+// Progress lines for long steps (the CLI prints them on stderr).
+using ProgressFn = std::function<void(std::string_view)>;
+
+struct UpReport {
+  bool provisioned = false;   // true if this Up() built the snapshot first
+  double provision_seconds = 0;
+  double start_seconds = 0;   // restore + start + wait for LDAPS
+  pid_t pid = -1;
+  std::filesystem::path lab_json;
+};
+
+struct LabState {
+  std::filesystem::path dir;
+  bool snapshot = false;      // a snapshot exists (Up() will be fast)
+  bool running = false;       // the DC process is alive
+  bool answering = false;     // LDAPS answers with the CA verified
+  pid_t pid = -1;
+  std::string ldaps_url;
+  int staff_users = 0;
+  int bulk_users = 0;
+  int other_users = 0;
+  int domain_admins = 0;
+};
+
+class Lab {
+ public:
+  explicit Lab(std::filesystem::path dir, ProgressFn progress = {});
+
+  // Provisions on first use, then restores a clean copy of the snapshot and
+  // starts the DC; returns once LDAPS answers. Stops a DC of this DIR that
+  // is still running; fails if another program holds the DC ports.
+  [[nodiscard]] Result<UpReport> Up();
+  // Stops the DC (SIGTERM, then SIGKILL after a grace period) and removes
+  // lab.json, which only describes a running lab. Keeps the snapshot.
+  [[nodiscard]] ::cordon::Status Down();
+  [[nodiscard]] Result<LabState> Status() const;
+  // Removes the snapshot so that the next Up() provisions from scratch.
+  [[nodiscard]] ::cordon::Status Reset();
+
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  [[nodiscard]] ::cordon::Status Provision();
+  [[nodiscard]] ::cordon::Status StopRunning();
+  [[nodiscard]] Result<pid_t> StartDc(bool seeding);
+  [[nodiscard]] ::cordon::Status WaitUntilAnswering(pid_t pid);
+  [[nodiscard]] ::cordon::Status WriteLabJson() const;
+  void Progress(std::string_view line) const;
+
+  std::filesystem::path dir_;
+  ProgressFn progress_;
+};
+
+}  // namespace cordon::lab

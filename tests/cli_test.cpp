@@ -1,0 +1,175 @@
+// Issue must-show 8: the `cordon` CLI end to end — act (waits, prints the
+// outcome), --no-wait, actions list/show/undo/cancel, -o json, a progress bar
+// for bulk work, meaningful exit codes and --help on every command.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/ad_probe.h"
+#include "support/lab_info.h"
+#include "support/test_server.h"
+
+namespace cordon::testing {
+namespace {
+
+using nlohmann::json;
+
+RunResult Cordon(std::vector<std::string> args) {
+  std::vector<std::string> argv{CORDON_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = RunProgram({.argv = argv, .timeout = std::chrono::seconds(60)});
+  return r ? *r : RunResult{};
+}
+
+TEST(CliHelpTest, EveryCommandHasHelp) {
+  const std::vector<std::vector<std::string>> commands = {
+      {},         {"serve"},   {"act"},         {"actions"},          {"actions", "list"}, {"actions", "show"},
+      {"actions", "undo"},     {"actions", "cancel"}, {"token"},       {"token", "create"}, {"config"},
+      {"config", "check"},     {"lab"},        {"lab", "up"},        {"lab", "down"},     {"lab", "status"}};
+  for (auto cmd : commands) {
+    cmd.push_back("--help");
+    RunResult r = Cordon(cmd);
+    EXPECT_EQ(r.exit_code, 0) << json(cmd).dump() << r.err;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << json(cmd).dump() << r.out;
+  }
+  RunResult none = Cordon({});
+  EXPECT_EQ(none.exit_code, 2);
+  RunResult unknown = Cordon({"frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto probe = AdProbe::ConnectAsAdmin(lab_);
+    ASSERT_TRUE(probe.has_value()) << probe.error().message;
+    probe_ = std::make_unique<AdProbe>(std::move(*probe));
+    for (const auto& u : Users()) ASSERT_TRUE(probe_->ResetUser(u).has_value());
+    auto server = TestServer::Create({.connectors_toml = LabAdSection(lab_)});
+    ASSERT_TRUE(server.has_value()) << server.error().message;
+    server_ = std::move(*server);
+    ASSERT_TRUE(server_->Token("security_operator").has_value());
+    ASSERT_TRUE(server_->Token("security_reader").has_value());
+    auto started = server_->Start();
+    ASSERT_TRUE(started.has_value()) << started.error().message;
+  }
+  void TearDown() override {
+    if (probe_)
+      for (const auto& u : Users()) (void)probe_->ResetUser(u);
+  }
+  std::vector<std::string> Users() const {
+    std::vector<std::string> users{lab_.staff_users.at(1), lab_.staff_users.at(2)};
+    for (int i = 1; i <= 30; ++i) users.push_back(lab_.BulkUser(i));
+    return users;
+  }
+
+  const LabInfo& lab_ = TheLab();
+  std::unique_ptr<AdProbe> probe_;
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(CliTest, ActWaitsAndPrintsTheOutcomeThenUndoReverses) {
+  const std::string user = lab_.staff_users.at(1);
+  RunResult r = server_->Cli({"act", "disable", user, "--provider", "ad", "--reason", "phishing INC-1"},
+                             "security_operator");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("succeeded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ldap:0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("OU=Staff"), std::string::npos) << r.out;
+  ASSERT_TRUE(probe_->ReadUser(user)->disabled());
+
+  // Again: already in that state, still a success.
+  r = server_->Cli({"act", "disable", user, "--reason", "again", "-o", "json"}, "security_operator");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json again = json::parse(r.out);
+  EXPECT_EQ(again["status"], "succeeded");
+  EXPECT_EQ(again["alreadyInState"], true);
+
+  // The first action, found through the list, undone and waited for.
+  r = server_->Cli({"actions", "list", "--target", user, "--type", "disable", "-o", "json"}, "security_reader");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json list = json::parse(r.out);
+  ASSERT_EQ(list["value"].size(), 2u) << r.out;
+  const std::string first = list["value"][1]["id"];  // newest first
+  r = server_->Cli({"actions", "undo", first, "--reason", "false positive", "--wait"}, "security_operator");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("enable"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(first), std::string::npos) << "the undo names what it undoes: " << r.out;
+  EXPECT_FALSE(probe_->ReadUser(user)->disabled());
+
+  r = server_->Cli({"actions", "show", first}, "security_reader");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("undone by"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("attempt 1: succeeded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pending -> in_progress"), std::string::npos) << r.out;
+
+  // Undo twice: refused, exit 2.
+  r = server_->Cli({"actions", "undo", first, "--reason", "twice"}, "security_operator");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+}
+
+TEST_F(CliTest, NoWaitThenCancelAndExitCodes) {
+  const std::string user = lab_.staff_users.at(2);
+  RunResult r = server_->Cli({"act", "force_password_reset", user, "--reason", "token theft", "--no-wait", "-o",
+                              "json"},
+                             "security_operator");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string id = json::parse(r.out)["id"];
+  // Finished by now or soon: cancelling a finished action is refused (exit 2), an unknown one is 4.
+  r = server_->Cli({"actions", "show", id, "-o", "json"}, "security_reader");
+  ASSERT_EQ(r.exit_code, 0);
+  r = server_->Cli({"actions", "cancel", "act_doesnotexist", "--reason", "x"}, "security_operator");
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+
+  // The reader may look but not act: 3.
+  r = server_->Cli({"act", "disable", user, "--reason", "x"}, "security_reader");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("403"), std::string::npos) << r.err;
+
+  // Unknown action: 2, with the API's words.
+  r = server_->Cli({"act", "obliterate", user, "--reason", "x"}, "security_operator");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+
+  // A failing action: 1, with the DC's words.
+  r = server_->Cli({"act", "disable", "Administrator", "--reason", "x"}, "security_operator");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ldap:50"), std::string::npos) << r.out;
+
+  // No token: 3. Unreachable server: 5.
+  auto none = RunProgram({.argv = {CORDON_BINARY, "actions", "list"},
+                   .env = {{"CORDON_SERVER", server_->base_url()}, {"CORDON_CA_FILE", server_->ca_file()},
+                           {"CORDON_TOKEN", ""}, {"CORDON_TOKEN_FILE", ""}}});
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->exit_code, 3) << none->err;
+  auto token = server_->Token("security_reader");
+  auto down = RunProgram({.argv = {CORDON_BINARY, "actions", "list", "--server", "https://127.0.0.1:1"},
+                   .env = {{"CORDON_TOKEN", *token}, {"CORDON_TOKEN_FILE", ""}}});
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(down->exit_code, 5) << down->err;
+  // Without the server's CA the TLS handshake is refused: verification is on.
+  auto untrusted = RunProgram({.argv = {CORDON_BINARY, "actions", "list", "--server", server_->base_url()},
+                        .env = {{"CORDON_TOKEN", *token}, {"CORDON_TOKEN_FILE", ""}, {"CORDON_CA_FILE", ""}}});
+  ASSERT_TRUE(untrusted.has_value());
+  EXPECT_EQ(untrusted->exit_code, 5) << untrusted->err;
+}
+
+TEST_F(CliTest, BulkFromAFileShowsProgressAndSummary) {
+  const std::string file = server_->dir() + "/accounts.txt";
+  {
+    std::ofstream out(file);
+    out << "# accounts from the hunting query\n";
+    for (int i = 1; i <= 30; ++i) out << lab_.BulkUser(i) << "\n";
+  }
+  RunResult r = server_->Cli({"act", "disable", "--accounts-file", file, "--reason", "campaign"},
+                             "security_operator");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("30/30 done, 0 failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("30 succeeded, 0 failed"), std::string::npos) << r.out;
+  for (int i = 1; i <= 30; ++i) EXPECT_TRUE(probe_->ReadUser(lab_.BulkUser(i))->disabled()) << i;
+}
+
+}  // namespace
+}  // namespace cordon::testing

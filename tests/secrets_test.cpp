@@ -1,0 +1,127 @@
+// Issue must-show 9: run a full scenario and find none of the lab's passwords
+// or the API tokens in any log, error, CLI output or API answer — nor the
+// tokens in the store (only their digests are kept).
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/ad_probe.h"
+#include "support/lab_info.h"
+#include "support/test_server.h"
+
+namespace cordon::testing {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+RunResult Cordon(std::vector<std::string> args) {
+  std::vector<std::string> argv{CORDON_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = RunProgram({.argv = argv, .timeout = std::chrono::seconds(60)});
+  return r ? *r : RunResult{};
+}
+
+class SecretsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto probe = AdProbe::ConnectAsAdmin(lab_);
+    ASSERT_TRUE(probe.has_value()) << probe.error().message;
+    probe_ = std::make_unique<AdProbe>(std::move(*probe));
+    ASSERT_TRUE(probe_->ResetUser(user_).has_value());
+    secrets_ = {{"admin password", ReadSecretFile(lab_.admin.password_file)},
+                {"action account password", ReadSecretFile(lab_.action_account.password_file)},
+                {"users' password", ReadSecretFile(lab_.user_password_file)}};
+  }
+  void TearDown() override {
+    if (probe_) (void)probe_->ResetUser(user_);
+  }
+
+  // Everything a person or a log collector could see.
+  void ExpectNoSecretIn(const std::string& where, const std::string& text) {
+    for (const auto& [name, value] : secrets_) {
+      ASSERT_FALSE(value.empty());
+      EXPECT_EQ(text.find(value), std::string::npos) << "the " << name << " appears in " << where;
+    }
+  }
+
+  const LabInfo& lab_ = TheLab();
+  const std::string user_ = lab_.staff_users.at(3);
+  std::unique_ptr<AdProbe> probe_;
+  std::map<std::string, std::string> secrets_;
+};
+
+TEST_F(SecretsTest, FullScenarioLeaksNoSecret) {
+  auto created = TestServer::Create({.connectors_toml = LabAdSection(lab_)});
+  ASSERT_TRUE(created.has_value());
+  TestServer& s = **created;
+  std::string seen;  // every output and answer of the scenario
+  auto see = [&](const std::string& what, const RunResult& r) { seen += "\n--- " + what + "\n" + r.out + r.err; };
+
+  for (const char* role : {"security_operator", "security_reader"}) {
+    auto token = s.Token(role);
+    ASSERT_TRUE(token.has_value());
+    secrets_[std::string("token of ") + role] = *token;
+  }
+  ASSERT_TRUE(s.Start().has_value());
+
+  see("act disable", s.Cli({"act", "disable", user_, "--reason", "scenario"}, "security_operator"));
+  see("act disable json", s.Cli({"act", "disable", user_, "--reason", "again", "-o", "json"}, "security_operator"));
+  see("act force reset", s.Cli({"act", "force_password_reset", user_, "--reason", "scenario"}, "security_operator"));
+  see("act on Administrator", s.Cli({"act", "disable", "Administrator", "--reason", "denied"}, "security_operator"));
+  see("act by reader", s.Cli({"act", "disable", user_, "--reason", "forbidden"}, "security_reader"));
+  see("act injection", s.Cli({"act", "disable", "*)(sAMAccountName=*", "--reason", "x"}, "security_operator"));
+  see("list", s.Cli({"actions", "list", "-o", "json"}, "security_reader"));
+  RunResult list = s.Cli({"actions", "list", "-o", "json"}, "security_reader");
+  for (const auto& a : json::parse(list.out)["value"]) {
+    see("show " + a["id"].get<std::string>(), s.Cli({"actions", "show", a["id"], "-o", "json"}, "security_reader"));
+    if (a["status"] == "succeeded" && a["undoneBy"].is_null())
+      see("undo", s.Cli({"actions", "undo", a["id"], "--reason", "scenario", "--wait"}, "security_operator"));
+  }
+  // A wrong token and a token that was never issued.
+  auto bad = RunProgram({.argv = {CORDON_BINARY, "actions", "list"},
+                  .env = {{"CORDON_SERVER", s.base_url()}, {"CORDON_CA_FILE", s.ca_file()},
+                          {"CORDON_TOKEN", secrets_["token of security_reader"] + "x"}, {"CORDON_TOKEN_FILE", ""}}});
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->exit_code, 3);
+  seen += bad->out + bad->err;
+  auto client = s.Client("security_reader");
+  for (const char* path : {"/healthz", "/metrics", "/api/v1/actions?limit=1000", "/api/v1/nope"}) {
+    auto r = client->Get(path);
+    ASSERT_TRUE(r.has_value());
+    seen += "\n--- GET " + std::string(path) + "\n" + r->body.dump();
+  }
+  see("config check", Cordon({"config", "check", "--config", s.config_path()}));
+  ASSERT_TRUE(s.Stop().has_value());
+
+  // The action account's bind failing (a wrong password: the admin's) must not echo it.
+  auto misconfigured = TestServer::Create(
+      {.connectors_toml = "[connectors.ad]\nurl = \"" + lab_.ldaps_url + "\"\nca_file = \"" + lab_.ca_file +
+                          "\"\nbase_dn = \"" + lab_.base_dn + "\"\nbind_dn = \"" + lab_.action_account.bind_dn +
+                          "\"\npassword_file = \"" + lab_.admin.password_file + "\"\n",
+       .engine_toml = "max_attempts = 1\n"});
+  ASSERT_TRUE(misconfigured.has_value());
+  TestServer& m = **misconfigured;
+  secrets_["token of misconfigured"] = *m.Token("security_operator");
+  ASSERT_TRUE(m.Start().has_value());
+  RunResult wrong = m.Cli({"act", "disable", user_, "--reason", "wrong bind"}, "security_operator");
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.out << wrong.err;
+  EXPECT_NE(wrong.out.find("ldap:49"), std::string::npos) << wrong.out;
+  see("misconfigured act", wrong);
+  ASSERT_TRUE(m.Stop().has_value());
+
+  ExpectNoSecretIn("CLI output and API answers", seen);
+  for (TestServer* srv : {&s, &m}) {
+    const std::string log = ReadFile(srv->log_path());
+    EXPECT_NE(log.find("\"level\""), std::string::npos) << "the server logged nothing; the scan would prove nothing";
+    ExpectNoSecretIn("the server log " + srv->log_path(), log);
+    ExpectNoSecretIn("the server's stdout/stderr", srv->ServerOutput());
+    ExpectNoSecretIn("the store", ReadFile(srv->db_path()) + ReadFile(srv->db_path() + "-wal"));
+  }
+  EXPECT_NE(seen.find("succeeded"), std::string::npos) << "the scenario did not run";
+  EXPECT_NE(seen.find("ldap:50"), std::string::npos) << "the scenario did not reach the DC's refusal";
+}
+
+}  // namespace
+}  // namespace cordon::testing

@@ -1,0 +1,280 @@
+#include "support/ad_probe.h"
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+
+#include <ldap.h>
+#include <sasl/sasl.h>
+
+namespace cordon::testing {
+namespace {
+
+struct LdapDeleter {
+  void operator()(LDAP* ld) const {
+    if (ld != nullptr) ldap_unbind_ext_s(ld, nullptr, nullptr);
+  }
+};
+using LdapPtr = std::unique_ptr<LDAP, LdapDeleter>;
+
+struct MessageDeleter {
+  void operator()(LDAPMessage* m) const {
+    if (m != nullptr) ldap_msgfree(m);
+  }
+};
+using MessagePtr = std::unique_ptr<LDAPMessage, MessageDeleter>;
+
+LdapAnswer AnswerOf(LDAP* ld, int code) {
+  LdapAnswer a;
+  a.code = code;
+  char* diag = nullptr;
+  if (ld != nullptr && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS && diag != nullptr) {
+    a.diagnostic = diag;
+    ldap_memfree(diag);
+  }
+  if (a.diagnostic.empty() && code != 0) a.diagnostic = ldap_err2string(code);
+  return a;
+}
+
+// A handle that verifies the DC with `ca_file`; nothing is sent yet.
+Result<LdapPtr> Open(const std::string& url, const std::string& ca_file) {
+  LDAP* raw = nullptr;
+  if (ldap_initialize(&raw, url.c_str()) != LDAP_SUCCESS) return Fail(Error::InvalidArgument("bad LDAP URL " + url));
+  LdapPtr ld(raw);
+  const int version = LDAP_VERSION3;
+  ldap_set_option(ld.get(), LDAP_OPT_PROTOCOL_VERSION, &version);
+  ldap_set_option(ld.get(), LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+  timeval tv{10, 0};
+  ldap_set_option(ld.get(), LDAP_OPT_NETWORK_TIMEOUT, &tv);
+  ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &tv);
+  const int demand = LDAP_OPT_X_TLS_DEMAND;
+  ldap_set_option(ld.get(), LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+  if (!ca_file.empty()) ldap_set_option(ld.get(), LDAP_OPT_X_TLS_CACERTFILE, ca_file.c_str());
+  const int is_server = 0;
+  ldap_set_option(ld.get(), LDAP_OPT_X_TLS_NEWCTX, &is_server);
+  return ld;
+}
+
+int SimpleBind(LDAP* ld, std::string_view name, const std::string& password) {
+  berval cred{};
+  cred.bv_val = const_cast<char*>(password.data());
+  cred.bv_len = password.size();
+  const std::string who(name);
+  return ldap_sasl_bind_s(ld, who.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+}
+
+int ReadRootDse(LDAP* ld) {
+  LDAPMessage* res = nullptr;
+  char attr[] = "dnsHostName";
+  char* attrs[] = {attr, nullptr};
+  const int rc = ldap_search_ext_s(ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, nullptr, nullptr, nullptr, 1, &res);
+  MessagePtr hold(res);
+  return rc;
+}
+
+int SaslDefaults(LDAP*, unsigned, void*, void* in) {
+  for (auto* interact = static_cast<sasl_interact_t*>(in); interact->id != SASL_CB_LIST_END; ++interact) {
+    interact->result = interact->defresult != nullptr ? interact->defresult : "";
+    interact->len = static_cast<unsigned>(std::strlen(static_cast<const char*>(interact->result)));
+  }
+  return LDAP_SUCCESS;
+}
+
+std::int64_t FirstInt(LDAP* ld, LDAPMessage* entry, const char* attr) {
+  berval** vals = ldap_get_values_len(ld, entry, attr);
+  if (vals == nullptr) return 0;
+  std::int64_t v = 0;
+  if (vals[0] != nullptr) v = std::strtoll(std::string(vals[0]->bv_val, vals[0]->bv_len).c_str(), nullptr, 10);
+  ldap_value_free_len(vals);
+  return v;
+}
+
+std::vector<std::string> AllValues(LDAP* ld, LDAPMessage* entry, const char* attr) {
+  std::vector<std::string> out;
+  berval** vals = ldap_get_values_len(ld, entry, attr);
+  if (vals == nullptr) return out;
+  for (int i = 0; vals[i] != nullptr; ++i) out.emplace_back(vals[i]->bv_val, vals[i]->bv_len);
+  ldap_value_free_len(vals);
+  return out;
+}
+
+Error LdapError(std::string_view what, LDAP* ld, int rc) {
+  const LdapAnswer a = AnswerOf(ld, rc);
+  return Error::Internal(std::string(what) + ": " + a.Describe());
+}
+
+int Replace(LDAP* ld, const std::string& dn, std::vector<std::pair<std::string, std::string>> changes) {
+  std::vector<LDAPMod> mods(changes.size());
+  std::vector<std::array<char*, 2>> values(changes.size());
+  std::vector<LDAPMod*> list;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    values[i] = {changes[i].second.data(), nullptr};
+    mods[i].mod_op = LDAP_MOD_REPLACE;
+    mods[i].mod_type = changes[i].first.data();
+    mods[i].mod_values = values[i].data();
+    list.push_back(&mods[i]);
+  }
+  list.push_back(nullptr);
+  return ldap_modify_ext_s(ld, dn.c_str(), list.data(), nullptr, nullptr);
+}
+
+}  // namespace
+
+bool LdapAnswer::HasData(std::string_view sub_code) const {
+  return diagnostic.find("data " + std::string(sub_code)) != std::string::npos;
+}
+
+std::string LdapAnswer::Describe() const {
+  return "LDAP " + std::to_string(code) + " (" + ldap_err2string(code) + "): " + diagnostic;
+}
+
+std::string EscapeFilterValue(std::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : value) {
+    if (c == '*' || c == '(' || c == ')' || c == '\\' || c == '\0' || c >= 0x80) {
+      out += '\\';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+struct AdProbe::Conn {
+  LdapPtr ld;
+  std::string base_dn;
+};
+
+AdProbe::AdProbe(std::unique_ptr<Conn> conn) : conn_(std::move(conn)) {}
+AdProbe::AdProbe(AdProbe&&) noexcept = default;
+AdProbe& AdProbe::operator=(AdProbe&&) noexcept = default;
+AdProbe::~AdProbe() = default;
+
+Result<AdProbe> AdProbe::ConnectAsAdmin(const LabInfo& lab) {
+  auto ld = Open(lab.ldaps_url, lab.ca_file);
+  if (!ld) return Fail(ld.error());
+  const std::string password = ReadSecretFile(lab.admin.password_file);
+  if (const int rc = SimpleBind(ld->get(), lab.admin.bind_dn, password); rc != LDAP_SUCCESS)
+    return Fail(LdapError("bind as " + lab.admin.bind_dn, ld->get(), rc));
+  auto conn = std::make_unique<Conn>();
+  conn->ld = std::move(*ld);
+  conn->base_dn = lab.base_dn;
+  return AdProbe(std::move(conn));
+}
+
+Result<UserState> AdProbe::ReadUser(std::string_view sam) {
+  const std::string filter = "(&(objectClass=user)(sAMAccountName=" + EscapeFilterValue(sam) + "))";
+  char a1[] = "userAccountControl", a2[] = "pwdLastSet", a3[] = "msDS-User-Account-Control-Computed",
+       a4[] = "lockoutTime";
+  char* attrs[] = {a1, a2, a3, a4, nullptr};
+  LDAPMessage* raw = nullptr;
+  const int rc = ldap_search_ext_s(conn_->ld.get(), conn_->base_dn.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(), attrs,
+                                   0, nullptr, nullptr, nullptr, 2, &raw);
+  MessagePtr res(raw);
+  if (rc != LDAP_SUCCESS) return Fail(LdapError("search for " + std::string(sam), conn_->ld.get(), rc));
+  LDAPMessage* entry = ldap_first_entry(conn_->ld.get(), res.get());
+  if (entry == nullptr) return Fail(Error::NotFound("no user " + std::string(sam)));
+  UserState st;
+  char* dn = ldap_get_dn(conn_->ld.get(), entry);
+  if (dn != nullptr) {
+    st.dn = dn;
+    ldap_memfree(dn);
+  }
+  st.user_account_control = FirstInt(conn_->ld.get(), entry, a1);
+  st.pwd_last_set = FirstInt(conn_->ld.get(), entry, a2);
+  st.uac_computed = FirstInt(conn_->ld.get(), entry, a3);
+  st.lockout_time = FirstInt(conn_->ld.get(), entry, a4);
+  return st;
+}
+
+Result<std::vector<std::string>> AdProbe::UsersUnder(std::string_view base) {
+  char a1[] = "1.1";
+  char* attrs[] = {a1, nullptr};
+  LDAPMessage* raw = nullptr;
+  const std::string b(base);
+  const int rc = ldap_search_ext_s(conn_->ld.get(), b.c_str(), LDAP_SCOPE_SUBTREE,
+                                   "(&(objectClass=user)(!(objectClass=computer)))", attrs, 0, nullptr, nullptr,
+                                   nullptr, 0, &raw);
+  MessagePtr res(raw);
+  if (rc != LDAP_SUCCESS) return Fail(LdapError("search under " + b, conn_->ld.get(), rc));
+  std::vector<std::string> dns;
+  for (LDAPMessage* e = ldap_first_entry(conn_->ld.get(), res.get()); e != nullptr;
+       e = ldap_next_entry(conn_->ld.get(), e)) {
+    char* dn = ldap_get_dn(conn_->ld.get(), e);
+    if (dn != nullptr) {
+      dns.emplace_back(dn);
+      ldap_memfree(dn);
+    }
+  }
+  return dns;
+}
+
+Result<std::vector<std::string>> AdProbe::GroupMembers(std::string_view group_dn) {
+  char a1[] = "member";
+  char* attrs[] = {a1, nullptr};
+  LDAPMessage* raw = nullptr;
+  const std::string b(group_dn);
+  const int rc = ldap_search_ext_s(conn_->ld.get(), b.c_str(), LDAP_SCOPE_BASE, "(objectClass=group)", attrs, 0,
+                                   nullptr, nullptr, nullptr, 1, &raw);
+  MessagePtr res(raw);
+  if (rc != LDAP_SUCCESS) return Fail(LdapError("read group " + b, conn_->ld.get(), rc));
+  LDAPMessage* e = ldap_first_entry(conn_->ld.get(), res.get());
+  if (e == nullptr) return Fail(Error::NotFound("no group " + b));
+  return AllValues(conn_->ld.get(), e, a1);
+}
+
+Status AdProbe::ResetUser(std::string_view sam) {
+  auto st = ReadUser(sam);
+  if (!st) return Fail(st.error());
+  const int rc = Replace(conn_->ld.get(), st->dn,
+                         {{"userAccountControl", std::to_string(st->user_account_control & ~std::int64_t{0x2})},
+                          {"pwdLastSet", "-1"},
+                          {"lockoutTime", "0"}});
+  if (rc != LDAP_SUCCESS) return Fail(LdapError("reset " + std::string(sam), conn_->ld.get(), rc));
+  return {};
+}
+
+Status AdProbe::SetDisabled(std::string_view sam, bool disabled) {
+  auto st = ReadUser(sam);
+  if (!st) return Fail(st.error());
+  const std::int64_t uac = disabled ? (st->user_account_control | 0x2) : (st->user_account_control & ~std::int64_t{0x2});
+  const int rc = Replace(conn_->ld.get(), st->dn, {{"userAccountControl", std::to_string(uac)}});
+  if (rc != LDAP_SUCCESS) return Fail(LdapError("set userAccountControl of " + std::string(sam), conn_->ld.get(), rc));
+  return {};
+}
+
+LdapAnswer TryBind(const LabInfo& lab, std::string_view bind_name, const std::string& password,
+                   const std::string& ca_file) {
+  auto ld = Open(lab.ldaps_url, ca_file.empty() ? lab.ca_file : ca_file);
+  if (!ld) return {LDAP_PARAM_ERROR, ld.error().message};
+  const int rc = SimpleBind(ld->get(), bind_name, password);
+  if (rc != LDAP_SUCCESS) return AnswerOf(ld->get(), rc);
+  return AnswerOf(ld->get(), ReadRootDse(ld->get()));
+}
+
+LdapAnswer TryGssapiBind(const LabInfo& lab) {
+  ::setenv("KRB5_CONFIG", lab.krb5_conf.c_str(), 1);
+  ::setenv("KRB5_CLIENT_KTNAME", lab.action_account.keytab.c_str(), 1);
+  ::setenv("KRB5CCNAME", "MEMORY:cordon-test", 1);
+  auto ld = Open(lab.gssapi_url, lab.ca_file);
+  if (!ld) return {LDAP_PARAM_ERROR, ld.error().message};
+  // Ask for a ticket to ldap/<the name dialled>, not to what 127.0.0.1 resolves back to.
+  ldap_set_option(ld->get(), LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON);
+  const int rc = ldap_sasl_interactive_bind_s(ld->get(), nullptr, "GSSAPI", nullptr, nullptr, LDAP_SASL_QUIET,
+                                              SaslDefaults, nullptr);
+  if (rc != LDAP_SUCCESS) return AnswerOf(ld->get(), rc);
+  return AnswerOf(ld->get(), ReadRootDse(ld->get()));
+}
+
+LdapAnswer ReplaceAs(const LabInfo& lab, std::string_view bind_name, const std::string& password,
+                     std::string_view target_dn, std::string_view attribute, std::string_view value) {
+  auto ld = Open(lab.ldaps_url, lab.ca_file);
+  if (!ld) return {LDAP_PARAM_ERROR, ld.error().message};
+  if (const int rc = SimpleBind(ld->get(), bind_name, password); rc != LDAP_SUCCESS) return AnswerOf(ld->get(), rc);
+  return AnswerOf(ld->get(), Replace(ld->get(), std::string(target_dn), {{std::string(attribute), std::string(value)}}));
+}
+
+}  // namespace cordon::testing

@@ -1,0 +1,151 @@
+#include "support/test_server.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace cordon::testing {
+namespace fs = std::filesystem;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+namespace {
+
+void WriteFile(const std::string& path, const std::string& text, fs::perms perms = fs::perms::owner_read |
+                                                                                  fs::perms::owner_write) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  fs::permissions(path, perms);
+}
+
+}  // namespace
+
+std::string LabAdSection(const LabInfo& lab, const std::string& extra) {
+  std::ostringstream os;
+  os << "[connectors.ad]\nurl = \"" << lab.ldaps_url << "\"\nca_file = \"" << lab.ca_file << "\"\nbase_dn = \""
+     << lab.base_dn << "\"\nbind_mode = \"simple\"\nbind_dn = \"" << lab.action_account.bind_dn
+     << "\"\npassword_file = \"" << lab.action_account.password_file << "\"\n"
+     << extra;
+  return os.str();
+}
+
+Result<std::unique_ptr<TestServer>> TestServer::Create(const TestServerOptions& options) {
+  std::unique_ptr<TestServer> s(new TestServer());
+  char tmpl[] = "/tmp/cordon-e2e-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return Fail(Error::Internal("mkdtemp failed"));
+  s->dir_ = tmpl;
+  s->config_path_ = s->dir_ + "/cordon.toml";
+  s->log_path_ = s->dir_ + "/cordon.log";
+  s->db_path_ = s->dir_ + "/cordon.db";
+  s->ca_file_ = s->dir_ + "/server.pem";
+
+  // A throwaway self-signed server certificate; the client trusts exactly it.
+  auto gen = RunProgram({.argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                           "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                           "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", s->dir_ + "/server.key", "-out",
+                           s->ca_file_}});
+  if (!gen || !gen->ok())
+    return Fail(Error::Internal("openssl req failed: " + (gen ? gen->err : gen.error().message)));
+
+  std::ostringstream cfg;
+  cfg << "[server]\naddress = \"127.0.0.1\"\nport = 0\n";
+  if (options.plain_http) cfg << "plain_http = true\n";
+  else cfg << "tls_cert_file = \"server.pem\"\ntls_key_file = \"server.key\"\n";
+  cfg << "\n[store]\npath = \"cordon.db\"\n\n[log]\nlevel = \"debug\"\nfile = \"" << s->log_path_ << "\"\n\n[engine]\n"
+      << options.engine_toml << "\n"
+      << options.connectors_toml << "\n";
+  WriteFile(s->config_path_, cfg.str());
+  s->base_url_ = "";
+  return s;
+}
+
+TestServer::~TestServer() {
+  if (process_.pid() > 0) (void)process_.Stop(std::chrono::seconds(5));
+  std::error_code ec;
+  if (!dir_.empty() && ::getenv("CORDON_KEEP_TEST_DIRS") == nullptr) fs::remove_all(dir_, ec);
+}
+
+Status TestServer::Start() {
+  const std::string out = dir_ + "/server.out";
+  std::ofstream(out, std::ios::trunc).close();
+  auto p = Process::Start({.argv = {CORDON_BINARY, "serve", "--config", config_path_},
+                           .stdout_file = out,
+                           .stderr_file = dir_ + "/server.err"});
+  if (!p) return Fail(p.error());
+  process_ = std::move(*p);
+  // The server prints "listening https://127.0.0.1:PORT" once it accepts connections.
+  for (int i = 0; i < 300; ++i) {
+    const std::string text = ReadFile(out);
+    const auto pos = text.rfind("listening ");
+    if (pos != std::string::npos && text.find('\n', pos) != std::string::npos) {
+      base_url_ = text.substr(pos + 10, text.find('\n', pos) - pos - 10);
+      return {};
+    }
+    if (!process_.Alive())
+      return Fail(Error::Internal("cordon serve exited: " + ReadFile(dir_ + "/server.err")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Fail(Error::Timeout("cordon serve did not start listening"));
+}
+
+void TestServer::Kill() {
+  process_.Signal(SIGKILL);
+  (void)process_.Wait(std::chrono::seconds(10));
+  process_ = Process();
+}
+
+Status TestServer::Stop() {
+  auto s = process_.Stop(std::chrono::seconds(10));
+  process_ = Process();
+  if (!s) return Fail(s.error());
+  return {};
+}
+
+Result<std::string> TestServer::Token(const std::string& role) {
+  if (auto it = tokens_.find(role); it != tokens_.end()) return it->second;
+  auto r = RunProgram({.argv = {CORDON_BINARY, "token", "create", "--config", config_path_, "--role", role, "--name",
+                         "e2e-" + role}});
+  if (!r) return Fail(r.error());
+  if (!r->ok()) return Fail(Error::Internal("token create failed: " + r->err));
+  std::string token = r->out;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  tokens_[role] = token;
+  const std::string file = dir_ + "/" + role + ".token";
+  WriteFile(file, token + "\n");
+  token_files_[role] = file;
+  return token;
+}
+
+std::unique_ptr<cli::ApiClient> TestServer::Client(const std::string& role) {
+  auto token = Token(role);
+  return std::make_unique<cli::ApiClient>(base_url_, Secret(token ? *token : std::string("invalid")), ca_file_);
+}
+
+RunResult TestServer::Cli(std::vector<std::string> args, const std::string& role) {
+  std::vector<std::string> argv{CORDON_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  EnvVars env{{"CORDON_SERVER", base_url_}, {"CORDON_CA_FILE", ca_file_}};
+  if (!role.empty()) {
+    (void)Token(role);
+    env.emplace_back("CORDON_TOKEN_FILE", token_files_[role]);
+  }
+  auto r = RunProgram({.argv = argv, .env = env, .timeout = std::chrono::minutes(5)});
+  if (!r) {
+    RunResult failed;
+    failed.err = r.error().message;
+    return failed;
+  }
+  return *r;
+}
+
+std::string TestServer::ServerOutput() const { return ReadFile(dir_ + "/server.out") + ReadFile(dir_ + "/server.err"); }
+
+}  // namespace cordon::testing
