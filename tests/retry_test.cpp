@@ -57,6 +57,9 @@ std::string Submit(cli::ApiClient& client, const std::string& action, const std:
 class RetryTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The probe's connection dies with the DC in the stop/start test; a write
+    // to it must be an error, not a signal that ends the test.
+    ::signal(SIGPIPE, SIG_IGN);
     auto probe = AdProbe::ConnectAsAdmin(lab_);
     ASSERT_TRUE(probe.has_value()) << probe.error().message;
     probe_ = std::make_unique<AdProbe>(std::move(*probe));
@@ -100,7 +103,7 @@ TEST_F(RetryTest, DcNotAnsweringIsRetriedUntilItAnswersAgain) {
                    std::chrono::seconds(60));
   ::kill(dc, SIGCONT);
   EXPECT_GE(a.value("attemptCount", 0), 2) << a.dump(2);
-  EXPECT_EQ(a.value("status", ""), "pending") << a.dump(2);
+  EXPECT_FALSE(Finished(a)) << "a transient error must not end the action: " << a.dump(2);
 
   a = WaitFor(*client, id, Finished, std::chrono::seconds(60));
   EXPECT_EQ(a.value("status", ""), "succeeded") << a.dump(2);
@@ -142,7 +145,7 @@ TEST_F(RetryTest, PermanentErrorFailsAtOnceWithTheDcsWords) {
   EXPECT_EQ(a.value("status", ""), "failed") << a.dump(2);
   EXPECT_EQ(a.value("attemptCount", 0), 1) << a.dump(2);
   EXPECT_EQ(a["providerAnswer"].value("code", ""), "ldap:50") << a.dump(2);
-  EXPECT_NE(a["providerAnswer"].value("detail", "").find("INSUFF_ACCESS_RIGHTS"), std::string::npos) << a.dump(2);
+  EXPECT_NE(a["providerAnswer"].value("detail", "").find("has no write property access"), std::string::npos) << a.dump(2);
   auto admin = probe_->ReadUser("Administrator");
   ASSERT_TRUE(admin.has_value());
   EXPECT_FALSE(admin->disabled());
@@ -161,7 +164,7 @@ TEST_F(RetryTest, DcStoppedAndStartedAgainIsRetried) {
                    std::chrono::seconds(60));
   auto up = RunProgram({.argv = {CORDON_BINARY, "lab", "up", "--dir", lab_.dir}, .timeout = std::chrono::seconds(300)});
   ASSERT_TRUE(up.has_value() && up->ok()) << (up ? up->err : up.error().message);
-  EXPECT_EQ(a.value("status", ""), "pending") << a.dump(2);
+  EXPECT_FALSE(Finished(a)) << "a transient error must not end the action: " << a.dump(2);
   a = WaitFor(*client, id, Finished, std::chrono::seconds(90));
   EXPECT_EQ(a.value("status", ""), "succeeded") << a.dump(2);
   auto probe = AdProbe::ConnectAsAdmin(lab_);

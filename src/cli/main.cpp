@@ -22,11 +22,12 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    // A command's own outcome (CLI11 derives RuntimeError from ParseError: catch it first).
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : cordon::cli::kExitUsage;
-  } catch (const CLI::RuntimeError& e) {
-    return e.get_exit_code();
   }
   return 0;
 }

@@ -1,6 +1,12 @@
 #include "connectors/ad/ldap_connection.h"
 
+#include <sys/socket.h>
 #include <sys/time.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include <algorithm>
 #include <cctype>
@@ -90,6 +96,71 @@ Error OpenFailure(LDAP* ld, int code, std::string_view context) {
 
 }  // namespace
 
+// libldap's network timeout covers the TCP connect but neither the TLS
+// handshake of ldaps:// nor StartTLS nor the bind: a DC that accepts
+// connections but does not answer (hung, stopped with SIGSTOP, overloaded)
+// would hold a worker forever — in a busy loop, for ldaps. SocketWatch learns
+// the socket from libldap's connect callback and, if connection set-up is not
+// done by the deadline, shuts the socket down, which makes the blocked call
+// fail at once with "Can't contact LDAP server" (retryable).
+struct LdapConnection::SocketWatch {
+  ldap_conncb callback{};
+  std::mutex mu;
+  std::condition_variable cv;
+  int fd = -1;
+  bool armed = false;
+  bool expired = false;
+
+  SocketWatch() {
+    callback.lc_add = &OnConnect;
+    callback.lc_del = &OnDisconnect;
+    callback.lc_arg = this;
+  }
+
+  static int OnConnect(LDAP*, Sockbuf* sb, LDAPURLDesc*, sockaddr*, ldap_conncb* ctx) {
+    auto* self = static_cast<SocketWatch*>(ctx->lc_arg);
+    ber_socket_t fd = -1;
+    ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd);
+    std::lock_guard lock(self->mu);
+    self->fd = fd;
+    if (self->expired && fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    return 0;
+  }
+  static void OnDisconnect(LDAP*, Sockbuf*, ldap_conncb* ctx) {
+    auto* self = static_cast<SocketWatch*>(ctx->lc_arg);
+    std::lock_guard lock(self->mu);
+    self->fd = -1;
+  }
+
+  // Runs `work` with the deadline armed; a helper thread fires it.
+  template <typename F>
+  auto Bounded(std::chrono::milliseconds limit, F work) {
+    {
+      std::lock_guard lock(mu);
+      armed = true;
+      expired = false;
+    }
+    std::thread timer([this, limit] {
+      std::unique_lock lock(mu);
+      if (!cv.wait_for(lock, limit, [this] { return !armed; })) {
+        expired = true;
+        if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+      }
+    });
+    auto result = work();
+    {
+      std::lock_guard lock(mu);
+      armed = false;
+    }
+    cv.notify_all();
+    timer.join();
+    return result;
+  }
+};
+
+LdapConnection::LdapConnection(LDAP* ld, std::unique_ptr<SocketWatch> watch, const AdConfig& config)
+    : watch_(std::move(watch)), ld_(ld), base_dn_(config.base_dn), timeout_ms_(config.timeout_ms) {}
+
 const std::string* LdapEntry::First(std::string_view attribute) const {
   auto it = attributes.find(Lower(attribute));
   if (it == attributes.end() || it->second.empty()) return nullptr;
@@ -97,10 +168,17 @@ const std::string* LdapEntry::First(std::string_view attribute) const {
 }
 
 Result<std::unique_ptr<LdapConnection>> LdapConnection::Open(const AdConfig& config) {
+  auto watch = std::make_unique<SocketWatch>();
   LDAP* raw = nullptr;
   int rc = ldap_initialize(&raw, config.url.c_str());
   if (rc != LDAP_SUCCESS) return Fail(ClassifyLdapError(rc, "", "connect to " + config.url));
   std::unique_ptr<LDAP, void (*)(LDAP*)> ld(raw, [](LDAP* l) { ldap_unbind_ext_s(l, nullptr, nullptr); });
+  if ((rc = ldap_set_option(ld.get(), LDAP_OPT_CONNECT_CB, &watch->callback)) != LDAP_OPT_SUCCESS)
+    return Fail(OpenFailure(ld.get(), rc, "set the connect callback"));
+  // Connection set-up (TCP, TLS, bind) gets the configured timeout twice over:
+  // one for the network, one for the DC's answer.
+  return watch->Bounded(std::chrono::milliseconds(2 * config.timeout_ms),
+                        [&]() -> Result<std::unique_ptr<LdapConnection>> {
   auto fail = [&](int code, std::string_view what) {
     return Fail(OpenFailure(ld.get(), code, what));
   };
@@ -161,7 +239,8 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Open(const AdConfig& con
       return Fail(Error::Unauthenticated("the keytab " + config.keytab + " authenticated as " + bound +
                                          ", not as the configured principal " + config.principal));
   }
-  return std::unique_ptr<LdapConnection>(new LdapConnection(ld.release(), config));
+  return std::unique_ptr<LdapConnection>(new LdapConnection(ld.release(), std::move(watch), config));
+  });
 }
 
 LdapConnection::~LdapConnection() {

@@ -84,11 +84,12 @@ class LdapConnection {
   [[nodiscard]] bool broken() const { return broken_; }
 
  private:
-  LdapConnection(LDAP* ld, const AdConfig& config)
-      : ld_(ld), base_dn_(config.base_dn), timeout_ms_(config.timeout_ms) {}
+  struct SocketWatch;  // see ldap_connection.cpp: bounds the TLS handshake and bind
+  LdapConnection(LDAP* ld, std::unique_ptr<SocketWatch> watch, const AdConfig& config);
   Error Failure(int code, std::string_view context);
   [[nodiscard]] std::string SessionDiagnostic();
 
+  std::unique_ptr<SocketWatch> watch_;  // outlives ld_: libldap keeps a pointer to its callback
   LDAP* ld_;
   std::string base_dn_;
   int timeout_ms_;
