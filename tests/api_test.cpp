@@ -1,0 +1,537 @@
+// The REST API end to end: a real ApiServer (HTTPS with a throwaway
+// certificate, and plain HTTP on loopback) over a real SqliteStore and a real
+// ActionService, driven by a verifying HTTP client.
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "api/api_test_harness.h"
+#include "authz/tokens.h"
+
+namespace cordon::api {
+namespace {
+
+using nlohmann::json;
+using testing::ApiFixture;
+using testing::ApiFixtureOptions;
+using testing::HttpResult;
+using testing::RawRequest;
+using testing::TestClient;
+namespace http = boost::beast::http;
+
+constexpr const char* kActions = "/api/v1/actions";
+
+json Disable(const std::string& account) {
+  return json{{"action", "disable"}, {"provider", "ad"}, {"account", account}, {"reason", "phishing incident"}};
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto f = ApiFixture::Start(Options());
+    ASSERT_TRUE(f.has_value()) << f.error().message;
+    fixture_ = std::move(*f);
+    client_.emplace(fixture_->Client());
+    operator_token_ = fixture_->Token(Role::kSecurityOperator);
+    reader_token_ = fixture_->Token(Role::kSecurityReader);
+    ASSERT_FALSE(operator_token_.empty());
+    ASSERT_FALSE(reader_token_.empty());
+  }
+  void TearDown() override {
+    client_.reset();
+    fixture_.reset();
+  }
+  virtual ApiFixtureOptions Options() { return {}; }
+
+  // How many actions the action center holds, read through the store.
+  size_t ActionCount() {
+    ActionFilter filter;
+    filter.limit = 1000;
+    auto page = fixture_->store().ListActions(filter);
+    EXPECT_TRUE(page.has_value());
+    return page ? page->actions.size() : 0;
+  }
+
+  HttpResult Submit(const json& body) { return client_->Post(kActions, body, operator_token_); }
+
+  std::unique_ptr<ApiFixture> fixture_;
+  std::optional<TestClient> client_;
+  std::string operator_token_;
+  std::string reader_token_;
+};
+
+void ExpectProblem(const HttpResult& r, unsigned status, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_EQ(r.status, status) << r.transport_error << " " << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+  const json doc = r.Json();
+  ASSERT_TRUE(doc.is_object()) << r.body;
+  EXPECT_TRUE(doc.contains("type") && doc["type"].is_string());
+  EXPECT_TRUE(doc.contains("title") && doc["title"].is_string());
+  EXPECT_EQ(doc.value("status", 0u), status);
+  EXPECT_TRUE(doc.contains("detail") && doc["detail"].is_string());
+  EXPECT_TRUE(doc.contains("instance") && doc["instance"].is_string());
+}
+
+TEST_F(ApiTest, HealthzAnswersWithoutToken) {
+  const HttpResult r = client_->Get("/healthz", "");
+  ASSERT_EQ(r.status, 200u) << r.transport_error;
+  EXPECT_EQ(r.Json(), json({{"status", "ok"}}));
+}
+
+TEST_F(ApiTest, SubmitReturns202WithLocationAndTheStoredAction) {
+  const HttpResult r = Submit(Disable("alice.adams"));
+  ASSERT_EQ(r.status, 202u) << r.body;
+  const json a = r.Json();
+  const std::string id = a.at("id");
+  EXPECT_EQ(r.Header("location"), std::string(kActions) + "/" + id);
+  EXPECT_EQ(a.at("action"), "disable");
+  EXPECT_EQ(a.at("provider"), "ad");
+  EXPECT_EQ(a.at("account"), "alice.adams");
+  EXPECT_EQ(a.at("reason"), "phishing incident");
+  EXPECT_EQ(a.at("status"), "pending");
+  EXPECT_EQ(a.at("requestedBy"), "security_operator-token");
+  EXPECT_TRUE(a.at("createdAt").is_string());
+  EXPECT_TRUE(a.at("undoOf").is_null());
+
+  auto stored = fixture_->store().GetAction(id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->requested_by, "security_operator-token");
+  EXPECT_EQ(stored->target, "alice.adams");
+}
+
+TEST_F(ApiTest, GetOneShowsAttemptsAndAudit) {
+  const HttpResult created = Submit(Disable("bob.baker"));
+  ASSERT_EQ(created.status, 202u);
+  const std::string id = created.Json().at("id");
+  ASSERT_TRUE(fixture_->Succeed(id).has_value());
+
+  const HttpResult r = client_->Get(std::string(kActions) + "/" + id, reader_token_);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const json a = r.Json();
+  EXPECT_EQ(a.at("status"), "succeeded");
+  ASSERT_EQ(a.at("attempts").size(), 1u);
+  EXPECT_EQ(a.at("attempts")[0].at("result"), "succeeded");
+  EXPECT_EQ(a.at("attempts")[0].at("providerAnswer").at("code"), "ldap:0");
+  EXPECT_EQ(a.at("providerAnswer").at("code"), "ldap:0");
+  ASSERT_GE(a.at("audit").size(), 2u);
+  EXPECT_EQ(a.at("audit")[0].at("event"), "created");
+  EXPECT_EQ(a.at("audit").back().at("toStatus"), "succeeded");
+
+  ExpectProblem(client_->Get(std::string(kActions) + "/act_does_not_exist", reader_token_), 404, "unknown id");
+}
+
+TEST_F(ApiTest, BulkSubmitCreatesOneActionPerAccount) {
+  const json body{{"action", "force_password_reset"},
+                  {"provider", "ad"},
+                  {"accounts", {"bulk0001", "bulk0002", "bulk0003"}},
+                  {"reason", "credential stuffing"}};
+  const HttpResult r = client_->Post(std::string(kActions) + "/bulk", body, operator_token_);
+  ASSERT_EQ(r.status, 202u) << r.body;
+  const json out = r.Json();
+  ASSERT_TRUE(out.at("bulkId").is_string());
+  EXPECT_EQ(out.at("count"), 3);
+  ASSERT_EQ(out.at("actions").size(), 3u);
+
+  const std::string bulk_id = out.at("bulkId");
+  const HttpResult listed = client_->Get(std::string(kActions) + "?bulkId=" + bulk_id, reader_token_);
+  ASSERT_EQ(listed.status, 200u) << listed.body;
+  const json page = listed.Json();
+  ASSERT_EQ(page.at("value").size(), 3u) << listed.body;
+  std::set<std::string> accounts;
+  for (const json& a : page.at("value")) {
+    EXPECT_EQ(a.at("bulkId"), bulk_id);
+    EXPECT_EQ(a.at("action"), "force_password_reset");
+    accounts.insert(a.at("account").get<std::string>());
+  }
+  EXPECT_EQ(accounts, (std::set<std::string>{"bulk0001", "bulk0002", "bulk0003"}));
+}
+
+TEST_F(ApiTest, CancelMovesPendingToCancelledAndRefusesTwice) {
+  const HttpResult created = Submit(Disable("carol.clark"));
+  ASSERT_EQ(created.status, 202u);
+  const std::string id = created.Json().at("id");
+  const std::string cancel = std::string(kActions) + "/" + id + "/cancel";
+
+  const HttpResult r = client_->Post(cancel, json{{"reason", "wrong user"}}, operator_token_);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.Json().at("status"), "cancelled");
+
+  ExpectProblem(client_->Post(cancel, json{{"reason", "again"}}, operator_token_), 409, "cancel twice");
+  ExpectProblem(client_->Post(cancel, json::object(), operator_token_), 400, "cancel without reason");
+  ExpectProblem(client_->Post(std::string(kActions) + "/act_nope/cancel", json{{"reason", "x"}}, operator_token_),
+                404, "cancel unknown");
+}
+
+TEST_F(ApiTest, UndoCreatesALinkedReverseAction) {
+  const HttpResult created = Submit(Disable("dave.dunn"));
+  ASSERT_EQ(created.status, 202u);
+  const std::string id = created.Json().at("id");
+  const std::string undo = std::string(kActions) + "/" + id + "/undo";
+
+  ExpectProblem(client_->Post(undo, json{{"reason", "too early"}}, operator_token_), 409, "undo of a pending action");
+
+  ASSERT_TRUE(fixture_->Succeed(id).has_value());
+  const HttpResult r = client_->Post(undo, json{{"reason", "false positive"}}, operator_token_);
+  ASSERT_EQ(r.status, 202u) << r.body;
+  const json reverse = r.Json();
+  EXPECT_EQ(reverse.at("action"), "enable");
+  EXPECT_EQ(reverse.at("account"), "dave.dunn");
+  EXPECT_EQ(reverse.at("undoOf"), id);
+  EXPECT_EQ(r.Header("location"), std::string(kActions) + "/" + reverse.at("id").get<std::string>());
+
+  const HttpResult original = client_->Get(std::string(kActions) + "/" + id, reader_token_);
+  ASSERT_EQ(original.status, 200u);
+  EXPECT_EQ(original.Json().at("undoneBy"), reverse.at("id"));
+
+  ExpectProblem(client_->Post(undo, json{{"reason", "twice"}}, operator_token_), 409, "undo twice");
+}
+
+TEST_F(ApiTest, ListFiltersByEveryField) {
+  ASSERT_EQ(Submit(Disable("erin.evans")).status, 202u);
+  ASSERT_EQ(Submit(Disable("frank.ford")).status, 202u);
+  const json suspend{{"action", "suspend"}, {"provider", "okta"}, {"account", "erin.evans"}, {"reason", "r"}};
+  ASSERT_EQ(client_->Post(kActions, suspend, fixture_->Token(Role::kGlobalAdministrator)).status, 202u);
+
+  auto count = [&](const std::string& query) -> int {
+    const HttpResult r = client_->Get(std::string(kActions) + "?" + query, reader_token_);
+    EXPECT_EQ(r.status, 200u) << query << ": " << r.body;
+    return r.status == 200 ? static_cast<int>(r.Json().at("value").size()) : -1;
+  };
+  EXPECT_EQ(count("status=pending"), 3);
+  EXPECT_EQ(count("status=succeeded"), 0);
+  EXPECT_EQ(count("type=disable"), 2);
+  EXPECT_EQ(count("provider=okta"), 1);
+  EXPECT_EQ(count("target=erin.evans"), 2);
+  EXPECT_EQ(count("requestedBy=global_administrator-token"), 1);
+  EXPECT_EQ(count("requestedBy=security_operator-token&provider=ad&type=disable"), 2);
+  EXPECT_EQ(count("createdAfter=2000-01-01T00:00:00Z"), 3);
+  EXPECT_EQ(count("createdBefore=2000-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(count("createdAfter=2000-01-01T00:00:00.000Z&createdBefore=2999-01-01T00:00:00Z"), 3);
+}
+
+TEST_F(ApiTest, ListRejectsUnknownParametersAndBadValues) {
+  for (const char* query : {"colour=red", "status=done", "type=explode", "provider=ldap", "limit=0", "limit=1001",
+                            "limit=ten", "limit=-1", "createdAfter=yesterday", "createdBefore=2026-13-01T00:00:00Z",
+                            "status=pending&status=failed", "target=", "cursor=%zz"}) {
+    ExpectProblem(client_->Get(std::string(kActions) + "?" + query, reader_token_), 400, query);
+  }
+}
+
+TEST_F(ApiTest, CursorPagingWalksEveryActionOnce) {
+  json accounts = json::array();
+  for (int i = 0; i < 25; ++i) accounts.push_back("pager" + std::to_string(i));
+  const json body{{"action", "disable"}, {"provider", "ad"}, {"accounts", accounts}, {"reason", "paging"}};
+  ASSERT_EQ(client_->Post(std::string(kActions) + "/bulk", body, operator_token_).status, 202u);
+
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    std::string target = std::string(kActions) + "?limit=10";
+    if (!cursor.empty()) target += "&cursor=" + cursor;
+    const HttpResult r = client_->Get(target, reader_token_);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    const json page = r.Json();
+    ASSERT_LE(page.at("value").size(), 10u);
+    for (const json& a : page.at("value")) EXPECT_TRUE(seen.insert(a.at("id").get<std::string>()).second) << "seen twice";
+    cursor = page.at("nextCursor").is_string() ? page.at("nextCursor").get<std::string>() : "";
+    ASSERT_LT(++pages, 10) << "paging does not end";
+  } while (!cursor.empty());
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen.size(), 25u);
+}
+
+TEST_F(ApiTest, BadRequestsGetProblemsWriteNothingAndTheServerGoesOn) {
+  ASSERT_EQ(Submit(Disable("grace.green")).status, 202u);
+  const size_t before = ActionCount();
+
+  struct Case {
+    std::string name;
+    RawRequest request;
+    unsigned status;
+  };
+  auto post = [&](std::string target, std::string body) {
+    RawRequest r;
+    r.method = http::verb::post;
+    r.target = std::move(target);
+    r.body = std::move(body);
+    r.token = operator_token_;
+    return r;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"malformed json", post(kActions, R"({"action": "disable", )"), 400});
+  cases.push_back({"not an object", post(kActions, R"(["disable"])"), 400});
+  cases.push_back({"empty body", post(kActions, ""), 400});
+  cases.push_back({"wrong type", post(kActions, R"({"action":"disable","provider":"ad","account":5,"reason":"r"})"), 400});
+  cases.push_back({"missing account", post(kActions, R"({"action":"disable","provider":"ad","reason":"r"})"), 400});
+  cases.push_back({"missing reason", post(kActions, R"({"action":"disable","provider":"ad","account":"a"})"), 400});
+  cases.push_back({"empty reason", post(kActions, R"({"action":"disable","provider":"ad","account":"a","reason":" "})"), 400});
+  cases.push_back({"unknown field",
+                   post(kActions, R"({"action":"disable","provider":"ad","account":"a","reason":"r","acount":"b"})"), 400});
+  cases.push_back({"unknown action",
+                   post(kActions, R"({"action":"explode","provider":"ad","account":"a","reason":"r"})"), 422});
+  cases.push_back({"unknown provider",
+                   post(kActions, R"({"action":"disable","provider":"ldap","account":"a","reason":"r"})"), 422});
+  cases.push_back({"action not offered by provider",
+                   post(kActions, R"({"action":"mark_compromised","provider":"ad","account":"a","reason":"r"})"), 422});
+  cases.push_back({"control character in account",
+                   post(kActions, R"({"action":"disable","provider":"ad","account":"a\nb","reason":"r"})"), 400});
+  cases.push_back({"deep nesting", post(kActions, std::string(5000, '[') + std::string(5000, ']')), 400});
+  cases.push_back({"bulk accounts not an array",
+                   post(std::string(kActions) + "/bulk", R"({"action":"disable","provider":"ad","accounts":"a","reason":"r"})"), 400});
+  cases.push_back({"bulk empty", post(std::string(kActions) + "/bulk", R"({"action":"disable","provider":"ad","accounts":[],"reason":"r"})"), 400});
+  cases.push_back({"bulk with a number",
+                   post(std::string(kActions) + "/bulk", R"({"action":"disable","provider":"ad","accounts":["a",1],"reason":"r"})"), 400});
+  {
+    RawRequest r = post(kActions, Disable("x").dump());
+    r.content_type = "text/plain";
+    cases.push_back({"wrong content type", r, 415});
+  }
+  {
+    std::string big = Disable("x").dump();
+    big.insert(1, "\"pad\":\"" + std::string(1024 * 1024, 'p') + "\",");
+    cases.push_back({"body over 1 MiB", post(kActions, big), 413});
+    RawRequest chunked = post(kActions, big);
+    chunked.chunked = true;
+    cases.push_back({"chunked body over 1 MiB", chunked, 413});
+  }
+  cases.push_back({"unknown route", post("/api/v1/nothing", Disable("x").dump()), 404});
+  cases.push_back({"unknown sub-route", post(std::string(kActions) + "/abc/explode", "{}"), 404});
+  {
+    RawRequest r;
+    r.method = http::verb::delete_;
+    r.target = kActions;
+    r.token = operator_token_;
+    cases.push_back({"wrong method", r, 405});
+    r.method = http::verb::get;
+    r.target = std::string(kActions) + "/bulk";
+    cases.push_back({"GET on bulk", r, 405});
+    r.method = http::verb::post;
+    r.target = "/healthz";
+    cases.push_back({"POST on healthz", r, 405});
+  }
+  {
+    RawRequest r = post(kActions, Disable("x").dump());
+    r.token.clear();
+    cases.push_back({"no token", r, 401});
+    r.token = "cdn_not-a-real-token";
+    cases.push_back({"bad token", r, 401});
+    r.token.clear();
+    r.headers["Authorization"] = "Basic YWRtaW46YWRtaW4=";
+    cases.push_back({"basic auth", r, 401});
+    r.headers.clear();
+    r.token = reader_token_;
+    cases.push_back({"reader may not act", r, 403});
+  }
+
+  for (const Case& c : cases) {
+    const HttpResult r = client_->Send(c.request);
+    ExpectProblem(r, c.status, c.name);
+    if (c.status == 401) {
+      EXPECT_EQ(r.Header("www-authenticate").rfind("Bearer", 0), 0u) << c.name;
+    }
+    if (c.status == 405) {
+      EXPECT_FALSE(r.Header("allow").empty()) << c.name;
+    }
+    EXPECT_EQ(ActionCount(), before) << c.name << " wrote an action";
+    EXPECT_EQ(client_->Get("/healthz", "").status, 200u) << "server gone after " << c.name;
+  }
+}
+
+TEST_F(ApiTest, RefusalsAreAuditedWithoutTheToken) {
+  ASSERT_EQ(client_->Post(kActions, Disable("x"), "").status, 401u);
+  ASSERT_EQ(client_->Post(kActions, Disable("x"), "cdn_wrong").status, 401u);
+  ASSERT_EQ(client_->Post(kActions, Disable("x"), reader_token_).status, 403u);
+
+  auto unauthenticated = fixture_->store().ListAudit("auth.unauthenticated", 100);
+  ASSERT_TRUE(unauthenticated.has_value());
+  ASSERT_EQ(unauthenticated->size(), 2u);
+  for (const AuditEvent& e : *unauthenticated) {
+    EXPECT_EQ(e.actor, "anonymous");
+    EXPECT_EQ(e.detail.rfind("POST /api/v1/actions", 0), 0u) << e.detail;
+    EXPECT_EQ(e.detail.find("cdn_"), std::string::npos);
+  }
+  auto forbidden = fixture_->store().ListAudit("auth.forbidden", 100);
+  ASSERT_TRUE(forbidden.has_value());
+  ASSERT_EQ(forbidden->size(), 1u);
+  EXPECT_EQ(forbidden->front().actor, "security_reader-token");
+  EXPECT_NE(forbidden->front().detail.find("disable at ad"), std::string::npos) << forbidden->front().detail;
+  EXPECT_EQ(forbidden->front().detail.find(reader_token_), std::string::npos);
+}
+
+TEST_F(ApiTest, CancelAndUndoNeedTheRightToRunTheAction) {
+  const HttpResult created = Submit(Disable("henry.hill"));
+  ASSERT_EQ(created.status, 202u);
+  const std::string id = created.Json().at("id");
+  ExpectProblem(client_->Post(std::string(kActions) + "/" + id + "/cancel", json{{"reason", "r"}}, reader_token_), 403,
+                "reader cancels");
+  ASSERT_TRUE(fixture_->Succeed(id).has_value());
+  ExpectProblem(client_->Post(std::string(kActions) + "/" + id + "/undo", json{{"reason", "r"}}, reader_token_), 403,
+                "reader undoes");
+  auto action = fixture_->store().GetAction(id);
+  ASSERT_TRUE(action.has_value());
+  EXPECT_TRUE(action->undone_by.empty());
+  auto forbidden = fixture_->store().ListAudit("auth.forbidden", 100);
+  ASSERT_TRUE(forbidden.has_value());
+  EXPECT_EQ(forbidden->size(), 2u);
+}
+
+TEST_F(ApiTest, MetricsNeedATokenAndCountActionsRequestsAndRefusals) {
+  ASSERT_EQ(Submit(Disable("ivy.irwin")).status, 202u);
+  ASSERT_EQ(client_->Post(kActions, Disable("x"), "").status, 401u);
+  ExpectProblem(client_->Get("/metrics", ""), 401, "metrics without token");
+
+  const HttpResult r = client_->Get("/metrics", reader_token_);
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.Header("content-type").rfind("text/plain", 0), 0u);
+  EXPECT_NE(r.body.find("cordon_actions{status=\"pending\"} 1\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("cordon_http_requests_total{route=\"actions.submit\",code=\"202\"} 1\n"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("cordon_auth_failures_total{reason=\"unauthenticated\"} 2\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("cordon_store_up 1\n"), std::string::npos);
+}
+
+TEST_F(ApiTest, ExpectContinueIsHonoured) {
+  json accounts = json::array();
+  for (int i = 0; i < 200; ++i) accounts.push_back("continue" + std::to_string(i));
+  RawRequest r;
+  r.method = http::verb::post;
+  r.target = std::string(kActions) + "/bulk";
+  r.token = operator_token_;
+  r.headers["Expect"] = "100-continue";
+  r.body = json{{"action", "disable"}, {"provider", "ad"}, {"accounts", accounts}, {"reason", "big bulk"}}.dump();
+  const HttpResult out = client_->Send(r);
+  ASSERT_EQ(out.status, 202u) << out.transport_error << out.body;
+  EXPECT_EQ(out.Json().at("count"), 200);
+
+  r.body.insert(1, "\"pad\":\"" + std::string(1024 * 1024, 'p') + "\",");
+  ExpectProblem(client_->Send(r), 413, "expect-continue with a body over the limit");
+}
+
+TEST_F(ApiTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(client_->Get("/healthz", "").status, 200u);
+  ASSERT_EQ(client_->Get(kActions, reader_token_).status, 200u);
+  EXPECT_EQ(client_->connections_opened(), 1);
+}
+
+TEST_F(ApiTest, GarbageOnTheWireDoesNotHurtTheServer) {
+  TestClient raw = fixture_->Client();
+  raw.SendBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  raw.SendBytes(std::string("\x16\x03\x01\x00\x05hello", 10));
+  raw.SendBytes(std::string(100000, 'A'));
+  raw.SendBytes("");
+  EXPECT_EQ(client_->Get("/healthz", "").status, 200u);
+}
+
+TEST_F(ApiTest, OversizedHeadersAreRefused) {
+  RawRequest r;
+  r.target = "/healthz";
+  r.headers["X-Padding"] = std::string(32 * 1024, 'h');
+  const HttpResult out = client_->Send(r);
+  EXPECT_EQ(out.status, 431u) << out.transport_error;
+  EXPECT_EQ(client_->Get("/healthz", "").status, 200u);
+}
+
+TEST_F(ApiTest, TokensNeverReachTheLog) {
+  std::ostringstream captured;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  ASSERT_EQ(Submit(Disable("jack.jones")).status, 202u);
+  ASSERT_EQ(client_->Post(kActions, Disable("x"), reader_token_).status, 403u);
+  ASSERT_EQ(client_->Get(std::string(kActions) + "?target=jack.jones", operator_token_).status, 200u);
+  ASSERT_EQ(client_->Post(kActions, Disable("x"), "cdn_guessed-token").status, 401u);
+  spdlog::set_default_logger(previous);
+
+  const std::string log = captured.str();
+  EXPECT_NE(log.find("POST /api/v1/actions 202"), std::string::npos) << log;
+  EXPECT_NE(log.find("actor=security_operator-token"), std::string::npos) << log;
+  EXPECT_EQ(log.find("target=jack.jones"), std::string::npos) << "the query string is not logged";
+  for (const std::string& token : fixture_->AllTokens()) EXPECT_EQ(log.find(token), std::string::npos);
+  EXPECT_EQ(log.find("cdn_"), std::string::npos);
+  EXPECT_EQ(log.find("Bearer"), std::string::npos);
+}
+
+TEST_F(ApiTest, StopClosesIdleKeepAliveConnections) {
+  ASSERT_EQ(client_->Get("/healthz", "").status, 200u);
+  fixture_->server().Stop();  // would wait for the 30 s read timeout if idle connections were not closed
+  EXPECT_EQ(client_->Get("/healthz", "").status, 0u);
+}
+
+class PlainHttpApiTest : public ApiTest {
+ protected:
+  ApiFixtureOptions Options() override {
+    ApiFixtureOptions o;
+    o.plain_http = true;
+    return o;
+  }
+};
+
+TEST_F(PlainHttpApiTest, ServesOnLoopback) {
+  EXPECT_EQ(client_->Get("/healthz", "").status, 200u);
+  EXPECT_EQ(Submit(Disable("kate.king")).status, 202u);
+}
+
+// A temp dir removed at scope exit.
+struct TempDir {
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cordon-api-options-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) != nullptr) path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path.empty()) std::filesystem::remove_all(path, ignored);
+  }
+  std::string path;
+};
+
+TEST(ApiServerOptionsTest, PlainHttpIsRefusedOffLoopback) {
+  const TempDir dir;
+  auto store = SqliteStore::Open(dir.path + "/cordon.db");
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ASSERT_TRUE((*store)->Migrate().has_value());
+  ActionService service(**store, nullptr, {Provider::kActiveDirectory});
+  for (const char* address : {"0.0.0.0", "192.0.2.10", "::"}) {
+    ApiOptions options;
+    options.address = address;
+    options.plain_http = true;
+    auto server = ApiServer::Create(options, ApiDeps{**store, service});
+    ASSERT_FALSE(server.has_value()) << address;
+    EXPECT_EQ(server.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(server.error().message.find("loopback"), std::string::npos);
+  }
+  for (const char* address : {"127.0.0.1", "::1", "localhost"}) {
+    ApiOptions options;
+    options.address = address;
+    options.plain_http = true;
+    auto server = ApiServer::Create(options, ApiDeps{**store, service});
+    EXPECT_TRUE(server.has_value()) << address << ": " << (server ? "" : server.error().message);
+  }
+}
+
+TEST(ApiServerOptionsTest, HttpsNeedsALoadableCertificate) {
+  const TempDir dir;
+  auto store = SqliteStore::Open(dir.path + "/cordon.db");
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ASSERT_TRUE((*store)->Migrate().has_value());
+  ActionService service(**store, nullptr, {Provider::kActiveDirectory});
+  ApiOptions options;
+  auto none = ApiServer::Create(options, ApiDeps{**store, service});
+  ASSERT_FALSE(none.has_value());
+  options.tls_cert_file = "/nonexistent/cert.pem";
+  options.tls_key_file = "/nonexistent/key.pem";
+  auto missing = ApiServer::Create(options, ApiDeps{**store, service});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("/nonexistent/cert.pem"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cordon::api
