@@ -40,6 +40,40 @@ TEST(CliHelpTest, EveryCommandHasHelp) {
   EXPECT_EQ(unknown.exit_code, 2);
 }
 
+TEST(CliConfigTest, ServeRefusesABadConfigNamingTheKey) {
+  const std::string dir = ::testing::TempDir() + "/cordon-cli-config-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/cordon.toml";
+  struct Case {
+    std::string text;
+    std::string key;
+  };
+  const std::vector<Case> cases = {
+      {"[server]\nplain_http = true\n[engine]\nmax_attempts = -1\n", "engine.max_attempts"},
+      {"[server]\nplain_http = true\n[connectors.ad]\nurl = \"ldaps://127.0.0.1\"\nbase_dn = \"DC=x\"\n"
+       "bind_dn = \"a@b\"\npassword = \"hunter2\"\n",
+       "connectors.ad.password"},
+      {"[server]\naddress = \"127.0.0.1\"\n", "server.tls_cert_file"},
+  };
+  for (const Case& c : cases) {
+    std::ofstream(path, std::ios::trunc) << c.text;
+    for (const char* verb : {"serve", "check"}) {
+      RunResult r = std::string(verb) == "serve" ? Cordon({"serve", "--config", path})
+                                                 : Cordon({"config", "check", "--config", path});
+      EXPECT_EQ(r.exit_code, 2) << verb << " " << c.key << ": " << r.err;
+      EXPECT_NE(r.err.find(c.key), std::string::npos) << verb << ": " << r.err;
+      EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << "a literal secret is echoed: " << r.err;
+    }
+  }
+  // Plain HTTP on a non-loopback address is refused at start.
+  std::ofstream(path, std::ios::trunc) << "[server]\naddress = \"0.0.0.0\"\nport = 0\nplain_http = true\n"
+                                          "[store]\npath = \"" << dir << "/c.db\"\n";
+  RunResult r = Cordon({"serve", "--config", path});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("loopback"), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -55,8 +55,9 @@ class CrashRecoveryTest : public ::testing::Test {
     for (int i = 1; i <= kUsers; ++i) {
       auto u = probe_->ReadUser(lab_.BulkUser(i));
       ASSERT_TRUE(u.has_value()) << u.error().message;
-      if (u->disabled() || u->must_change_password())
+      if (u->disabled() || u->must_change_password()) {
         ASSERT_TRUE(probe_->ResetUser(lab_.BulkUser(i)).has_value()) << i;
+      }
     }
   }
 

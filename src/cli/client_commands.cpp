@@ -82,6 +82,21 @@ void PrintAction(const json& a, std::ostream& os) {
   if (!Str(a, "undoneBy").empty()) os << "  undone by: " << Str(a, "undoneBy") << "\n";
 }
 
+// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+std::string UrlEncode(const std::string& value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 bool Terminal(const std::string& status) {
   auto s = ParseActionStatus(status);
   return s && IsTerminal(*s);
@@ -142,8 +157,8 @@ int WaitForBulk(ApiClient& client, const std::string& bulk_id, size_t total, std
     all = json::array();
     std::string cursor;
     do {
-      std::string path = "/api/v1/actions?limit=1000&bulkId=" + bulk_id;
-      if (!cursor.empty()) path += "&cursor=" + cursor;
+      std::string path = "/api/v1/actions?limit=1000&bulkId=" + UrlEncode(bulk_id);
+      if (!cursor.empty()) path += "&cursor=" + UrlEncode(cursor);
       auto r = client.Get(path);
       if (!r) {
         std::cerr << "\ncordon: " << r.error().message << "\n";
@@ -257,17 +272,7 @@ int List(const ListOptions& o) {
   }
   std::string query = "?limit=" + std::to_string(o.limit);
   auto add = [&](const char* key, const std::string& value) {
-    if (value.empty()) return;
-    std::string enc;
-    for (unsigned char c : value) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') enc += static_cast<char>(c);
-      else {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "%%%02X", c);
-        enc += buf;
-      }
-    }
-    query += std::string("&") + key + "=" + enc;
+    if (!value.empty()) query += std::string("&") + key + "=" + UrlEncode(value);
   };
   add("status", o.status);
   add("type", o.type);

@@ -222,8 +222,9 @@ TEST(LabFiles, LogsHoldNoPassword) {
     for (const auto& secret : secrets) EXPECT_EQ(text.find(secret), std::string::npos) << entry.path();
     // samba-tool announces the random password it chose; the lab keeps only a redacted line.
     const auto at = text.find("Admin password:");
-    if (at != std::string::npos)
+    if (at != std::string::npos) {
       EXPECT_EQ(text.substr(at, text.find('\n', at) - at), "Admin password: (redacted)") << entry.path();
+    }
   }
   EXPECT_GT(files, 0);
 }
