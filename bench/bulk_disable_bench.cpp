@@ -102,7 +102,9 @@ int main(int argc, char** argv) {
     dns.push_back(u->dn);
     accounts.push_back(lab.BulkUser(i));
   }
-  auto server_or = TestServer::Create({.connectors_toml = LabAdSection(lab)});
+  // BENCH_AD_KEYS adds keys to [connectors.ad], e.g. "workers = 1\nbatch_size = 100\n".
+  const char* ad_keys = std::getenv("BENCH_AD_KEYS");
+  auto server_or = TestServer::Create({.connectors_toml = LabAdSection(lab, ad_keys ? ad_keys : "")});
   if (!server_or) {
     std::cerr << "bench: " << server_or.error().message << "\n";
     return 1;
@@ -127,7 +129,7 @@ int main(int argc, char** argv) {
   const pid_t pid = server.pid();
   const long idle_rss_kb = ProcStatusKb(pid, "VmRSS:");
 
-  std::vector<double> ldapmodify_s, cordon_s;
+  std::vector<double> ldapmodify_s, cordon_s, ratios;
   for (int round = 1; round <= rounds; ++round) {
     double t = 0;
     if (!LdapModify(lab, lab.admin, enable_ldif, nullptr)) return 1;
@@ -153,6 +155,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     cordon_s.push_back(cordon);
+    ratios.push_back(cordon / t);
     std::printf("round %d: ldapmodify -f %.3f s, cordon %.3f s, ratio %.2f\n", round, t, cordon, cordon / t);
   }
   const long peak_rss_kb = ProcStatusKb(pid, "VmHWM:");
@@ -162,7 +165,8 @@ int main(int argc, char** argv) {
   std::printf("\nbulk disable of %d users on the lab DC (median of %d rounds)\n", kUsers, rounds);
   std::printf("  ldapmodify -f (one connection, as the action account, ldaps): %.3f s\n", lm);
   std::printf("  cordon (POST /api/v1/actions/bulk until all ended):          %.3f s\n", co);
-  std::printf("  ratio cordon / ldapmodify: %.2f  (target <= 1.10)\n", co / lm);
+  std::printf("  ratio of the medians: %.2f; median of the per-round ratios: %.2f  (target <= 1.10)\n", co / lm,
+              Median(ratios));
   std::printf("  server resident memory: idle %.1f MB (target < 30), peak %.1f MB (target < 100)\n",
               idle_rss_kb / 1024.0, peak_rss_kb / 1024.0);
   (void)server.Stop();

@@ -175,9 +175,7 @@ EnvVars LdapEnv(const Paths& p) {
   return {{"LDAPTLS_CACERT", p.ca_pem().string()}, {"LDAPTLS_REQCERT", "demand"}, {"LDAPRC", "/dev/null"}};
 }
 
-// `seeding`: skip fsync while thousands of users are added once; the
-// snapshot is taken after a clean stop, and normal runs keep full durability.
-std::string SmbConf(const Paths& p, bool seeding = false) {
+std::string SmbConf(const Paths& p) {
   const std::string dc = p.dc().string();
   const std::string ca = p.ca_dir().string();
   std::ostringstream o;
@@ -209,7 +207,11 @@ std::string SmbConf(const Paths& p, bool seeding = false) {
     << "\ttls keyfile = " << ca << "/dc.key\n"
     << "\ttls certfile = " << ca << "/dc.pem\n"
     << "\ttls cafile = " << ca << "/ca.pem\n"
-    << (seeding ? "\tldb:nosync = true\n" : "")
+    // A throwaway DC restored from its snapshot on every `up`: its database
+    // need not survive a power cut, and without an fsync per write the DC's
+    // speed is its own rather than the disk's (which varies by tens of percent
+    // from run to run on shared machines and would drown every measurement).
+    << "\tldb:nosync = true\n"
     << "\n[sysvol]\n\tpath = " << dc << "/state/sysvol\n\tread only = No\n"
     << "\n[netlogon]\n\tpath = " << dc << "/state/sysvol/" << kDnsDomain << "/scripts\n\tread only = No\n";
   return o.str();
@@ -459,12 +461,12 @@ Status Lab::StopRunning() {
   return {};
 }
 
-Result<pid_t> Lab::StartDc(bool seeding) {
+Result<pid_t> Lab::StartDc() {
   const Paths p{dir_};
   if (auto s = PortsFree(); !s) return Fail(s.error());
   std::error_code ec;
   for (const char* sub : {"cache", "run"}) fs::create_directories(p.dc() / sub, ec);
-  if (auto s = WriteFile(p.smb_conf(), SmbConf(p, seeding), 0644); !s) return Fail(s.error());
+  if (auto s = WriteFile(p.smb_conf(), SmbConf(p), 0644); !s) return Fail(s.error());
   auto proc = Process::Start({.argv = {"samba", "-s", p.smb_conf().string(), "-M", "single", "--foreground",
                                        "--no-process-group"},
                               .stdout_file = p.samba_out().string(),
@@ -550,7 +552,7 @@ Status Lab::Provision() {
   if (!r) return Fail(r.error());
 
   Progress("starting the DC to seed it");
-  auto pid = StartDc(/*seeding=*/true);
+  auto pid = StartDc();
   if (!pid) return Fail(pid.error());
   auto stop_dc = [&] { (void)StopProcess(*pid, seconds(5)); };
 
@@ -685,7 +687,7 @@ Result<UpReport> Lab::Up() {
                    {.argv = {"tar", "-C", p.dc().string(), "-xf", p.snapshot().string()}, .timeout = seconds(120)});
   if (!r) return Fail(r.error());
   if (auto s = WriteFile(p.krb5_conf(), Krb5Conf(), 0644); !s) return Fail(s.error());
-  auto pid = StartDc(/*seeding=*/false);
+  auto pid = StartDc();
   if (!pid) return Fail(pid.error());
   if (auto s = WriteLabJson(); !s) return Fail(s.error());
   report.start_seconds = SecondsSince(start);

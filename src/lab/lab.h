@@ -99,7 +99,7 @@ class Lab {
  private:
   [[nodiscard]] ::cordon::Status Provision();
   [[nodiscard]] ::cordon::Status StopRunning();
-  [[nodiscard]] Result<pid_t> StartDc(bool seeding);
+  [[nodiscard]] Result<pid_t> StartDc();
   [[nodiscard]] ::cordon::Status WaitUntilAnswering(pid_t pid);
   [[nodiscard]] ::cordon::Status WriteLabJson() const;
   void Progress(std::string_view line) const;
