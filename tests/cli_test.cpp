@@ -16,13 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-RunResult Cordon(std::vector<std::string> args) {
-  std::vector<std::string> argv{CORDON_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = RunProgram({.argv = argv, .timeout = std::chrono::seconds(60)});
-  return r ? *r : RunResult{};
-}
-
 TEST(CliHelpTest, EveryCommandHasHelp) {
   const std::vector<std::vector<std::string>> commands = {
       {},         {"serve"},   {"act"},         {"actions"},          {"actions", "list"}, {"actions", "show"},

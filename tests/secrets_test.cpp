@@ -16,13 +16,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-RunResult Cordon(std::vector<std::string> args) {
-  std::vector<std::string> argv{CORDON_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = RunProgram({.argv = argv, .timeout = std::chrono::seconds(60)});
-  return r ? *r : RunResult{};
-}
-
 class SecretsTest : public ::testing::Test {
  protected:
   void SetUp() override {

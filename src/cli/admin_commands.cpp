@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "connectors/registry.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace cordon::cli {
 namespace {
@@ -36,13 +36,9 @@ int CreateToken(const TokenOptions& opts) {
     std::cerr << "cordon token create: " << config.error().message << "\n";
     return kExitUsage;
   }
-  auto store = SqliteStore::Open(ResolvePath(*config, config->store.path));
+  auto store = OpenStore(*config);
   if (!store) {
     std::cerr << "cordon token create: store: " << store.error().message << "\n";
-    return kExitUnavailable;
-  }
-  if (auto m = (*store)->Migrate(); !m) {
-    std::cerr << "cordon token create: store: " << m.error().message << "\n";
     return kExitUnavailable;
   }
   auto issued = IssueToken(**store, opts.name, *role);

@@ -13,7 +13,7 @@
 #include "connectors/registry.h"
 #include "engine/action_service.h"
 #include "engine/engine.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace cordon::cli {
 namespace {
@@ -71,13 +71,9 @@ int Serve(const ServeOptions& opts) {
   }
   if (connectors.empty()) spdlog::warn("no connector is configured: actions will be refused");
 
-  auto store = SqliteStore::Open(ResolvePath(*config, config->store.path));
+  auto store = OpenStore(*config);
   if (!store) {
     std::cerr << "cordon serve: store: " << store.error().message << "\n";
-    return kExitUnavailable;
-  }
-  if (auto m = (*store)->Migrate(); !m) {
-    std::cerr << "cordon serve: store: " << m.error().message << "\n";
     return kExitUnavailable;
   }
 

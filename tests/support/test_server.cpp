@@ -28,6 +28,13 @@ void WriteFile(const std::string& path, const std::string& text, fs::perms perms
 
 }  // namespace
 
+RunResult Cordon(std::vector<std::string> args) {
+  std::vector<std::string> argv{CORDON_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = RunProgram({.argv = argv, .timeout = std::chrono::seconds(60)});
+  return r ? *r : RunResult{};
+}
+
 std::string LabAdSection(const LabInfo& lab, const std::string& extra) {
   std::ostringstream os;
   os << "[connectors.ad]\nurl = \"" << lab.ldaps_url << "\"\nca_file = \"" << lab.ca_file << "\"\nbase_dn = \""
@@ -59,7 +66,7 @@ Result<std::unique_ptr<TestServer>> TestServer::Create(const TestServerOptions& 
   cfg << "[server]\naddress = \"127.0.0.1\"\nport = 0\n";
   if (options.plain_http) cfg << "plain_http = true\n";
   else cfg << "tls_cert_file = \"server.pem\"\ntls_key_file = \"server.key\"\n";
-  cfg << "\n[store]\npath = \"cordon.db\"\n\n[log]\nlevel = \"debug\"\nfile = \"" << s->log_path_ << "\"\n\n[engine]\n"
+  cfg << "\n[store]\npath = \"cordon.db\"\n\n[log]\nlevel = \"" << options.log_level << "\"\nfile = \"" << s->log_path_ << "\"\n\n[engine]\n"
       << options.engine_toml << "\n"
       << options.connectors_toml << "\n";
   WriteFile(s->config_path_, cfg.str());

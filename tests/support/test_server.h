@@ -22,6 +22,7 @@ struct TestServerOptions {
   std::string connectors_toml;  // [connectors.*] sections, appended to the config
   std::string engine_toml;      // keys of [engine], e.g. "lease_seconds = 2\n"
   bool plain_http = false;
+  std::string log_level = "debug";
 };
 
 class TestServer {
@@ -66,6 +67,9 @@ class TestServer {
 // A [connectors.ad] section for the lab's DC and its delegated action account.
 // `extra` holds more keys (e.g. "timeout_ms = 1000\n").
 std::string LabAdSection(const LabInfo& lab, const std::string& extra = "");
+
+// Runs the cordon binary with these arguments (no server options added).
+RunResult Cordon(std::vector<std::string> args);
 
 // Reads a whole file ("" if missing).
 std::string ReadFile(const std::string& path);

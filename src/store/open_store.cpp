@@ -1,0 +1,16 @@
+#include "store/open_store.h"
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace cordon {
+
+Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
+  if (config.store.backend != "sqlite")
+    return Fail(Error::InvalidArgument("store.backend: '" + config.store.backend + "' is not available"));
+  auto store = SqliteStore::Open(ResolvePath(config, config.store.path));
+  if (!store) return Fail(store.error());
+  if (auto m = (*store)->Migrate(); !m) return Fail(m.error());
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
+}  // namespace cordon
