@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  cmake ninja-build ccache g++ pkg-config git
+  make cmake ninja-build ccache g++ pkg-config git
   # libraries
   libboost-dev libssl-dev libldap-dev libsasl2-dev libsqlite3-dev nlohmann-json3-dev libtomlplusplus-dev
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev

@@ -58,6 +58,18 @@ TEST(CliConfigTest, ServeRefusesABadConfigNamingTheKey) {
       EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << "a literal secret is echoed: " << r.err;
     }
   }
+  // The documented example is valid as shipped, once the files it names exist on this
+  // machine (the AD loader checks that it can read them).
+  std::string example = ReadFile(CORDON_SOURCE_DIR "/examples/cordon.toml");
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"/etc/cordon/tls/corp-ca.pem", TheLab().ca_file},
+                                 {"/etc/cordon/secrets/svc-cordon.pw", TheLab().action_account.password_file}}) {
+    ASSERT_NE(example.find(from), std::string::npos) << from;
+    example.replace(example.find(from), from.size(), to);
+  }
+  std::ofstream(path, std::ios::trunc) << example;
+  RunResult checked = Cordon({"config", "check", "--config", path});
+  EXPECT_EQ(checked.exit_code, 0) << checked.err;
+
   // Plain HTTP on a non-loopback address is refused at start.
   std::ofstream(path, std::ios::trunc) << "[server]\naddress = \"0.0.0.0\"\nport = 0\nplain_http = true\n"
                                           "[store]\npath = \"" << dir << "/c.db\"\n";
