@@ -21,6 +21,7 @@
 
 #include "engine/action_service.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/temp_dir.h"
 
 namespace cordon {
 namespace {
@@ -82,9 +83,6 @@ class FakeConnector : public Connector {
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cordon-engine-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     auto store = SqliteStore::Open((dir_ / "cordon.db").string());
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
@@ -97,8 +95,6 @@ class EngineTest : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   ConnectorFactory Factory() {
@@ -153,7 +149,7 @@ class EngineTest : public ::testing::Test {
     return 0;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"cordon-engine"};
   std::unique_ptr<SqliteStore> store_;
   EngineOptions options_;
   FakeDirectory directory_;

@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include "store/store.h"
+#include "support/temp_dir.h"
 
 namespace cordon::testing {
 
@@ -46,7 +47,7 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
   // Creates one action at `at`, asserting success.
   Action CreateOne(const NewAction& n, TimePoint at);
 
-  std::filesystem::path dir_;
+  TempDir dir_{"cordon-store"};
   std::unique_ptr<Store> store_;
   // A fixed, round clock: the store must take time only from its callers.
   const TimePoint t0_ = FromUnixMillis(1'800'000'000'000);

@@ -25,21 +25,14 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 void StoreConformance::SetUp() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "cordon-store-XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-  dir_ = tmpl;
   store_ = Reopen();
   ASSERT_NE(store_, nullptr);
 }
 
-void StoreConformance::TearDown() {
-  store_.reset();
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
-}
+void StoreConformance::TearDown() { store_.reset(); }
 
 std::unique_ptr<Store> StoreConformance::Reopen() {
-  auto store = GetParam().open(dir_);
+  auto store = GetParam().open(dir_.path());
   if (store == nullptr) return nullptr;
   auto migrated = store->Migrate();
   EXPECT_TRUE(migrated) << migrated.error().message;
@@ -773,7 +766,7 @@ TEST_P(StoreConformance, CommittedActionsSurviveSigkill) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     close(fds[0]);
-    auto store = GetParam().open(dir_);
+    auto store = GetParam().open(dir_.path());
     if (store == nullptr || !store->Migrate()) _exit(2);
     for (int i = 0;; ++i) {
       std::vector<NewAction> batch;

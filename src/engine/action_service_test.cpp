@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "store/sqlite/sqlite_store.h"
+#include "support/temp_dir.h"
 
 namespace cordon {
 namespace {
@@ -17,9 +18,6 @@ using ::testing::SizeIs;
 class ActionServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cordon-svc-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     auto store = SqliteStore::Open((dir_ / "cordon.db").string());
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
@@ -33,8 +31,6 @@ class ActionServiceTest : public ::testing::Test {
   void TearDown() override {
     service_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   SubmitRequest Request(std::vector<std::string> targets, ActionType type = ActionType::kDisable) {
@@ -60,7 +56,7 @@ class ActionServiceTest : public ::testing::Test {
     }
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"cordon-svc"};
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<ActionService> service_;
 };

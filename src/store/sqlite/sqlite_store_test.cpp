@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "store_conformance.h"
+#include "support/temp_dir.h"
 
 namespace cordon::testing {
 namespace {
@@ -23,16 +24,7 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance, ::testing::Values(StoreBacken
 
 class SqliteOnly : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cordon-sqlite-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = (dir_ / "cordon.db").string();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void SetUp() override { path_ = (dir_ / "cordon.db").string(); }
   // Runs SQL on a second, raw connection; returns the SQLite result code.
   int RawExec(const std::string& sql, std::string* first_value = nullptr) {
     sqlite3* db = nullptr;
@@ -46,7 +38,7 @@ class SqliteOnly : public ::testing::Test {
     return rc;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"cordon-sqlite"};
   std::string path_;
 };
 
