@@ -89,7 +89,8 @@ Status TestServer::Start() {
   if (!p) return Fail(p.error());
   process_ = std::move(*p);
   // The server prints "listening https://127.0.0.1:PORT" once it accepts connections.
-  for (int i = 0; i < 300; ++i) {
+  // Up to 30 s: a loaded CI machine can be slow to start a process.
+  for (int i = 0; i < 1500; ++i) {
     const std::string text = ReadFile(out);
     const auto pos = text.rfind("listening ");
     if (pos != std::string::npos && text.find('\n', pos) != std::string::npos) {
