@@ -67,7 +67,8 @@ TEST_F(SecretsTest, FullScenarioLeaksNoSecret) {
   see("act injection", s.Cli({"act", "disable", "*)(sAMAccountName=*", "--reason", "x"}, "security_operator"));
   see("list", s.Cli({"actions", "list", "-o", "json"}, "security_reader"));
   RunResult list = s.Cli({"actions", "list", "-o", "json"}, "security_reader");
-  for (const auto& a : json::parse(list.out)["value"]) {
+  const json listed = json::parse(list.out);  // a named value: a loop over a temporary's member dangles
+  for (const auto& a : listed["value"]) {
     see("show " + a["id"].get<std::string>(), s.Cli({"actions", "show", a["id"], "-o", "json"}, "security_reader"));
     if (a["status"] == "succeeded" && a["undoneBy"].is_null())
       see("undo", s.Cli({"actions", "undo", a["id"], "--reason", "scenario", "--wait"}, "security_operator"));
