@@ -22,21 +22,10 @@ using Clock = std::chrono::steady_clock;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
-// The caller's environment with `extra` applied: the storage and the
-// NULL-terminated pointer array posix_spawn wants.
-class Environment {
+// Owned strings and the NULL-terminated char* array that posix_spawn wants.
+class CStringArray {
  public:
-  explicit Environment(const EnvVars& extra) {
-    std::map<std::string, std::string> vars;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-      std::string_view kv(*e);
-      const auto eq = kv.find('=');
-      if (eq == std::string_view::npos) continue;
-      vars[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
-    }
-    for (const auto& [k, v] : extra) vars[k] = v;
-    storage_.reserve(vars.size());
-    for (const auto& [k, v] : vars) storage_.push_back(k + "=" + v);
+  explicit CStringArray(std::vector<std::string> strings) : storage_(std::move(strings)) {
     for (auto& s : storage_) pointers_.push_back(s.data());
     pointers_.push_back(nullptr);
   }
@@ -46,19 +35,23 @@ class Environment {
   std::vector<std::string> storage_;
   std::vector<char*> pointers_;
 };
+using Argv = CStringArray;
 
-class Argv {
- public:
-  explicit Argv(const std::vector<std::string>& args) : storage_(args) {
-    for (auto& s : storage_) pointers_.push_back(s.data());
-    pointers_.push_back(nullptr);
+// The caller's environment with `extra` applied, as "KEY=value" strings.
+std::vector<std::string> EnvironmentWith(const EnvVars& extra) {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    const auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    vars[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
   }
-  char** get() { return pointers_.data(); }
-
- private:
-  std::vector<std::string> storage_;
-  std::vector<char*> pointers_;
-};
+  for (const auto& [k, v] : extra) vars[k] = v;
+  std::vector<std::string> out;
+  out.reserve(vars.size());
+  for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
+  return out;
+}
 
 // RAII for posix_spawn's two attribute objects.
 struct SpawnAttrs {
@@ -107,7 +100,7 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& args, const EnvVars& en
   posix_spawnattr_setsigmask(&sa.attr, &none);
   posix_spawnattr_setflags(&sa.attr, static_cast<short>(flags | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
   Argv argv(args);
-  Environment envp(env);
+  CStringArray envp(EnvironmentWith(env));
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, args[0].c_str(), &sa.actions, &sa.attr, argv.get(), envp.get());
   if (rc != 0) return Fail(Error::Internal("cannot start " + args[0] + ": " + ErrnoText(rc)));
