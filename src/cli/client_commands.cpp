@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -63,6 +64,29 @@ int ExitForStatus(long status) {
   return kExitUnavailable;
 }
 
+// For a failed call: prints why (prefixed by `who`) and gives the exit code.
+// Empty when the server answered 2xx.
+std::optional<int> Refused(std::string_view who, const Result<ApiResponse>& r) {
+  if (!r) {
+    std::cerr << who << ": " << r.error().message << "\n";
+    return ExitFor(r.error());
+  }
+  if (r->status < 200 || r->status >= 300) {
+    std::cerr << who << ": " << DescribeProblem(*r) << "\n";
+    return ExitForStatus(r->status);
+  }
+  return std::nullopt;
+}
+
+// Connect(), printing why it failed (prefixed by `who`) into `exit_code`.
+std::unique_ptr<ApiClient> ConnectOrSay(std::string_view who, const ClientOptions& o, int* exit_code) {
+  auto client = Connect(o);
+  if (client) return std::move(*client);
+  std::cerr << who << ": " << client.error().message << "\n";
+  *exit_code = ExitFor(client.error());
+  return nullptr;
+}
+
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -112,14 +136,7 @@ int WaitForAction(ApiClient& client, const std::string& id, std::chrono::seconds
   auto delay = std::chrono::milliseconds(50);
   while (true) {
     auto r = client.Get("/api/v1/actions/" + id);
-    if (!r) {
-      std::cerr << "cordon: " << r.error().message << "\n";
-      return ExitFor(r.error());
-    }
-    if (r->status != 200) {
-      std::cerr << "cordon: " << DescribeProblem(*r) << "\n";
-      return ExitForStatus(r->status);
-    }
+    if (auto rc = Refused("cordon", r)) return *rc;
     const std::string status = Str(r->body, "status");
     if (Terminal(status)) {
       if (o.output == "json") std::cout << r->body.dump(2) << "\n";
@@ -160,14 +177,7 @@ int WaitForBulk(ApiClient& client, const std::string& bulk_id, size_t total, std
       std::string path = "/api/v1/actions?limit=1000&bulkId=" + UrlEncode(bulk_id);
       if (!cursor.empty()) path += "&cursor=" + UrlEncode(cursor);
       auto r = client.Get(path);
-      if (!r) {
-        std::cerr << "\ncordon: " << r.error().message << "\n";
-        return ExitFor(r.error());
-      }
-      if (r->status != 200) {
-        std::cerr << "\ncordon: " << DescribeProblem(*r) << "\n";
-        return ExitForStatus(r->status);
-      }
+      if (auto rc = Refused("\ncordon", r)) return *rc;
       for (auto& a : r->body["value"]) all.push_back(std::move(a));
       cursor = Str(r->body, "nextCursor");
     } while (!cursor.empty());
@@ -229,24 +239,15 @@ int Act(ActOptions& o) {
     std::cerr << "cordon act: name at least one account (or --accounts-file)\n";
     return kExitUsage;
   }
-  auto client = Connect(o.client);
-  if (!client) {
-    std::cerr << "cordon act: " << client.error().message << "\n";
-    return ExitFor(client.error());
-  }
+  int exit_code = kExitOk;
+  auto client = ConnectOrSay("cordon act", o.client, &exit_code);
+  if (!client) return exit_code;
   const bool bulk = o.accounts.size() > 1;
   json body{{"action", o.action}, {"provider", o.provider}, {"reason", o.reason}};
   if (bulk) body["accounts"] = o.accounts;
   else body["account"] = o.accounts.front();
-  auto r = (*client)->Post(bulk ? "/api/v1/actions/bulk" : "/api/v1/actions", body);
-  if (!r) {
-    std::cerr << "cordon act: " << r.error().message << "\n";
-    return ExitFor(r.error());
-  }
-  if (r->status != 202 && r->status != 200 && r->status != 201) {
-    std::cerr << "cordon act: " << DescribeProblem(*r) << "\n";
-    return ExitForStatus(r->status);
-  }
+  auto r = client->Post(bulk ? "/api/v1/actions/bulk" : "/api/v1/actions", body);
+  if (auto rc = Refused("cordon act", r)) return *rc;
   if (o.no_wait) {
     if (o.client.output == "json") std::cout << r->body.dump(2) << "\n";
     else if (bulk) std::cout << "bulk " << Str(r->body, "bulkId") << ": " << o.accounts.size() << " actions queued\n";
@@ -254,8 +255,8 @@ int Act(ActOptions& o) {
     return kExitOk;
   }
   const auto timeout = std::chrono::seconds(o.timeout_s);
-  if (bulk) return WaitForBulk(**client, Str(r->body, "bulkId"), o.accounts.size(), timeout, o.client);
-  return WaitForAction(**client, Str(r->body, "id"), timeout, o.client);
+  if (bulk) return WaitForBulk(*client, Str(r->body, "bulkId"), o.accounts.size(), timeout, o.client);
+  return WaitForAction(*client, Str(r->body, "id"), timeout, o.client);
 }
 
 struct ListOptions {
@@ -265,11 +266,9 @@ struct ListOptions {
 };
 
 int List(const ListOptions& o) {
-  auto client = Connect(o.client);
-  if (!client) {
-    std::cerr << "cordon actions list: " << client.error().message << "\n";
-    return ExitFor(client.error());
-  }
+  int exit_code = kExitOk;
+  auto client = ConnectOrSay("cordon actions list", o.client, &exit_code);
+  if (!client) return exit_code;
   std::string query = "?limit=" + std::to_string(o.limit);
   auto add = [&](const char* key, const std::string& value) {
     if (!value.empty()) query += std::string("&") + key + "=" + UrlEncode(value);
@@ -283,15 +282,8 @@ int List(const ListOptions& o) {
   add("createdAfter", o.after);
   add("createdBefore", o.before);
   add("cursor", o.cursor);
-  auto r = (*client)->Get("/api/v1/actions" + query);
-  if (!r) {
-    std::cerr << "cordon actions list: " << r.error().message << "\n";
-    return ExitFor(r.error());
-  }
-  if (r->status != 200) {
-    std::cerr << "cordon actions list: " << DescribeProblem(*r) << "\n";
-    return ExitForStatus(r->status);
-  }
+  auto r = client->Get("/api/v1/actions" + query);
+  if (auto rc = Refused("cordon actions list", r)) return *rc;
   if (o.client.output == "json") {
     std::cout << r->body.dump(2) << "\n";
     return kExitOk;
@@ -314,20 +306,11 @@ struct OneOptions {
 };
 
 int Show(const OneOptions& o) {
-  auto client = Connect(o.client);
-  if (!client) {
-    std::cerr << "cordon actions show: " << client.error().message << "\n";
-    return ExitFor(client.error());
-  }
-  auto r = (*client)->Get("/api/v1/actions/" + o.id);
-  if (!r) {
-    std::cerr << "cordon actions show: " << r.error().message << "\n";
-    return ExitFor(r.error());
-  }
-  if (r->status != 200) {
-    std::cerr << "cordon actions show: " << DescribeProblem(*r) << "\n";
-    return ExitForStatus(r->status);
-  }
+  int exit_code = kExitOk;
+  auto client = ConnectOrSay("cordon actions show", o.client, &exit_code);
+  if (!client) return exit_code;
+  auto r = client->Get("/api/v1/actions/" + o.id);
+  if (auto rc = Refused("cordon actions show", r)) return *rc;
   if (o.client.output == "json") {
     std::cout << r->body.dump(2) << "\n";
     return kExitOk;
@@ -349,22 +332,13 @@ int Show(const OneOptions& o) {
 }
 
 int Transition(const OneOptions& o, const char* verb) {
-  auto client = Connect(o.client);
-  if (!client) {
-    std::cerr << "cordon actions " << verb << ": " << client.error().message << "\n";
-    return ExitFor(client.error());
-  }
-  auto r = (*client)->Post("/api/v1/actions/" + o.id + "/" + verb, json{{"reason", o.reason}});
-  if (!r) {
-    std::cerr << "cordon actions " << verb << ": " << r.error().message << "\n";
-    return ExitFor(r.error());
-  }
-  if (r->status >= 300) {
-    std::cerr << "cordon actions " << verb << ": " << DescribeProblem(*r) << "\n";
-    return ExitForStatus(r->status);
-  }
+  int exit_code = kExitOk;
+  auto client = ConnectOrSay(std::string("cordon actions ") + verb, o.client, &exit_code);
+  if (!client) return exit_code;
+  auto r = client->Post("/api/v1/actions/" + o.id + "/" + verb, json{{"reason", o.reason}});
+  if (auto rc = Refused(std::string("cordon actions ") + verb, r)) return *rc;
   if (o.wait && std::string(verb) == "undo")
-    return WaitForAction(**client, Str(r->body, "id"), std::chrono::seconds(o.timeout_s), o.client);
+    return WaitForAction(*client, Str(r->body, "id"), std::chrono::seconds(o.timeout_s), o.client);
   if (o.client.output == "json") std::cout << r->body.dump(2) << "\n";
   else PrintAction(r->body, std::cout);
   return kExitOk;
