@@ -215,7 +215,7 @@ toml::table SimpleSection(const std::string& url) {
 }
 
 std::unique_ptr<Connector> Make(const toml::table& section) {
-  auto factory = LoadAdConnector(section, "connectors.ad");
+  auto factory = LoadAdConnector(ConnectorSection{section, "connectors.ad", {}});
   EXPECT_TRUE(factory) << factory.error().message;
   if (!factory) return nullptr;
   auto c = (*factory)();
@@ -223,10 +223,14 @@ std::unique_ptr<Connector> Make(const toml::table& section) {
   return c ? std::move(*c) : nullptr;
 }
 
-std::unique_ptr<AdConnector> MakeAd(const toml::table& section) {
-  auto config = ParseAdConfig(section, "connectors.ad");
-  EXPECT_TRUE(config) << config.error().message;
-  return std::make_unique<AdConnector>(std::make_shared<const AdConfig>(std::move(*config)));
+// The connector as the engine drives it, without an action center behind it
+// (nothing is recorded) unless a test passes its own context.
+Result<ExecutionOutcome> Exec(Connector& c, const Action& a, const ExecutionContext& context = {}) {
+  return c.Execute(a, context);
+}
+std::vector<Result<ExecutionOutcome>> ExecBatch(Connector& c, std::span<const Action> actions,
+                                                const ExecutionContext& context = {}) {
+  return c.ExecuteBatch(actions, context);
 }
 
 Action MakeAction(ActionType type, const std::string& target) {
@@ -268,7 +272,7 @@ TEST_F(AdProof, DisableMakesTheUsersBindFailWithData533AndEnableUndoesIt) {
   ASSERT_EQ(BindAsUser(user).code, LDAP_SUCCESS);
   auto ad = Make(SimpleSection(TheLab().ldaps_url));
 
-  auto disabled = ad->Execute(MakeAction(ActionType::kDisable, user));
+  auto disabled = Exec(*ad, MakeAction(ActionType::kDisable, user));
   ASSERT_TRUE(disabled) << disabled.error().message;
   EXPECT_FALSE(disabled->already_in_state);
   EXPECT_EQ(disabled->provider_answer.code, "ldap:0");
@@ -278,18 +282,18 @@ TEST_F(AdProof, DisableMakesTheUsersBindFailWithData533AndEnableUndoesIt) {
   EXPECT_EQ(bind.code, LDAP_INVALID_CREDENTIALS);
   EXPECT_TRUE(bind.HasData("533")) << bind.Describe();
 
-  auto again = ad->Execute(MakeAction(ActionType::kDisable, user));
+  auto again = Exec(*ad, MakeAction(ActionType::kDisable, user));
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_TRUE(again->already_in_state);
   EXPECT_NE(again->message.find("already disabled"), std::string::npos) << again->message;
 
-  auto enabled = ad->Execute(MakeAction(ActionType::kEnable, user));
+  auto enabled = Exec(*ad, MakeAction(ActionType::kEnable, user));
   ASSERT_TRUE(enabled) << enabled.error().message;
   EXPECT_FALSE(enabled->already_in_state);
   EXPECT_EQ(admin_.Read(user).user_account_control, 512);
   EXPECT_EQ(BindAsUser(user).code, LDAP_SUCCESS);
 
-  auto enabled_again = ad->Execute(MakeAction(ActionType::kEnable, user));
+  auto enabled_again = Exec(*ad, MakeAction(ActionType::kEnable, user));
   ASSERT_TRUE(enabled_again);
   EXPECT_TRUE(enabled_again->already_in_state);
   for (const auto* r : {&disabled, &again, &enabled, &enabled_again}) ExpectNoSecret(*r);
@@ -301,7 +305,7 @@ TEST_F(AdProof, ForcePasswordResetMakesTheBindFailWithData773AndClearUndoesIt) {
   ASSERT_EQ(BindAsUser(user).code, LDAP_SUCCESS);
   auto ad = Make(SimpleSection(TheLab().ldaps_url));
 
-  auto forced = ad->Execute(MakeAction(ActionType::kForcePasswordReset, user));
+  auto forced = Exec(*ad, MakeAction(ActionType::kForcePasswordReset, user));
   ASSERT_TRUE(forced) << forced.error().message;
   EXPECT_FALSE(forced->already_in_state);
   EXPECT_EQ(admin_.Read(user).pwd_last_set, 0);
@@ -312,18 +316,18 @@ TEST_F(AdProof, ForcePasswordResetMakesTheBindFailWithData773AndClearUndoesIt) {
   ASSERT_TRUE(view);
   EXPECT_TRUE(view->must_change_password);
 
-  auto again = ad->Execute(MakeAction(ActionType::kForcePasswordReset, user));
+  auto again = Exec(*ad, MakeAction(ActionType::kForcePasswordReset, user));
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->already_in_state);
   EXPECT_NE(again->message.find("already"), std::string::npos);
 
-  auto cleared = ad->Execute(MakeAction(ActionType::kClearPasswordReset, user));
+  auto cleared = Exec(*ad, MakeAction(ActionType::kClearPasswordReset, user));
   ASSERT_TRUE(cleared) << cleared.error().message;
   EXPECT_FALSE(cleared->already_in_state);
   EXPECT_NE(admin_.Read(user).pwd_last_set, 0);
   EXPECT_EQ(BindAsUser(user).code, LDAP_SUCCESS);
 
-  auto cleared_again = ad->Execute(MakeAction(ActionType::kClearPasswordReset, user));
+  auto cleared_again = Exec(*ad, MakeAction(ActionType::kClearPasswordReset, user));
   ASSERT_TRUE(cleared_again);
   EXPECT_TRUE(cleared_again->already_in_state);
 }
@@ -334,7 +338,7 @@ TEST_F(AdProof, OutsideStaffTheDelegatedAccountGetsInsufficientAccessAndNothingC
     testing::UserState before = admin_.Read(user);
     ASSERT_FALSE(before.dn.empty()) << user;
     for (ActionType type : {ActionType::kDisable, ActionType::kForcePasswordReset}) {
-      auto r = ad->Execute(MakeAction(type, user));
+      auto r = Exec(*ad, MakeAction(type, user));
       ASSERT_FALSE(r) << user << " " << ToString(type) << " was allowed";
       EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied) << r.error().message;
       EXPECT_FALSE(r.error().retryable);
@@ -356,7 +360,7 @@ TEST_F(AdProof, FilterInjectionMatchesNothingAndChangesNothing) {
   admin_.Restore(victim);
   for (const std::string& evil : {std::string("*)(sAMAccountName=*"), std::string("*"),
                                   std::string(victim + ")(|(sAMAccountName=*"), std::string("*@*")}) {
-    auto r = ad->Execute(MakeAction(ActionType::kDisable, evil));
+    auto r = Exec(*ad, MakeAction(ActionType::kDisable, evil));
     ASSERT_FALSE(r) << evil << " matched " << r->resolved_account;
     EXPECT_EQ(r.error().code, ErrorCode::kNotFound) << r.error().message;
     EXPECT_FALSE(r.error().retryable);
@@ -364,7 +368,7 @@ TEST_F(AdProof, FilterInjectionMatchesNothingAndChangesNothing) {
   }
   std::vector<Action> batch = {MakeAction(ActionType::kDisable, "*)(sAMAccountName=*"),
                                MakeAction(ActionType::kDisable, "*")};
-  for (auto& r : ad->ExecuteBatch(batch)) {
+  for (auto& r : ExecBatch(*ad, batch)) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
   }
@@ -378,22 +382,28 @@ TEST_F(AdProof, LooksUpBySamUpnSidAndGuid) {
   const std::string user = StaffUser(4);
   auto by_sam = ad->Lookup(user);
   ASSERT_TRUE(by_sam) << by_sam.error().message;
-  EXPECT_EQ(by_sam->principal, user);
-  EXPECT_EQ(by_sam->distinguished_name, admin_.Read(user).dn);
-  EXPECT_EQ(by_sam->distinguished_name.rfind("CN=", 0), 0u);
-  EXPECT_NE(by_sam->distinguished_name.find(TheLab().staff_ou), std::string::npos);
-  EXPECT_EQ(by_sam->sid.rfind("S-1-5-21-", 0), 0u) << by_sam->sid;
+  const std::string dn = by_sam->identifiers.at("dn");
+  const std::string sid = by_sam->identifiers.at("sid");
+  EXPECT_EQ(by_sam->provider, Provider::kActiveDirectory);
+  EXPECT_EQ(by_sam->login, user);
+  EXPECT_EQ(by_sam->status, AccountStatus::kEnabled);
+  EXPECT_EQ(dn, admin_.Read(user).dn);
+  EXPECT_EQ(dn.rfind("CN=", 0), 0u);
+  EXPECT_NE(dn.find(TheLab().staff_ou), std::string::npos);
+  EXPECT_EQ(sid.rfind("S-1-5-21-", 0), 0u) << sid;
   EXPECT_EQ(by_sam->id.size(), 36u) << by_sam->id;
   EXPECT_FALSE(by_sam->display_name.empty());
-  for (const std::string& key : {by_sam->upn, by_sam->sid, by_sam->id, "{" + by_sam->id + "}", "sid:" + by_sam->sid}) {
+  for (const std::string& key :
+       {by_sam->identifiers.at("upn"), sid, by_sam->id, "{" + by_sam->id + "}", "sid:" + sid}) {
     auto v = ad->Lookup(key);
     ASSERT_TRUE(v) << key << ": " << v.error().message;
-    EXPECT_EQ(v->distinguished_name, by_sam->distinguished_name) << key;
+    EXPECT_EQ(v->identifiers.at("dn"), dn) << key;
   }
   // An action addressed by SID acts on the same account.
-  auto r = ad->Execute(MakeAction(ActionType::kEnable, by_sam->sid));
+  auto r = Exec(*ad, MakeAction(ActionType::kEnable, sid));
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->resolved_account, by_sam->distinguished_name);
+  EXPECT_EQ(r->resolved_account, dn);
+  EXPECT_EQ(r->account_id, by_sam->id);
   EXPECT_TRUE(r->already_in_state);
   EXPECT_FALSE(ad->Lookup("no.such.user"));
   EXPECT_EQ(ad->Lookup("no.such.user").error().code, ErrorCode::kNotFound);
@@ -418,14 +428,14 @@ TEST_F(AdProof, GssapiBindWithTheKeytabActs) {
                       {"principal", TheLab().action_account.principal},
                       {"krb5_conf", TheLab().krb5_conf}};
   auto ad = Make(section);
-  auto disabled = ad->Execute(MakeAction(ActionType::kDisable, user));
+  auto disabled = Exec(*ad, MakeAction(ActionType::kDisable, user));
   ASSERT_TRUE(disabled) << disabled.error().message << " / " << disabled.error().provider_detail;
   EXPECT_EQ(admin_.Read(user).user_account_control, 514);
-  auto enabled = ad->Execute(MakeAction(ActionType::kEnable, user));
+  auto enabled = Exec(*ad, MakeAction(ActionType::kEnable, user));
   ASSERT_TRUE(enabled) << enabled.error().message;
   EXPECT_EQ(admin_.Read(user).user_account_control, 512);
   // Still the delegated identity: no rights outside OU=Staff.
-  auto refused = ad->Execute(MakeAction(ActionType::kDisable, TheLab().other_users.at(0)));
+  auto refused = Exec(*ad, MakeAction(ActionType::kDisable, TheLab().other_users.at(0)));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().provider_code, "ldap:50");
 
@@ -435,7 +445,7 @@ TEST_F(AdProof, GssapiBindWithTheKeytabActs) {
   auto mismatch = other->Lookup(user);
   ASSERT_FALSE(mismatch);
   EXPECT_EQ(mismatch.error().code, ErrorCode::kUnauthenticated) << mismatch.error().message;
-  EXPECT_FALSE(mismatch.error().retryable);
+  EXPECT_EQ(mismatch.error().blame, Blame::kProvider) << "every action would meet it: the engine pauses AD";
 }
 
 TEST_F(AdProof, AConcurrentChangeIsNeverOverwritten) {
@@ -443,35 +453,65 @@ TEST_F(AdProof, AConcurrentChangeIsNeverOverwritten) {
   admin_.Restore(user);
   const std::string dn = admin_.Read(user).dn;
   ASSERT_EQ(admin_.SetUac(dn, 512), LDAP_SUCCESS);
-  auto ad = MakeAd(SimpleSection(TheLab().ldaps_url));
-  // Between Cordon's read and its write, an administrator sets
-  // DONT_EXPIRE_PASSWORD (0x10000).
+  auto ad = Make(SimpleSection(TheLab().ldaps_url));
+  // Between Cordon's read and its write — when it reports what it saw, as it
+  // must before any change — an administrator sets DONT_EXPIRE_PASSWORD (0x10000).
   int calls = 0;
-  ad->SetBeforeWriteHookForTest([&](const std::string& target) {
-    EXPECT_EQ(target, dn);
+  ExecutionContext racing;
+  racing.record_observations = [&](std::span<const Observation> seen) -> Status {
+    EXPECT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].resolved_account, dn);
     if (calls++ == 0) {
       EXPECT_EQ(admin_.SetUac(dn, 66048), LDAP_SUCCESS);
     }
-  });
-  auto r = ad->Execute(MakeAction(ActionType::kDisable, user));
+    return {};
+  };
+  auto r = Exec(*ad, MakeAction(ActionType::kDisable, user), racing);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(calls, 2) << "the stale write must have been refused and retried after a re-read";
   EXPECT_EQ(admin_.Read(user).user_account_control, 66048 | 2) << "the administrator's bit must survive";
 
   // Someone who keeps changing it: bounded retries, then a retryable Conflict.
   int flips = 0;
-  ad->SetBeforeWriteHookForTest([&](const std::string&) {
+  ExecutionContext flipping;
+  flipping.record_observations = [&](std::span<const Observation>) -> Status {
     ++flips;
     long long now = admin_.Read(user).user_account_control;
     EXPECT_EQ(admin_.SetUac(dn, now ^ 0x10000), LDAP_SUCCESS);
-  });
-  auto conflict = ad->Execute(MakeAction(ActionType::kEnable, user));
+    return {};
+  };
+  auto conflict = Exec(*ad, MakeAction(ActionType::kEnable, user), flipping);
   ASSERT_FALSE(conflict);
   EXPECT_EQ(conflict.error().code, ErrorCode::kConflict);
   EXPECT_TRUE(conflict.error().retryable);
+  EXPECT_EQ(conflict.error().blame, Blame::kAction);
   EXPECT_EQ(conflict.error().provider_code, "ldap:16");
   EXPECT_EQ(flips, kMaxConflictRetries + 1);
   EXPECT_EQ(admin_.SetUac(dn, 512), LDAP_SUCCESS);
+}
+
+TEST_F(AdProof, NothingIsChangedUnlessWhatWasSeenIsRecordedFirst) {
+  const std::string user = StaffUser(2);
+  admin_.Restore(user);
+  auto ad = Make(SimpleSection(TheLab().ldaps_url));
+  std::vector<Observation> recorded;
+  ExecutionContext failing;
+  failing.record_observations = [&](std::span<const Observation> seen) -> Status {
+    recorded.insert(recorded.end(), seen.begin(), seen.end());
+    return Fail(Error::Unavailable("the action center is busy"));
+  };
+  auto single = Exec(*ad, MakeAction(ActionType::kDisable, user), failing);
+  ASSERT_FALSE(single);
+  EXPECT_TRUE(single.error().retryable);
+  std::vector<Action> batch = {MakeAction(ActionType::kDisable, user),
+                               MakeAction(ActionType::kDisable, TheLab().BulkUser(2))};
+  for (auto& r : ExecBatch(*ad, batch, failing)) EXPECT_FALSE(r);
+  EXPECT_EQ(admin_.Read(user).user_account_control, 512);
+  EXPECT_EQ(admin_.Read(TheLab().BulkUser(2)).user_account_control, 512);
+  ASSERT_FALSE(recorded.empty());
+  EXPECT_EQ(recorded.front().state.rfind("userAccountControl 0x200", 0), 0u) << recorded.front().state;
+  EXPECT_FALSE(recorded.front().in_target_state);
+  EXPECT_EQ(recorded.front().account_id.size(), 36u);
 }
 
 TEST_F(AdProof, ReconnectsAfterTheConnectionIsCut) {
@@ -482,14 +522,14 @@ TEST_F(AdProof, ReconnectsAfterTheConnectionIsCut) {
   ASSERT_TRUE(ad->Lookup(user));
 
   relay.CutAll();  // the open connection is now dead; the connector does not know yet
-  auto disabled = ad->Execute(MakeAction(ActionType::kDisable, user));
+  auto disabled = Exec(*ad, MakeAction(ActionType::kDisable, user));
   ASSERT_TRUE(disabled) << disabled.error().message;
   EXPECT_EQ(admin_.Read(user).user_account_control, 514);
 
   relay.CutAll();
   std::vector<Action> batch = {MakeAction(ActionType::kEnable, user),
                                MakeAction(ActionType::kEnable, TheLab().BulkUser(1))};
-  auto results = ad->ExecuteBatch(batch);
+  auto results = ExecBatch(*ad, batch);
   ASSERT_TRUE(results[0]) << results[0].error().message;
   ASSERT_TRUE(results[1]) << results[1].error().message;
   EXPECT_FALSE(results[0]->already_in_state);
@@ -499,26 +539,42 @@ TEST_F(AdProof, ReconnectsAfterTheConnectionIsCut) {
 
 TEST_F(AdProof, AnUntrustedCertificateIsRefused) {
   toml::table section = SimpleSection(TheLab().ldaps_url);
-  section.erase("ca_file");  // the system store does not know the lab's CA
+  section.erase("ca_file");
+  section.insert_or_assign("system_ca", true);  // the system's CAs do not know the lab's
   auto ad = Make(section);
   auto r = ad->Lookup(StaffUser(4));
   ASSERT_FALSE(r) << "connected without verifying the DC's certificate";
+  EXPECT_EQ(r.error().blame, Blame::kProvider);
 }
 
-TEST_F(AdProof, AWrongServicePasswordIsPermanentAndNeverEchoed) {
+TEST_F(AdProof, AWrongServicePasswordPausesNotFailsAndARotationIsPickedUp) {
+  const std::string user = StaffUser(0);
+  admin_.Restore(user);
   const std::string wrong = "Wrong-Password-" + std::to_string(getpid());
   setenv("CORDON_TEST_AD_PW", wrong.c_str(), 1);
   toml::table section = SimpleSection(TheLab().ldaps_url);
   section.erase("password_file");
   section.insert_or_assign("password_env", "CORDON_TEST_AD_PW");
   auto ad = Make(section);
-  auto r = ad->Execute(MakeAction(ActionType::kDisable, StaffUser(0)));
+  auto r = Exec(*ad, MakeAction(ActionType::kDisable, user));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated) << r.error().message;
-  EXPECT_FALSE(r.error().retryable);
+  EXPECT_EQ(r.error().blame, Blame::kProvider) << "not this action's fault: the engine pauses AD";
   EXPECT_EQ(r.error().provider_code, "ldap:49");
   EXPECT_EQ(r.error().message.find(wrong), std::string::npos);
   EXPECT_EQ(r.error().provider_detail.find(wrong), std::string::npos);
+  auto probe = ad->Probe(ExecutionContext{});
+  ASSERT_FALSE(probe);
+  EXPECT_EQ(probe.error().provider_code, "ldap:49");
+
+  // The operator fixes the password where Cordon reads it: the same
+  // connector picks it up, no restart.
+  setenv("CORDON_TEST_AD_PW", ReadSecretFile(TheLab().action_account.password_file).c_str(), 1);
+  EXPECT_TRUE(ad->Probe(ExecutionContext{}));
+  auto fixed = Exec(*ad, MakeAction(ActionType::kDisable, user));
+  ASSERT_TRUE(fixed) << fixed.error().message;
+  EXPECT_EQ(admin_.Read(user).user_account_control, 514);
+  admin_.Restore(user);
 }
 
 TEST_F(AdProof, BatchResolvesMixedIdsInOneSearchAndStaysCorrect) {
@@ -535,7 +591,7 @@ TEST_F(AdProof, BatchResolvesMixedIdsInOneSearchAndStaysCorrect) {
   std::vector<Action> batch = {
       MakeAction(ActionType::kDisable, users[0]),
       MakeAction(ActionType::kDisable, users[1] + "@corp.example.test"),
-      MakeAction(ActionType::kDisable, sid_of->sid),
+      MakeAction(ActionType::kDisable, sid_of->identifiers.at("sid")),
       MakeAction(ActionType::kDisable, guid_of->id),
       MakeAction(ActionType::kDisable, users[4]),
       MakeAction(ActionType::kDisable, "*)(sAMAccountName=*"),
@@ -546,7 +602,7 @@ TEST_F(AdProof, BatchResolvesMixedIdsInOneSearchAndStaysCorrect) {
       MakeAction(ActionType::kDisable, TheLab().other_users.at(0)),
       MakeAction(ActionType::kSuspend, users[7]),
   };
-  auto results = ad->ExecuteBatch(batch);
+  auto results = ExecBatch(*ad, batch);
   ASSERT_EQ(results.size(), batch.size());
   for (int i : {0, 1, 2, 3, 4, 7, 8, 9}) ASSERT_TRUE(results[i]) << i << ": " << results[i].error().message;
   for (int i : {0, 1, 2, 3}) {
@@ -579,7 +635,7 @@ TEST_F(AdProof, BatchOfFiftyRoundTrips) {
     std::vector<Action> batch;
     for (const auto& u : users) batch.push_back(MakeAction(type, u));
     auto start = std::chrono::steady_clock::now();
-    auto results = ad->ExecuteBatch(batch);
+    auto results = ExecBatch(*ad, batch);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     std::printf("%s of %zu accounts in one batch: %lld ms\n", std::string(ToString(type)).c_str(), users.size(),
                 static_cast<long long>(ms.count()));

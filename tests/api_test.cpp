@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api_test_harness.h"
+#include "api/router.h"
+#include "engine/action_service.h"
 #include "authz/tokens.h"
 
 namespace cordon::api {
@@ -83,7 +85,47 @@ void ExpectProblem(const HttpResult& r, unsigned status, const std::string& what
 TEST_F(ApiTest, HealthzAnswersWithoutToken) {
   const HttpResult r = client_->Get("/healthz", "");
   ASSERT_EQ(r.status, 200u) << r.transport_error;
-  EXPECT_EQ(r.Json(), json({{"status", "ok"}}));
+  EXPECT_EQ(r.Json(), json({{"status", "ok"}, {"store", "ok"}, {"providers", json::array()}}));
+}
+
+TEST_F(ApiTest, HealthzShowsAPausedProviderWithoutItsWords) {
+  ActionService service(fixture_->store(), nullptr, {Provider::kActiveDirectory});
+  HttpMetrics metrics;
+  ProviderHealth paused;
+  paused.provider = Provider::kActiveDirectory;
+  paused.state = ProviderState::kPaused;
+  paused.since = FromUnixMillis(1'800'000'000'000);
+  paused.until = paused.since + Millis(4000);
+  paused.cause = "credentials_refused";
+  paused.reason = "bind as svc-cordon@corp.example.test: Invalid credentials (49) 80090308: data 52e";
+  paused.pauses = 1;
+  ProviderHealth running;
+  running.provider = Provider::kOkta;
+  Router router(fixture_->store(), service, metrics, nullptr, [&] { return std::vector{paused, running}; });
+
+  HttpRequest get(http::verb::get, "/healthz", 11);
+  const RoutedResponse health = router.Handle(get);
+  EXPECT_EQ(health.response.result_int(), 200u);
+  const json doc = json::parse(health.response.body());
+  EXPECT_EQ(doc.at("status"), "degraded");
+  ASSERT_EQ(doc.at("providers").size(), 2u);
+  EXPECT_EQ(doc.at("providers")[0],
+            json({{"provider", "ad"}, {"state", "paused"}, {"since", "2027-01-15T08:00:00.000Z"},
+                  {"cause", "credentials_refused"}, {"nextProbe", "2027-01-15T08:00:04.000Z"}}));
+  EXPECT_EQ(doc.at("providers")[1], json({{"provider", "okta"}, {"state", "running"}}));
+  EXPECT_EQ(health.response.body().find("svc-cordon"), std::string::npos) << "the provider's words need a token";
+
+  HttpRequest scrape(http::verb::get, "/metrics", 11);
+  scrape.set(http::field::authorization, "Bearer " + reader_token_);
+  const RoutedResponse metrics_text = router.Handle(scrape);
+  ASSERT_EQ(metrics_text.response.result_int(), 200u);
+  const std::string& text = metrics_text.response.body();
+  EXPECT_NE(text.find("cordon_provider_state{provider=\"ad\",state=\"paused\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("cordon_provider_state_since_seconds{provider=\"ad\",cause=\"credentials_refused\"} "
+                      "1800000000.000"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("cordon_provider_pauses_total{provider=\"ad\"} 1"), std::string::npos) << text;
 }
 
 TEST_F(ApiTest, SubmitReturns202WithLocationAndTheStoredAction) {
@@ -187,7 +229,13 @@ TEST_F(ApiTest, UndoCreatesALinkedReverseAction) {
   EXPECT_EQ(reverse.at("undoOf"), id);
   EXPECT_EQ(r.Header("location"), std::string(kActions) + "/" + reverse.at("id").get<std::string>());
 
-  const HttpResult original = client_->Get(std::string(kActions) + "/" + id, reader_token_);
+  // Linked once the undo has done its work; until then a second undo is refused.
+  HttpResult original = client_->Get(std::string(kActions) + "/" + id, reader_token_);
+  ASSERT_EQ(original.status, 200u);
+  EXPECT_TRUE(original.Json().at("undoneBy").is_null());
+  ExpectProblem(client_->Post(undo, json{{"reason", "twice"}}, operator_token_), 409, "undo while one runs");
+  ASSERT_TRUE(fixture_->Succeed(reverse.at("id")).has_value());
+  original = client_->Get(std::string(kActions) + "/" + id, reader_token_);
   ASSERT_EQ(original.status, 200u);
   EXPECT_EQ(original.Json().at("undoneBy"), reverse.at("id"));
 

@@ -40,6 +40,14 @@ struct FakeDirectory {
   Millis delay{0};                            // per action
   std::atomic<int> factory_failures_left{0};
   std::atomic<int> instances{0};
+  // The provider as a whole: unreachable, refusing the action account, or
+  // throttling (each execution while throttle_left > 0 gets a 429).
+  std::atomic<bool> down{false};
+  std::atomic<bool> refuses_credentials{false};
+  std::atomic<int> throttle_left{0};
+  Millis retry_after{0};
+  std::atomic<int> probes{0};
+  std::vector<std::chrono::steady_clock::time_point> execution_times;  // guarded by mu
 
   int ExecutionsOf(const std::string& id) {
     std::lock_guard lock(mu);
@@ -53,30 +61,60 @@ class FakeConnector : public Connector {
   explicit FakeConnector(FakeDirectory& dir) : dir_(dir) {}
   Provider provider() const override { return Provider::kActiveDirectory; }
   bool Supports(ActionType type) const override { return type == ActionType::kDisable || type == ActionType::kEnable; }
-  Result<ExecutionOutcome> Execute(const Action& action) override {
+  Result<ExecutionOutcome> Execute(const Action& action, const ExecutionContext& context) override {
+    if (auto paced = context.Pace(); !paced) return Fail(paced.error());
     Millis delay;
     {
       std::lock_guard lock(dir_.mu);
       ++dir_.executions[action.id];
+      dir_.execution_times.push_back(std::chrono::steady_clock::now());
       delay = dir_.delay;
     }
+    if (auto outage = Outage(); !outage) return Fail(outage.error());
+    if (dir_.throttle_left.fetch_sub(1) > 0)
+      return Fail(Error::ResourceExhausted("too many requests")
+                      .WithProvider("http:429", "rate limit")
+                      .WithRetryAfter(dir_.retry_after)
+                      .BlameProvider());
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
-    std::lock_guard lock(dir_.mu);
-    if (dir_.permanent.count(action.target))
-      return Fail(Error::PermissionDenied("insufficient access")
-                      .WithProvider("ldap:50", "00002098: SecErr: problem 4003 (INSUFF_ACCESS_RIGHTS)"));
-    if (dir_.always_transient.count(action.target) || dir_.transient_left[action.target]-- > 0)
-      return Fail(Error::Unavailable("the DC is busy").WithProvider("ldap:51", "busy"));
+    bool already;
+    {
+      std::lock_guard lock(dir_.mu);
+      if (dir_.permanent.count(action.target))
+        return Fail(Error::PermissionDenied("insufficient access")
+                        .WithProvider("ldap:50", "00002098: SecErr: problem 4003 (INSUFF_ACCESS_RIGHTS)"));
+      if (dir_.always_transient.count(action.target) || dir_.transient_left[action.target]-- > 0)
+        return Fail(Error::Conflict("the account changed meanwhile").WithProvider("ldap:16", "no such attribute"));
+      already = dir_.already.count(action.target) != 0;
+    }
+    Observation seen{action.id, "CN=" + action.target + ",OU=Staff", "guid-" + action.target,
+                     already ? "disabled" : "enabled", already};
+    if (auto recorded = context.Record(std::span(&seen, 1)); !recorded)
+      return Fail(Error::Unavailable("not recorded: " + recorded.error().message));
     ExecutionOutcome out;
-    out.already_in_state = dir_.already.count(action.target) != 0;
+    out.already_in_state = already;
     out.message = out.already_in_state ? "already disabled" : "disabled";
-    out.resolved_account = "CN=" + action.target + ",OU=Staff";
+    out.resolved_account = seen.resolved_account;
+    out.account_id = seen.account_id;
     out.provider_answer = {"ldap:0", "Success"};
     return out;
+  }
+  Status Probe(const ExecutionContext& context) override {
+    if (auto paced = context.Pace(); !paced) return paced;
+    ++dir_.probes;
+    return Outage();
   }
   Result<AccountView> Lookup(const std::string&) override { return Fail(Error::NotFound("fake")); }
 
  private:
+  Status Outage() {
+    if (dir_.down) return Fail(Error::Unavailable("Can't contact LDAP server").WithProvider("ldap:-1", "").BlameProvider());
+    if (dir_.refuses_credentials)
+      return Fail(Error::Unauthenticated("bind as svc-cordon: Invalid credentials (49)")
+                      .WithProvider("ldap:49", "80090308: LdapErr: DSID-0C0903A9, data 52e")
+                      .BlameProvider());
+    return {};
+  }
   FakeDirectory& dir_;
 };
 
@@ -91,7 +129,9 @@ class EngineTest : public ::testing::Test {
     options_.poll_interval = Millis(20);
     options_.backoff_initial = Millis(30);
     options_.backoff_max = Millis(60);
-    options_.batch_size = 8;
+    options_.governor.probe_initial = Millis(20);
+    options_.governor.probe_max = Millis(80);
+    settings_.batch_size = 8;
   }
   void TearDown() override {
     store_.reset();
@@ -106,15 +146,19 @@ class EngineTest : public ::testing::Test {
   }
   std::unique_ptr<Engine> MakeEngine(int workers = 1) {
     auto engine = std::make_unique<Engine>(*store_, options_);
-    engine->AddWorkers(Provider::kActiveDirectory, Factory(), workers);
+    ProviderSettings settings = settings_;
+    settings.workers = workers;
+    engine->AddWorkers(Provider::kActiveDirectory, Factory(), settings);
     return engine;
   }
   std::vector<Action> Submit(std::vector<std::string> targets, ActionType type = ActionType::kDisable,
-                             int max_attempts = 5, Engine* engine = nullptr) {
+                             int max_attempts = 5, Engine* engine = nullptr, Millis budget = Millis(3600000)) {
     ActionServiceOptions o;
     o.max_attempts = max_attempts;
+    o.time_budget = budget;
     ActionService service(*store_, engine, {Provider::kActiveDirectory}, o);
-    auto created = service.Submit({type, Provider::kActiveDirectory, std::move(targets), "incident 42", "analyst"});
+    auto created = service.Submit(
+        {type, Provider::kActiveDirectory, std::move(targets), "incident 42", Actor{"analyst", "tok_1"}});
     EXPECT_TRUE(created) << created.error().message;
     return created ? *created : std::vector<Action>{};
   }
@@ -149,9 +193,21 @@ class EngineTest : public ::testing::Test {
     return 0;
   }
 
+  // Waits until the engine's only provider is in `state` (or the deadline).
+  bool WaitForState(Engine& engine, ProviderState state, Millis deadline = Millis(30000)) {
+    auto end = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < end) {
+      auto health = engine.Health();
+      if (!health.empty() && health.front().state == state) return true;
+      std::this_thread::sleep_for(Millis(5));
+    }
+    return false;
+  }
+
   testing::TempDir dir_{"cordon-engine"};
   std::unique_ptr<SqliteStore> store_;
   EngineOptions options_;
+  ProviderSettings settings_;
   FakeDirectory directory_;
 };
 
@@ -203,8 +259,8 @@ TEST_F(EngineTest, TransientErrorsAreRetriedWithBackoffUntilSuccess) {
   ASSERT_TRUE(attempts);
   ASSERT_THAT(*attempts, SizeIs(3));
   EXPECT_EQ((*attempts)[0].result, "transient_error");
-  EXPECT_EQ((*attempts)[0].message, "the DC is busy");
-  EXPECT_EQ((*attempts)[0].provider_answer.code, "ldap:51");
+  EXPECT_EQ((*attempts)[0].message, "the account changed meanwhile");
+  EXPECT_EQ((*attempts)[0].provider_answer.code, "ldap:16");
   EXPECT_EQ((*attempts)[1].result, "transient_error");
   EXPECT_EQ((*attempts)[2].result, "succeeded");
   // The backoff floor is backoff_initial: no retry starts earlier than that.
@@ -237,7 +293,7 @@ TEST_F(EngineTest, GivesUpAfterMaxAttempts) {
   ASSERT_TRUE(WaitSettled(actions));
   Action a = Get(actions[0]);
   EXPECT_EQ(a.status, ActionStatus::kFailed);
-  EXPECT_EQ(a.outcome, "gave up after 3 attempts: the DC is busy");
+  EXPECT_EQ(a.outcome, "gave up after 3 attempts: the account changed meanwhile");
   EXPECT_EQ(directory_.ExecutionsOf(a.id), 3);
   EngineStats stats = engine->Stats();
   EXPECT_EQ(stats.providers[Provider::kActiveDirectory].retried, 2);
@@ -328,7 +384,7 @@ TEST_F(EngineTest, StopLeavesNothingInProgressAndARestartFinishesTheRest) {
 }
 
 TEST_F(EngineTest, ManyActionsAcrossSeveralWorkersEachSucceedExactlyOnce) {
-  options_.batch_size = 16;
+  settings_.batch_size = 16;
   std::vector<std::string> targets;
   for (int i = 0; i < 600; ++i) targets.push_back("bulk" + std::to_string(i));
   auto engine = MakeEngine(4);
@@ -367,8 +423,7 @@ TEST_F(EngineTest, AFailingConnectorFactoryIsRetried) {
   EXPECT_EQ(engine->Stats().workers_without_connector, 0);
 }
 
-// Issue 2, "Engine and store": a node killed with SIGKILL in the middle of a
-// bulk request loses nothing; after a restart every action ends succeeded and
+// A node killed with SIGKILL in the middle of a bulk request loses nothing; after a restart every action ends succeeded and
 // none is left in_progress. (The dead node may have changed an account without
 // recording it: that attempt is repeated, which is why connectors are
 // idempotent — already in the target state counts as success.)
@@ -388,9 +443,11 @@ TEST_F(EngineTest, ASigkilledNodeLosesNothingAndARestartFinishesEverything) {
     FakeDirectory dir;
     dir.delay = Millis(5);
     Engine engine(**store, options_);
+    ProviderSettings two;
+    two.workers = 2;
     engine.AddWorkers(
         Provider::kActiveDirectory,
-        [&dir]() -> Result<std::unique_ptr<Connector>> { return std::make_unique<FakeConnector>(dir); }, 2);
+        [&dir]() -> Result<std::unique_ptr<Connector>> { return std::make_unique<FakeConnector>(dir); }, two);
     engine.Start();
     while (true) pause();
   }
@@ -420,6 +477,151 @@ TEST_F(EngineTest, ASigkilledNodeLosesNothingAndARestartFinishesEverything) {
     executed_here += directory_.ExecutionsOf(a.id);
   }
   EXPECT_EQ(executed_here, 200 - done_before);
+}
+
+TEST_F(EngineTest, ObservationsAreRecordedBeforeTheChangeAndNeverOverwritten) {
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"olga"});
+  ASSERT_TRUE(WaitSettled(actions));
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.prior_in_target, false);
+  EXPECT_EQ(a.prior_state, "enabled");
+  EXPECT_EQ(a.account_id, "guid-olga");
+  EXPECT_EQ(a.resolved_account, "CN=olga,OU=Staff");
+}
+
+TEST_F(EngineTest, AProviderOutagePausesItSpendsNoAttemptsAndWorkResumesWhenItAnswers) {
+  directory_.down = true;
+  settings_.batch_size = 4;
+  auto engine = MakeEngine(2);
+  engine->Start();
+  std::vector<std::string> targets;
+  for (int i = 0; i < 12; ++i) targets.push_back("user" + std::to_string(i));
+  // Two attempts each: an outage that spent them would fail everything.
+  auto actions = Submit(targets, ActionType::kDisable, 2);
+  ASSERT_TRUE(WaitForState(*engine, ProviderState::kPaused));
+  // While paused, the provider is probed, and nothing else is sent to it.
+  auto deadline = std::chrono::steady_clock::now() + Millis(30000);
+  while (directory_.probes < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(Millis(5));
+  ASSERT_GE(directory_.probes.load(), 3);
+  int executions_while_paused;
+  {
+    std::lock_guard lock(directory_.mu);
+    executions_while_paused = static_cast<int>(directory_.execution_times.size());
+  }
+  std::this_thread::sleep_for(Millis(200));
+  {
+    std::lock_guard lock(directory_.mu);
+    EXPECT_EQ(static_cast<int>(directory_.execution_times.size()), executions_while_paused)
+        << "a paused provider is probed, not sent work";
+  }
+  for (const Action& a : actions) {
+    Action now = Get(a);
+    EXPECT_EQ(now.status, ActionStatus::kPending) << a.target;
+    EXPECT_EQ(now.attempt_count, 0) << a.target << ": an outage spends no attempt";
+  }
+  ProviderHealth health = engine->Health().front();
+  EXPECT_EQ(health.cause, "unreachable");
+  EXPECT_THAT(health.reason, HasSubstr("Can't contact LDAP server"));
+  EXPECT_GE(health.pauses, 1);
+
+  directory_.down = false;
+  ASSERT_TRUE(WaitSettled(actions));
+  engine->Stop();
+  EXPECT_EQ(CountOf(ActionStatus::kSucceeded), 12);
+  bool saw_provider_error = false;
+  for (const Action& a : actions) {
+    Action done = Get(a);
+    EXPECT_EQ(done.attempt_count, 1) << a.target;
+    auto attempts = store_->GetAttempts(a.id);
+    ASSERT_TRUE(attempts);
+    for (const Attempt& at : *attempts)
+      if (at.result == "provider_error") {
+        saw_provider_error = true;
+        EXPECT_THAT(at.message, HasSubstr("not counted"));
+        EXPECT_EQ(at.provider_answer.code, "ldap:-1");
+      }
+  }
+  EXPECT_TRUE(saw_provider_error) << "the pause shows in the actions' attempts";
+  EXPECT_EQ(engine->Health().front().state, ProviderState::kRunning);
+  EXPECT_GT(engine->Stats().providers[Provider::kActiveDirectory].provider_errors, 0);
+}
+
+TEST_F(EngineTest, RefusedCredentialsPauseAtOnceAndFailNothing) {
+  directory_.refuses_credentials = true;
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"pat", "quinn", "rosa"}, ActionType::kDisable, 1);
+  ASSERT_TRUE(WaitForState(*engine, ProviderState::kPaused));
+  EXPECT_EQ(engine->Health().front().cause, "credentials_refused");
+  std::this_thread::sleep_for(Millis(300));
+  for (const Action& a : actions) EXPECT_EQ(Get(a).status, ActionStatus::kPending) << a.target;
+  directory_.refuses_credentials = false;  // the operator fixed the password file
+  ASSERT_TRUE(WaitSettled(actions));
+  EXPECT_EQ(CountOf(ActionStatus::kSucceeded), 3);
+}
+
+TEST_F(EngineTest, WhenTheTimeBudgetRunsOutTheActionFailsNamingTheOutage) {
+  options_.lease = Millis(300);  // the keeper that fails overdue work ticks every lease/3
+  directory_.refuses_credentials = true;
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"sam"}, ActionType::kDisable, 5, nullptr, Millis(500));
+  ASSERT_TRUE(WaitSettled(actions));
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.status, ActionStatus::kFailed);
+  EXPECT_THAT(a.outcome, HasSubstr("time budget ran out"));
+  EXPECT_THAT(a.outcome, HasSubstr("ad has been paused since"));
+  EXPECT_THAT(a.outcome, HasSubstr("credentials_refused"));
+  EXPECT_THAT(a.outcome, HasSubstr("Invalid credentials (49)"));
+  EXPECT_EQ(a.attempt_count, 0);
+  EXPECT_GE(engine->Stats().providers[Provider::kActiveDirectory].out_of_time, 1);
+}
+
+TEST_F(EngineTest, ThrottlingHoldsTheProviderForItsRetryAfterAndFailsNothing) {
+  directory_.throttle_left = 2;
+  directory_.retry_after = Millis(300);
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"tess"}, ActionType::kDisable, 1);
+  ASSERT_TRUE(WaitSettled(actions));
+  engine->Stop();
+  Action a = Get(actions[0]);
+  EXPECT_EQ(a.status, ActionStatus::kSucceeded) << a.outcome;
+  EXPECT_EQ(a.attempt_count, 1);
+  std::lock_guard lock(directory_.mu);
+  ASSERT_EQ(directory_.execution_times.size(), 3u);
+  for (size_t i = 1; i < 3; ++i)
+    EXPECT_GE(directory_.execution_times[i] - directory_.execution_times[i - 1], Millis(300)) << i;
+  EXPECT_GE(engine->Health().front().holds, 1);
+}
+
+TEST_F(EngineTest, TheRateBudgetIsNeverExceeded) {
+  settings_.rate_limit = 20;
+  settings_.rate_window = Millis(500);
+  auto engine = MakeEngine(3);
+  std::vector<std::string> targets;
+  for (int i = 0; i < 70; ++i) targets.push_back("rate" + std::to_string(i));
+  auto actions = Submit(targets);
+  engine->Start();
+  ASSERT_TRUE(WaitSettled(actions));
+  engine->Stop();
+  EXPECT_EQ(CountOf(ActionStatus::kSucceeded), 70);
+  std::lock_guard lock(directory_.mu);
+  auto& times = directory_.execution_times;
+  std::sort(times.begin(), times.end());
+  // The governor's permits are exact (governor_test); what the provider sees
+  // also carries the scheduling delay between permit and request, so the
+  // windows checked here are a tenth shorter than the budget's.
+  const auto window = settings_.rate_window - settings_.rate_window / 10;
+  for (size_t i = 0; i < times.size(); ++i) {
+    size_t in_window = 0;
+    for (size_t j = i; j < times.size() && times[j] - times[i] < window; ++j) ++in_window;
+    ASSERT_LE(in_window, 20u) << "window starting at execution " << i;
+  }
+  // 70 requests at 20 per 500 ms cannot take less than about 1.5 s.
+  EXPECT_GE(times.back() - times.front(), Millis(1400));
 }
 
 TEST_F(EngineTest, StopWithoutStartAndTwiceIsHarmless) {

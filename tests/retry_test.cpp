@@ -116,25 +116,6 @@ TEST_F(RetryTest, DcNotAnsweringIsRetriedUntilItAnswersAgain) {
   EXPECT_TRUE(u->disabled());
 }
 
-TEST_F(RetryTest, GivesUpAfterTheConfiguredAttempts) {
-  auto server = StartServer("max_attempts = 3\nbackoff_initial_ms = 50\nbackoff_max_ms = 100\n",
-                            "timeout_ms = 300\nworkers = 1\n");
-  ASSERT_TRUE(server);
-  auto client = server->Client("security_operator");
-  const pid_t dc = DcPid(lab_);
-  ASSERT_EQ(::kill(dc, SIGSTOP), 0);
-  const std::string id = Submit(*client, "disable", kUser);
-  ASSERT_FALSE(id.empty());
-  json a = WaitFor(*client, id, Finished, std::chrono::seconds(60));
-  ::kill(dc, SIGCONT);
-  EXPECT_EQ(a.value("status", ""), "failed") << a.dump(2);
-  EXPECT_EQ(a.value("attemptCount", 0), 3) << a.dump(2);
-  EXPECT_EQ(a["attempts"].size(), 3u);
-  auto u = probe_->ReadUser(kUser);
-  ASSERT_TRUE(u.has_value());
-  EXPECT_FALSE(u->disabled());
-}
-
 TEST_F(RetryTest, PermanentErrorFailsAtOnceWithTheDcsWords) {
   auto server = StartServer("max_attempts = 5\n", "");
   ASSERT_TRUE(server);

@@ -501,28 +501,33 @@ TEST_P(StoreConformance, OnlyPendingOrAwaitingActionsCanBeCancelled) {
   EXPECT_EQ(audit->back().to_status, "cancelled");
 }
 
-TEST_P(StoreConformance, UndoIsLinkedAndRefusedTwice) {
+TEST_P(StoreConformance, AnUndoIsLinkedWhenItSucceedsAndOnlyOneRunsAtATime) {
   Action a = CreateOne(MakeAction("alice"), t0_);
   ASSERT_TRUE(store_->ClaimDue(Provider::kActiveDirectory, "w", 1, t0_, Millis(1000)));
   ASSERT_TRUE(store_->FinishAttempt(Report(a, "w", AttemptOutcome::kSucceeded, t0_)));
 
   NewAction undo = MakeAction("alice", ActionType::kEnable);
   undo.undo_of = a.id;
+  undo.account_id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
   undo.requested_by = "boss";
+  undo.requested_by_token = "tok_boss";
   undo.reason = "false positive";
   auto created = store_->CreateUndo(undo, t0_ + Millis(10));
   ASSERT_TRUE(created) << created.error().message;
   EXPECT_EQ(created->undo_of, a.id);
   EXPECT_EQ(created->type, ActionType::kEnable);
   EXPECT_EQ(created->status, ActionStatus::kPending);
+  EXPECT_EQ(created->account_id, undo.account_id);
+  EXPECT_EQ(created->requested_by_token, "tok_boss");
   auto original = store_->GetAction(a.id);
   ASSERT_TRUE(original);
-  EXPECT_EQ(original->undone_by, created->id);
+  EXPECT_TRUE(original->undone_by.empty()) << "not undone until the undo succeeds";
   EXPECT_EQ(original->status, ActionStatus::kSucceeded);
 
-  auto twice = store_->CreateUndo(undo, t0_ + Millis(20));
-  ASSERT_FALSE(twice);
-  EXPECT_EQ(twice.error().code, ErrorCode::kFailedPrecondition);
+  auto while_pending = store_->CreateUndo(undo, t0_ + Millis(20));
+  ASSERT_FALSE(while_pending);
+  EXPECT_EQ(while_pending.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(while_pending.error().message, HasSubstr(created->id));
 
   // Only succeeded actions can be undone; the undo itself is still pending.
   NewAction undo_of_undo = MakeAction("alice", ActionType::kDisable);
@@ -537,13 +542,157 @@ TEST_P(StoreConformance, UndoIsLinkedAndRefusedTwice) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 
+  // The undo succeeds: now, and only now, the original is undone.
+  ASSERT_TRUE(store_->ClaimDue(Provider::kActiveDirectory, "w", 1, t0_ + Millis(30), Millis(1000)));
+  ASSERT_TRUE(store_->FinishAttempt(Report(*created, "w", AttemptOutcome::kSucceeded, t0_ + Millis(40))));
+  original = store_->GetAction(a.id);
+  ASSERT_TRUE(original);
+  EXPECT_EQ(original->undone_by, created->id);
+  auto twice = store_->CreateUndo(undo, t0_ + Millis(50));
+  ASSERT_FALSE(twice);
+  EXPECT_THAT(twice.error().message, HasSubstr("already undone"));
+
   auto page = store_->ListActions({});
   ASSERT_TRUE(page);
   EXPECT_THAT(page->actions, SizeIs(2));  // refused undos wrote nothing
   auto audit = store_->GetAudit(a.id);
   ASSERT_TRUE(audit);
-  EXPECT_EQ(audit->back().event, "undo_requested");
-  EXPECT_EQ(audit->back().actor, "boss");
+  std::vector<std::string> events;
+  for (const AuditEvent& e : *audit) events.push_back(e.event);
+  EXPECT_THAT(events, ElementsAre("created", "transition", "transition", "undo_requested", "undone"));
+  EXPECT_EQ((*audit)[3].actor, "boss");
+  EXPECT_EQ((*audit)[3].actor_token, "tok_boss");
+}
+
+TEST_P(StoreConformance, AFailedOrCancelledUndoLeavesTheOriginalUndoable) {
+  Action a = CreateOne(MakeAction("alice"), t0_);
+  ASSERT_TRUE(store_->ClaimDue(Provider::kActiveDirectory, "w", 1, t0_, Millis(1000)));
+  ASSERT_TRUE(store_->FinishAttempt(Report(a, "w", AttemptOutcome::kSucceeded, t0_)));
+  NewAction undo = MakeAction("alice", ActionType::kEnable);
+  undo.undo_of = a.id;
+  auto first = store_->CreateUndo(undo, t0_ + Millis(1));
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(store_->Cancel(first->id, "boss", "not now", t0_ + Millis(2)));
+  auto second = store_->CreateUndo(undo, t0_ + Millis(3));
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_TRUE(store_->ClaimDue(Provider::kActiveDirectory, "w", 1, t0_ + Millis(4), Millis(1000)));
+  ASSERT_TRUE(store_->FinishAttempt(Report(*second, "w", AttemptOutcome::kPermanentError, t0_ + Millis(5))));
+  auto original = store_->GetAction(a.id);
+  ASSERT_TRUE(original);
+  EXPECT_TRUE(original->undone_by.empty());
+  EXPECT_TRUE(store_->CreateUndo(undo, t0_ + Millis(6)));
+}
+
+TEST_P(StoreConformance, TheFirstObservationIsKeptAndRecordingIsFencedByTheLease) {
+  Action a = CreateOne(MakeAction("alice"), t0_);
+  Observation first{a.id, "CN=Alice,OU=Staff", "guid-1", "userAccountControl 0x200", false};
+  EXPECT_FALSE(store_->RecordObservations(std::span(&first, 1), "w", t0_)) << "not claimed: no lease";
+  ASSERT_TRUE(store_->ClaimDue(Provider::kActiveDirectory, "w", 1, t0_, Millis(1000)));
+  auto fenced = store_->RecordObservations(std::span(&first, 1), "someone-else", t0_);
+  ASSERT_FALSE(fenced);
+  EXPECT_EQ(fenced.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(store_->RecordObservations(std::span(&first, 1), "w", t0_));
+  // A re-run (its first change landed, its answer was lost) sees the target state.
+  Observation rerun{a.id, "CN=Alice,OU=Staff", "guid-1", "userAccountControl 0x202", true};
+  ASSERT_TRUE(store_->RecordObservations(std::span(&rerun, 1), "w", t0_ + Millis(1)));
+  auto got = store_->GetAction(a.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->prior_in_target, false);
+  EXPECT_EQ(got->prior_state, "userAccountControl 0x200");
+  EXPECT_EQ(got->account_id, "guid-1");
+  EXPECT_EQ(got->resolved_account, "CN=Alice,OU=Staff");
+
+  Action b = CreateOne(MakeAction("bob"), t0_);
+  EXPECT_FALSE(CreateOne(MakeAction("carol"), t0_).prior_in_target.has_value());
+  auto unobserved = store_->GetAction(b.id);
+  ASSERT_TRUE(unobserved);
+  EXPECT_FALSE(unobserved->prior_in_target.has_value());
+}
+
+TEST_P(StoreConformance, AProviderErrorGivesTheAttemptBackAndStillShowsInTheAttempts) {
+  NewAction n = MakeAction("alice");
+  n.max_attempts = 2;
+  Action a = CreateOne(n, t0_);
+  TimePoint at = t0_;
+  for (int outage = 0; outage < 5; ++outage) {
+    auto claimed = store_->ClaimDue(Provider::kActiveDirectory, "w", 1, at, Millis(1000));
+    ASSERT_TRUE(claimed);
+    ASSERT_THAT(*claimed, SizeIs(1));
+    EXPECT_EQ(claimed->front().attempt_count, 1) << "spent while it runs";
+    AttemptReport r = Report(a, "w", AttemptOutcome::kProviderError, at + Millis(1), "ad is unreachable");
+    r.provider_answer = {"ldap:-1", ""};
+    r.retry_at = at + Millis(10);
+    auto done = store_->FinishAttempt(r);
+    ASSERT_TRUE(done) << done.error().message;
+    EXPECT_EQ(done->status, ActionStatus::kPending);
+    EXPECT_EQ(done->attempt_count, 0) << "given back";
+    EXPECT_EQ(done->next_attempt_at, at + Millis(10));
+    at += Millis(10);
+  }
+  auto claimed = store_->ClaimDue(Provider::kActiveDirectory, "w", 1, at, Millis(1000));
+  ASSERT_TRUE(claimed);
+  ASSERT_TRUE(store_->FinishAttempt(Report(a, "w", AttemptOutcome::kSucceeded, at + Millis(1))));
+  auto attempts = store_->GetAttempts(a.id);
+  ASSERT_TRUE(attempts);
+  ASSERT_THAT(*attempts, SizeIs(6));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ((*attempts)[i].number, i + 1);
+  EXPECT_EQ((*attempts)[0].result, "provider_error");
+  EXPECT_EQ((*attempts)[0].provider_answer.code, "ldap:-1");
+  EXPECT_EQ((*attempts)[5].result, "succeeded");
+  auto done = store_->GetAction(a.id);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->attempt_count, 1);
+}
+
+TEST_P(StoreConformance, TheTimeBudgetEndsWaitingWork) {
+  NewAction n = MakeAction("alice");
+  n.deadline = t0_ + Millis(1000);
+  Action waiting = CreateOne(n, t0_);
+  NewAction other = MakeAction("okta-user", ActionType::kSuspend, Provider::kOkta);
+  other.deadline = t0_ + Millis(1000);
+  Action elsewhere = CreateOne(other, t0_);
+  Action unlimited = CreateOne(MakeAction("bob"), t0_);
+  NewAction running_n = MakeAction("carol");
+  running_n.deadline = t0_ + Millis(1000);
+  Action running = CreateOne(running_n, t0_);
+
+  // A provider error after the budget ends the action at once.
+  auto claimed = store_->ClaimDue(Provider::kActiveDirectory, "w", 10, t0_ + Millis(1), Millis(5000));
+  ASSERT_TRUE(claimed);
+  ASSERT_THAT(*claimed, SizeIs(3));
+  for (const Action& c : *claimed) {
+    if (c.id == running.id) continue;
+    AttemptReport r = Report(c, "w", AttemptOutcome::kProviderError, t0_ + Millis(2), "ad is paused");
+    r.retry_at = t0_ + Millis(500);
+    ASSERT_TRUE(store_->FinishAttempt(r));
+  }
+  AttemptReport late = Report(running, "w", AttemptOutcome::kProviderError, t0_ + Millis(999), "ad is paused");
+  late.retry_at = t0_ + Millis(1500);
+  auto ended = store_->FinishAttempt(late);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->status, ActionStatus::kFailed);
+  EXPECT_THAT(ended->outcome, HasSubstr("time budget ran out"));
+  EXPECT_THAT(ended->outcome, HasSubstr("ad is paused"));
+
+  // Past the budget, waiting work is not claimed, and FailOverdue ends it.
+  auto none = store_->ClaimDue(Provider::kActiveDirectory, "w", 10, t0_ + Millis(1000), Millis(5000));
+  ASSERT_TRUE(none);
+  ASSERT_THAT(*none, SizeIs(1));
+  EXPECT_EQ(none->front().id, unlimited.id);
+  auto failed = store_->FailOverdue(Provider::kActiveDirectory, t0_ + Millis(1000), "ad has been paused since T");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(*failed, 1);
+  auto got = store_->GetAction(waiting.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, ActionStatus::kFailed);
+  EXPECT_THAT(got->outcome, HasSubstr("time budget ran out"));
+  EXPECT_THAT(got->outcome, HasSubstr("ad has been paused since T"));
+  EXPECT_THAT(got->outcome, HasSubstr("last attempt: ad is paused"));
+  auto audit = store_->GetAudit(waiting.id);
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->back().to_status, "failed");
+  EXPECT_EQ(store_->GetAction(elsewhere.id)->status, ActionStatus::kPending) << "another provider's work";
+  EXPECT_EQ(store_->GetAction(unlimited.id)->status, ActionStatus::kInProgress);
 }
 
 TEST_P(StoreConformance, EveryTransitionIsAuditedWithActorTimeAndReason) {
@@ -613,6 +762,7 @@ TEST_P(StoreConformance, TokensAreFoundByDigestOnly) {
   t.role = "security_operator";
   t.sha256_hex = std::string(64, 'a');
   t.created_at = t0_;
+  t.expires_at = t0_ + Millis(86400000);
   ASSERT_TRUE(store_->CreateToken(t));
 
   auto found = store_->FindTokenByDigest(std::string(64, 'a'));
@@ -622,7 +772,10 @@ TEST_P(StoreConformance, TokensAreFoundByDigestOnly) {
   EXPECT_EQ((*found)->name, "alice-cli");
   EXPECT_EQ((*found)->role, "security_operator");
   EXPECT_EQ((*found)->created_at, t0_);
+  EXPECT_EQ((*found)->expires_at, t0_ + Millis(86400000));
   EXPECT_FALSE((*found)->revoked);
+  EXPECT_TRUE((*found)->UsableAt(t0_));
+  EXPECT_FALSE((*found)->UsableAt(t0_ + Millis(86400000))) << "expired";
 
   auto missing = store_->FindTokenByDigest(std::string(64, 'b'));
   ASSERT_TRUE(missing);
@@ -640,6 +793,80 @@ TEST_P(StoreConformance, TokensAreFoundByDigestOnly) {
   bad.id = "tok_3";
   bad.sha256_hex = "short";
   EXPECT_FALSE(store_->CreateToken(bad));
+}
+
+TEST_P(StoreConformance, TokensHaveALifeCycle) {
+  TokenRecord t;
+  t.id = "tok_1";
+  t.name = "ops";
+  t.role = "security_reader";
+  t.sha256_hex = std::string(64, 'c');
+  t.created_at = t0_;
+  ASSERT_TRUE(store_->CreateToken(t));
+  TokenRecord same_name = t;
+  same_name.id = "tok_2";
+  same_name.sha256_hex = std::string(64, 'd');
+  same_name.created_at = t0_ + Millis(1);
+  ASSERT_TRUE(store_->CreateToken(same_name)) << "names are not unique: ids are";
+
+  const std::pair<std::string, TimePoint> used[] = {{"tok_1", t0_ + Millis(50)}, {"tok_1", t0_ + Millis(40)}};
+  ASSERT_TRUE(store_->TouchTokens(used));
+  auto listed = store_->ListTokens();
+  ASSERT_TRUE(listed);
+  ASSERT_THAT(*listed, SizeIs(2));
+  EXPECT_EQ((*listed)[0].id, "tok_2") << "newest first";
+  EXPECT_EQ((*listed)[1].last_used_at, t0_ + Millis(50)) << "never moves back";
+  EXPECT_EQ((*listed)[0].last_used_at, TimePoint{});
+
+  auto revoked = store_->RevokeToken("tok_1", Actor{"admin", "tok_9"}, "left the team", t0_ + Millis(60));
+  ASSERT_TRUE(revoked) << revoked.error().message;
+  EXPECT_TRUE(revoked->revoked);
+  EXPECT_EQ(revoked->revoked_at, t0_ + Millis(60));
+  EXPECT_FALSE(revoked->UsableAt(t0_ + Millis(61)));
+  auto again = store_->RevokeToken("tok_1", Actor{"admin", "tok_9"}, "twice", t0_ + Millis(70));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->revoked_at, t0_ + Millis(60)) << "the first revocation stands";
+  auto found = store_->FindTokenByDigest(std::string(64, 'c'));
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_TRUE((*found)->revoked);
+  auto missing = store_->RevokeToken("tok_nope", Actor{"admin", ""}, "", t0_);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+  auto audit = store_->ListAudit("token.", 10);
+  ASSERT_TRUE(audit);
+  ASSERT_THAT(*audit, SizeIs(1));
+  EXPECT_EQ((*audit)[0].event, "token.revoked");
+  EXPECT_EQ((*audit)[0].actor, "admin");
+  EXPECT_EQ((*audit)[0].actor_token, "tok_9");
+  EXPECT_EQ((*audit)[0].reason, "left the team");
+  EXPECT_THAT((*audit)[0].detail, HasSubstr("tok_1"));
+}
+
+TEST_P(StoreConformance, AggregatedAuditEventsKeepTheirCountsAndClientAddress) {
+  std::vector<AuditEvent> events(2);
+  for (AuditEvent& e : events) {
+    e.at = t0_;
+    e.actor = "anonymous";
+    e.event = "auth.unauthenticated";
+    e.client_address = "192.0.2.7";
+    e.count = 1234;
+  }
+  events[1].actor_token = "tok_revoked";
+  events[1].count = 0;  // treated as one
+  ASSERT_TRUE(store_->AppendAudit(events));
+  auto listed = store_->ListAudit("auth.", 10);
+  ASSERT_TRUE(listed);
+  ASSERT_THAT(*listed, SizeIs(2));
+  EXPECT_EQ((*listed)[1].count, 1234);
+  EXPECT_EQ((*listed)[1].client_address, "192.0.2.7");
+  EXPECT_EQ((*listed)[0].count, 1);
+  EXPECT_EQ((*listed)[0].actor_token, "tok_revoked");
+  // All or nothing.
+  events[0].event = "";
+  EXPECT_FALSE(store_->AppendAudit(events));
+  EXPECT_THAT(*store_->ListAudit("auth.", 10), SizeIs(2));
+  EXPECT_TRUE(store_->Ping());
 }
 
 TEST_P(StoreConformance, CountsByStatus) {

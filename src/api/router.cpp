@@ -13,6 +13,7 @@
 #include "api/action_json.h"
 #include "api/query.h"
 #include "authz/permissions.h"
+#include "core/catalogue.h"
 #include "authz/tokens.h"
 #include "engine/action_service.h"
 
@@ -122,7 +123,7 @@ BodyProblem BadRequest(std::string slug, std::string detail) {
 }  // namespace
 
 struct Router::Caller {
-  std::string name;
+  Actor actor;
   Role role = Role::kSecurityReader;
 };
 
@@ -239,6 +240,39 @@ tl::expected<std::string, BodyProblem> ValidAccount(std::string account, std::st
   return account;
 }
 
+// Each provider's standing in Prometheus text. Labels are fixed words
+// (provider names, states, causes), never provider text.
+std::string RenderProviderHealth(const std::vector<ProviderHealth>& providers) {
+  std::string out;
+  out += "# HELP cordon_provider_state Whether each provider is running, held (throttled) or paused (outage).\n";
+  out += "# TYPE cordon_provider_state gauge\n";
+  for (const ProviderHealth& h : providers)
+    for (ProviderState state : {ProviderState::kRunning, ProviderState::kHeld, ProviderState::kPaused})
+      out += fmt::format("cordon_provider_state{{provider=\"{}\",state=\"{}\"}} {}\n", ToString(h.provider),
+                         ToString(state), h.state == state ? 1 : 0);
+  out += "# HELP cordon_provider_state_since_seconds When the provider entered its current state (Unix time).\n";
+  out += "# TYPE cordon_provider_state_since_seconds gauge\n";
+  for (const ProviderHealth& h : providers)
+    out += fmt::format("cordon_provider_state_since_seconds{{provider=\"{}\",cause=\"{}\"}} {:.3f}\n",
+                       ToString(h.provider), h.state == ProviderState::kRunning ? "" : h.cause,
+                       static_cast<double>(ToUnixMillis(h.since)) / 1000.0);
+  auto counter = [&](std::string_view name, std::string_view help, int64_t ProviderHealth::*field) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, help, name);
+    for (const ProviderHealth& h : providers)
+      out += fmt::format("{}{{provider=\"{}\"}} {}\n", name, ToString(h.provider), h.*field);
+  };
+  counter("cordon_provider_pauses_total", "Times the provider was paused for an outage.", &ProviderHealth::pauses);
+  counter("cordon_provider_holds_total", "Times the provider throttled Cordon.", &ProviderHealth::holds);
+  counter("cordon_provider_probes_total", "Probes of a paused provider.", &ProviderHealth::probes);
+  counter("cordon_provider_probes_failed_total", "Probes that found the provider still failing.",
+          &ProviderHealth::probes_failed);
+  counter("cordon_provider_errors_total", "Failures of the provider as a whole (no action spent an attempt).",
+          &ProviderHealth::provider_errors);
+  counter("cordon_provider_requests_permitted_total", "Requests the rate budget let through.",
+          &ProviderHealth::permits);
+  return out;
+}
+
 }  // namespace
 
 http::status HttpStatusFor(ErrorCode code) {
@@ -276,8 +310,13 @@ HttpResponse Problem(http::status status, std::string_view slug, std::string_vie
 }
 
 Router::Router(Store& store, ActionService& actions, HttpMetrics& metrics,
-               std::function<std::string()> metrics_extra)
-    : store_(store), actions_(actions), metrics_(metrics), metrics_extra_(std::move(metrics_extra)) {}
+               std::function<std::string()> metrics_extra,
+               std::function<std::vector<ProviderHealth>()> provider_health)
+    : store_(store),
+      actions_(actions),
+      metrics_(metrics),
+      metrics_extra_(std::move(metrics_extra)),
+      provider_health_(std::move(provider_health)) {}
 
 RoutedResponse Router::Handle(const HttpRequest& request) {
   Context ctx{request};
@@ -379,19 +418,40 @@ Result<Router::Caller> Router::Authenticate(Context& ctx) {
 
   auto record = store_.FindTokenByDigest(TokenDigest(token));
   if (!record) return cordon::Fail(std::move(record.error()));
-  if (!record->has_value() || (*record)->revoked) return refuse("the token is unknown or revoked");
+  if (!record->has_value() || !(*record)->UsableAt(Now())) return refuse("the token is unknown, revoked or expired");
   const auto role = ParseRole((*record)->role);
   if (!role) return refuse("the token has no valid role");
   ctx.actor = (*record)->name;
-  return Caller{(*record)->name, *role};
+  return Caller{Actor{(*record)->name, (*record)->id}, *role};
 }
 
+// Unauthenticated, so it says little and costs the same whatever the store
+// holds: one constant query, and the engine's view of each provider from
+// memory. A paused or held provider makes the server "degraded" (still 200:
+// it accepts and records work; the provider is what cannot take it now), with
+// which provider, since when and a fixed word for why; the provider's own
+// words stay behind authentication (/metrics, the actions' attempts).
 RoutedResponse Router::Healthz(Context& ctx) {
-  if (auto counts = store_.CountByStatus(); !counts) {
-    spdlog::warn("api: health check: store unreachable: {}", counts.error().message);
-    return ctx.Json(http::status::service_unavailable, json{{"status", "unavailable"}});
+  if (auto ping = store_.Ping(); !ping) {
+    spdlog::warn("api: health check: store unreachable: {}", ping.error().message);
+    return ctx.Json(http::status::service_unavailable, json{{"status", "unavailable"}, {"store", "unreachable"}});
   }
-  return ctx.Json(http::status::ok, json{{"status", "ok"}});
+  json providers = json::array();
+  bool degraded = false;
+  if (provider_health_) {
+    for (const ProviderHealth& h : provider_health_()) {
+      json p{{"provider", ToString(h.provider)}, {"state", ToString(h.state)}};
+      if (h.state != ProviderState::kRunning) {
+        degraded = true;
+        p["since"] = FormatTime(h.since);
+        p["cause"] = h.cause;
+        p[h.state == ProviderState::kHeld ? "until" : "nextProbe"] = FormatTime(h.until);
+      }
+      providers.push_back(std::move(p));
+    }
+  }
+  return ctx.Json(http::status::ok,
+                  json{{"status", degraded ? "degraded" : "ok"}, {"store", "ok"}, {"providers", std::move(providers)}});
 }
 
 RoutedResponse Router::Metrics(Context& ctx) {
@@ -416,6 +476,7 @@ RoutedResponse Router::Metrics(Context& ctx) {
     }
   }
   text += metrics_.Render();
+  if (provider_health_) text += RenderProviderHealth(provider_health_());
   if (metrics_extra_) text += metrics_extra_();
 
   HttpResponse response(http::status::ok, ctx.request.version());
@@ -481,7 +542,7 @@ RoutedResponse Router::Submit(Context& ctx, bool bulk) {
   if (!MayRun(caller->role, *provider, *type)) {
     const std::string what = fmt::format("{} at {}", ToString(*type), ToString(*provider));
     metrics_.CountAuthFailure(AuthFailure::kForbidden);
-    AuditRefusal(ctx, "auth.forbidden", caller->name, what);
+    AuditRefusal(ctx, "auth.forbidden", caller->actor.name, what);
     return ctx.Fail(http::status::forbidden, "forbidden",
                     fmt::format("the role '{}' may not run {}", ToString(caller->role), what));
   }
@@ -491,7 +552,8 @@ RoutedResponse Router::Submit(Context& ctx, bool bulk) {
   request.provider = *provider;
   request.targets = std::move(targets);
   request.reason = std::move(*reason);
-  request.actor = caller->name;
+  request.actor = caller->actor;
+  request.bulk = bulk;
   auto created = actions_.Submit(request);
   if (!created) return ctx.FailWith(created.error());
   if (created->empty()) return ctx.Fail(http::status::internal_server_error, "internal", "no action was created");
@@ -612,17 +674,17 @@ RoutedResponse Router::CancelOrUndo(Context& ctx, const std::string& id, bool un
     const std::string what = fmt::format("{} of {} at {}", undo ? "undo" : "cancel", ToString(original->type),
                                          ToString(original->provider));
     metrics_.CountAuthFailure(AuthFailure::kForbidden);
-    AuditRefusal(ctx, "auth.forbidden", caller->name, what);
+    AuditRefusal(ctx, "auth.forbidden", caller->actor.name, what);
     return ctx.Fail(http::status::forbidden, "forbidden",
                     fmt::format("the role '{}' may not {}", ToString(caller->role), what));
   }
 
   if (!undo) {
-    auto cancelled = actions_.Cancel(id, caller->name, *reason);
+    auto cancelled = actions_.Cancel(id, caller->actor, *reason);
     if (!cancelled) return ctx.FailWith(cancelled.error());
     return ctx.Json(http::status::ok, ActionToJson(*cancelled));
   }
-  auto created = actions_.Undo(id, caller->name, *reason);
+  auto created = actions_.Undo(id, caller->actor, *reason);
   if (!created) return ctx.FailWith(created.error());
   RoutedResponse out = ctx.Json(http::status::accepted, ActionToJson(*created));
   out.response.set(http::field::location, fmt::format("{}/{}", kActionsPath, created->id));

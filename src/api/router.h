@@ -12,12 +12,14 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "api/http_metrics.h"
 #include "core/error.h"
+#include "engine/governor.h"
 #include "store/store.h"
 
 namespace cordon {
@@ -53,7 +55,10 @@ struct RoutedResponse {
 
 class Router {
  public:
-  Router(Store& store, ActionService& actions, HttpMetrics& metrics, std::function<std::string()> metrics_extra);
+  // provider_health: each provider's standing (engine), for /healthz and
+  // /metrics; may be empty (no engine).
+  Router(Store& store, ActionService& actions, HttpMetrics& metrics, std::function<std::string()> metrics_extra,
+         std::function<std::vector<ProviderHealth>()> provider_health = {});
 
   [[nodiscard]] RoutedResponse Handle(const HttpRequest& request);
 
@@ -76,6 +81,7 @@ class Router {
   ActionService& actions_;
   HttpMetrics& metrics_;
   std::function<std::string()> metrics_extra_;
+  std::function<std::vector<ProviderHealth>()> provider_health_;
 };
 
 }  // namespace cordon::api

@@ -58,9 +58,11 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
 
 // What the listener and every session share. Outlives the io_context.
 struct Shared {
-  Shared(Store& store, ActionService& actions, std::function<std::string()> extra, size_t max_body,
-         std::chrono::seconds read_timeout)
-      : router(store, actions, metrics, std::move(extra)), max_body(max_body), read_timeout(read_timeout) {}
+  Shared(Store& store, ActionService& actions, std::function<std::string()> extra,
+         std::function<std::vector<ProviderHealth>()> health, size_t max_body, std::chrono::seconds read_timeout)
+      : router(store, actions, metrics, std::move(extra), std::move(health)),
+        max_body(max_body),
+        read_timeout(read_timeout) {}
 
   HttpMetrics metrics;
   Router router;
@@ -98,7 +100,12 @@ std::function<std::string()> ExtraMetrics(Engine* engine, std::function<std::str
     counter("cordon_engine_executed_total", "Actions handed to a connector.", &ProviderStats::executed);
     counter("cordon_engine_succeeded_total", "Actions that succeeded.", &ProviderStats::succeeded);
     counter("cordon_engine_failed_total", "Actions that failed for good.", &ProviderStats::failed);
-    counter("cordon_engine_retried_total", "Transient failures scheduled for another attempt.", &ProviderStats::retried);
+    counter("cordon_engine_retried_total", "The actions' own transient failures, scheduled for another attempt.",
+            &ProviderStats::retried);
+    counter("cordon_engine_provider_errors_total", "Attempts the provider failed as a whole (not counted).",
+            &ProviderStats::provider_errors);
+    counter("cordon_engine_out_of_time_total", "Actions failed because their time budget ran out.",
+            &ProviderStats::out_of_time);
     out += fmt::format("# HELP cordon_engine_leases_recovered_total Expired leases returned to pending.\n"
                        "# TYPE cordon_engine_leases_recovered_total counter\n"
                        "cordon_engine_leases_recovered_total {}\n",
@@ -111,6 +118,11 @@ std::function<std::string()> ExtraMetrics(Engine* engine, std::function<std::str
     if (extra) out += extra();
     return out;
   };
+}
+
+std::function<std::vector<ProviderHealth>()> ProviderHealthOf(Engine* engine) {
+  if (engine == nullptr) return {};
+  return [engine] { return engine->Health(); };
 }
 
 bool IsHttpParseError(const beast::error_code& ec) {
@@ -331,8 +343,8 @@ class ApiServer::Impl {
  public:
   Impl(ApiOptions options, ApiDeps deps)
       : options_(std::move(options)),
-        shared_(deps.store, deps.actions, ExtraMetrics(deps.engine, std::move(deps.metrics_extra)), options_.max_body_bytes,
-                options_.read_timeout),
+        shared_(deps.store, deps.actions, ExtraMetrics(deps.engine, std::move(deps.metrics_extra)),
+                ProviderHealthOf(deps.engine), options_.max_body_bytes, options_.read_timeout),
         acceptor_(asio::make_strand(ioc_)) {}
 
   ~Impl() { Stop(); }

@@ -22,8 +22,9 @@ enum class Tier {
   kGlobalAdmin,    // Global Administrator
 };
 
-// The catalogue: provider x action -> tier. Absent = not offered.
+// Provider x action -> tier, for the entries of the catalogue (core/catalogue.h).
 std::optional<Tier> TierOf(Provider provider, ActionType type) {
+  if (!CatalogueHas(provider, type)) return std::nullopt;
   switch (provider) {
     case Provider::kActiveDirectory:
       switch (type) {
@@ -81,8 +82,6 @@ std::optional<Role> ParseRole(std::string_view s) {
     if (name == s) return role;
   return std::nullopt;
 }
-
-bool CatalogueHas(Provider provider, ActionType type) { return TierOf(provider, type).has_value(); }
 
 bool MayRun(Role role, Provider provider, ActionType type) {
   const auto tier = TierOf(provider, type);

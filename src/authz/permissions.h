@@ -1,5 +1,6 @@
-// Built-in roles and the permissions table (docs/architecture.md, from
-// DESIGN.md section 1): which role may run which action at which provider.
+// Built-in roles and the permissions table (docs/architecture.md, "Roles"):
+// which role may run which action at which provider. What a provider offers
+// at all is the catalogue's (core/catalogue.h).
 //
 // Every role may read the action center; only the table below grants acting.
 // Cancelling or undoing an action needs the right to run the action that the
@@ -12,6 +13,7 @@
 #include <string_view>
 
 #include "core/action.h"
+#include "core/catalogue.h"
 
 namespace cordon {
 
@@ -31,9 +33,6 @@ std::optional<Role> ParseRole(std::string_view s);
 
 // May `role` run `type` at `provider`? False for combinations no provider offers.
 bool MayRun(Role role, Provider provider, ActionType type);
-
-// Does `provider` offer `type` at all (the catalogue, independent of roles)?
-bool CatalogueHas(Provider provider, ActionType type);
 
 inline bool MayRead(Role) { return true; }
 

@@ -1,5 +1,7 @@
 #include "authz/permissions.h"
 
+#include "core/catalogue.h"
+
 #include <gtest/gtest.h>
 
 namespace cordon {
@@ -10,15 +12,15 @@ TEST(Roles, NamesRoundTrip) {
   EXPECT_FALSE(ParseRole("admin").has_value());
 }
 
-TEST(Catalogue, OffersOnlyTheDocumentedActions) {
-  EXPECT_TRUE(CatalogueHas(Provider::kActiveDirectory, ActionType::kDisable));
-  EXPECT_TRUE(CatalogueHas(Provider::kActiveDirectory, ActionType::kClearPasswordReset));
-  EXPECT_FALSE(CatalogueHas(Provider::kActiveDirectory, ActionType::kSuspend));
-  EXPECT_FALSE(CatalogueHas(Provider::kActiveDirectory, ActionType::kRevokeSessions));
-  EXPECT_TRUE(CatalogueHas(Provider::kEntra, ActionType::kMarkCompromised));
-  EXPECT_FALSE(CatalogueHas(Provider::kEntra, ActionType::kDeactivate));
-  EXPECT_TRUE(CatalogueHas(Provider::kOkta, ActionType::kDeactivate));
-  EXPECT_FALSE(CatalogueHas(Provider::kOkta, ActionType::kMarkCompromised));
+TEST(Permissions, NothingOutsideTheCatalogueMayRun) {
+  for (Provider p : kAllProviders)
+    for (ActionType t : kAllActionTypes)
+      if (!CatalogueHas(p, t)) EXPECT_FALSE(MayRun(Role::kGlobalAdministrator, p, t)) << ToString(t);
+}
+
+TEST(Permissions, EveryCatalogueEntryHasATier) {
+  for (const CatalogueEntry& e : Catalogue())
+    EXPECT_TRUE(MayRun(Role::kGlobalAdministrator, e.provider, e.type)) << ToString(e.type);
 }
 
 TEST(Permissions, ReaderMayNeverAct) {

@@ -71,7 +71,7 @@ std::string TokenDigest(std::string_view token) {
   return Hex(digest.data(), size);
 }
 
-Result<IssuedToken> IssueToken(Store& store, std::string_view name, Role role) {
+Result<IssuedToken> IssueToken(Store& store, std::string_view name, Role role, std::optional<TimePoint> expires_at) {
   if (name.empty() || name.size() > kMaxTokenNameBytes)
     return Fail(Error::InvalidArgument("a token name must be 1 to 128 characters"));
   for (const char c : name) {
@@ -91,6 +91,10 @@ Result<IssuedToken> IssueToken(Store& store, std::string_view name, Role role) {
   issued.record.role = std::string(ToString(role));
   issued.record.sha256_hex = TokenDigest(token->Reveal());
   issued.record.created_at = Now();
+  if (expires_at) {
+    if (*expires_at <= issued.record.created_at) return Fail(Error::InvalidArgument("the expiry must be in the future"));
+    issued.record.expires_at = *expires_at;
+  }
   if (issued.record.sha256_hex.empty()) return Fail(Error::Internal("cannot digest the new token"));
   if (auto st = store.CreateToken(issued.record); !st) return Fail(std::move(st.error()));
   issued.token = std::move(*token);

@@ -10,6 +10,7 @@
 // Thread-safety: free functions, safe from any thread (the Store is).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,7 +36,9 @@ struct IssuedToken {
   TokenRecord record;  // what the store holds (digest, name, role)
 };
 
-// Creates a token for `name` with `role` and stores its digest.
-[[nodiscard]] Result<IssuedToken> IssueToken(Store& store, std::string_view name, Role role);
+// Creates a token for `name` with `role` and stores its digest. With
+// `expires_at`, the token is refused from that time on.
+[[nodiscard]] Result<IssuedToken> IssueToken(Store& store, std::string_view name, Role role,
+                                             std::optional<TimePoint> expires_at = std::nullopt);
 
 }  // namespace cordon

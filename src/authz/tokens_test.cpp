@@ -24,11 +24,13 @@ class TokenOnlyStore : public Store {
     return Unused();
   }
   Status RenewLeases(std::span<const std::string>, std::string_view, TimePoint, Millis) override { return Unused(); }
+  Status RecordObservations(std::span<const Observation>, std::string_view, TimePoint) override { return Unused(); }
   Result<Action> FinishAttempt(const AttemptReport&) override { return Unused(); }
+  Result<int> FailOverdue(Provider, TimePoint, std::string_view) override { return Unused(); }
   Result<int> RecoverExpiredLeases(TimePoint) override { return Unused(); }
   Result<Action> Cancel(std::string_view, std::string_view, std::string_view, TimePoint) override { return Unused(); }
   Result<Action> CreateUndo(const NewAction&, TimePoint) override { return Unused(); }
-  Status AppendAudit(const AuditEvent&) override { return Unused(); }
+  Status AppendAudit(std::span<const AuditEvent>) override { return Unused(); }
   Result<std::vector<AuditEvent>> ListAudit(std::string_view, int) override { return Unused(); }
   Status CreateToken(const TokenRecord& token) override {
     if (fail_create) return Fail(Error::Unavailable("store down"));
@@ -36,7 +38,13 @@ class TokenOnlyStore : public Store {
     return {};
   }
   Result<std::optional<TokenRecord>> FindTokenByDigest(std::string_view) override { return Unused(); }
+  Result<std::vector<TokenRecord>> ListTokens() override { return Unused(); }
+  Result<TokenRecord> RevokeToken(std::string_view, const Actor&, std::string_view, TimePoint) override {
+    return Unused();
+  }
+  Status TouchTokens(std::span<const std::pair<std::string, TimePoint>>) override { return Unused(); }
   Result<std::vector<StatusCount>> CountByStatus() override { return Unused(); }
+  Status Ping() override { return Unused(); }
 
  private:
   static tl::unexpected<Error> Unused() { return Fail(Error::Internal("not used by this test")); }

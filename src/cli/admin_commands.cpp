@@ -70,9 +70,10 @@ int CheckConfig(const std::string& path) {
   }
   const ConnectorRegistry registry = BuiltinConnectors();
   for (const auto& [provider, section] : config->connectors) {
-    auto factory = registry.Load(provider, section, "connectors." + std::string(ToString(provider)));
-    if (!factory) {
-      std::cerr << config->source << ": " << factory.error().message << "\n";
+    auto loaded =
+        registry.Load(provider, section, "connectors." + std::string(ToString(provider)), ConfigFolder(*config));
+    if (!loaded) {
+      std::cerr << config->source << ": " << loaded.error().message << "\n";
       return kExitUsage;
     }
   }

@@ -1,5 +1,10 @@
 #include "cli/logging.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +33,13 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
 
 Status SetUpLogging(const LogConfig& config) {
   std::shared_ptr<spdlog::logger> logger;
+  if (!config.file.empty()) {
+    // The log names accounts, analysts and what was done to whom: owner-only
+    // from its first byte (spdlog would create it with the process umask).
+    const int fd = ::open(config.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Fail(Error::InvalidArgument("log.file: cannot open " + config.file + ": " + std::strerror(errno)));
+    ::close(fd);
+  }
   try {
     if (config.file.empty()) {
       logger = std::make_shared<spdlog::logger>("cordon", std::make_shared<spdlog::sinks::stderr_sink_mt>());

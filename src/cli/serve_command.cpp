@@ -48,26 +48,22 @@ int Serve(const ServeOptions& opts) {
     return kExitUsage;
   }
   if (opts.plain_http) config->server.plain_http = true;
+  config->log.file = ResolvePath(*config, config->log.file);
   if (auto s = SetUpLogging(config->log); !s) {
     std::cerr << "cordon serve: " << config->source << ": " << s.error().message << "\n";
     return kExitUsage;
   }
 
   const ConnectorRegistry registry = BuiltinConnectors();
-  std::map<Provider, std::pair<ConnectorFactory, int>> connectors;
-  int batch_size = 50;
+  std::map<Provider, LoadedConnector> connectors;
   for (const auto& [provider, section] : config->connectors) {
     const std::string key_path = "connectors." + std::string(ToString(provider));
-    auto factory = registry.Load(provider, section, key_path);
-    if (!factory) {
-      std::cerr << "cordon serve: " << config->source << ": " << factory.error().message << "\n";
+    auto loaded = registry.Load(provider, section, key_path, ConfigFolder(*config));
+    if (!loaded) {
+      std::cerr << "cordon serve: " << config->source << ": " << loaded.error().message << "\n";
       return kExitUsage;
     }
-    const int workers = static_cast<int>(section["workers"].value_or<int64_t>(4));
-    // Every connector section takes `workers` (connections) and `batch_size`
-    // (actions claimed at once); the connector's loader has validated both.
-    batch_size = static_cast<int>(section["batch_size"].value_or<int64_t>(batch_size));
-    connectors.emplace(provider, std::make_pair(std::move(*factory), workers));
+    connectors.emplace(provider, std::move(*loaded));
   }
   if (connectors.empty()) spdlog::warn("no connector is configured: actions will be refused");
 
@@ -82,16 +78,16 @@ int Serve(const ServeOptions& opts) {
   engine_options.poll_interval = Millis(config->engine.poll_interval_ms);
   engine_options.backoff_initial = Millis(config->engine.backoff_initial_ms);
   engine_options.backoff_max = Millis(config->engine.backoff_max_ms);
-  engine_options.batch_size = batch_size;
   Engine engine(**store, engine_options);
   std::set<Provider> configured;
-  for (auto& [provider, entry] : connectors) {
-    engine.AddWorkers(provider, entry.first, entry.second);
+  for (auto& [provider, loaded] : connectors) {
+    engine.AddWorkers(provider, loaded.factory, loaded.settings);
     configured.insert(provider);
   }
 
   ActionServiceOptions service_options;
   service_options.max_attempts = config->engine.max_attempts;
+  service_options.time_budget = std::chrono::seconds(config->engine.action_budget_seconds);
   ActionService service(**store, &engine, configured, service_options);
 
   ApiOptions api_options;

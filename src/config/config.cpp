@@ -103,9 +103,12 @@ Status ParseServer(const toml::table* t, std::string_view src, ServerConfig& c) 
 
 Status ParseStore(const toml::table* t, std::string_view src, StoreConfig& c) {
   SectionReader r(t, "store", src);
-  CORDON_TRY(r.CheckKnown({"backend", "path"}));
+  CORDON_TRY(r.CheckKnown({"backend", "path", "synchronous"}));
   CORDON_TRY(r.String("backend", c.backend));
   CORDON_TRY(r.String("path", c.path));
+  CORDON_TRY(r.String("synchronous", c.synchronous));
+  if (c.synchronous != "full" && c.synchronous != "normal")
+    return Fail(KeyError(src, "store.synchronous", "must be \"full\" or \"normal\""));
   if (c.backend != "sqlite")
     return Fail(KeyError(src, "store.backend", "'" + c.backend + "' is not available (this build has: sqlite)"));
   if (c.path.empty()) return Fail(KeyError(src, "store.path", "must not be empty"));
@@ -115,12 +118,13 @@ Status ParseStore(const toml::table* t, std::string_view src, StoreConfig& c) {
 Status ParseEngine(const toml::table* t, std::string_view src, EngineConfig& c) {
   SectionReader r(t, "engine", src);
   CORDON_TRY(r.CheckKnown({"lease_seconds", "poll_interval_ms", "max_attempts", "backoff_initial_ms",
-                           "backoff_max_ms"}));
+                           "backoff_max_ms", "action_budget_seconds"}));
   CORDON_TRY(r.Integer("lease_seconds", c.lease_seconds, 1, 3600));
   CORDON_TRY(r.Integer("poll_interval_ms", c.poll_interval_ms, 10, 60000));
   CORDON_TRY(r.Integer("max_attempts", c.max_attempts, 1, 100));
   CORDON_TRY(r.Integer("backoff_initial_ms", c.backoff_initial_ms, 1, 3600000));
   CORDON_TRY(r.Integer("backoff_max_ms", c.backoff_max_ms, 1, 86400000));
+  CORDON_TRY(r.Integer("action_budget_seconds", c.action_budget_seconds, 10, 30 * 86400));
   if (c.backoff_max_ms < c.backoff_initial_ms)
     return Fail(KeyError(src, "engine.backoff_max_ms", "must not be smaller than engine.backoff_initial_ms"));
   return {};
@@ -202,9 +206,16 @@ Result<Config> LoadConfig(const std::string& path) {
   return ParseConfig(text, path);
 }
 
+std::string ConfigFolder(const Config& config) {
+  if (config.source.empty()) return {};
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(config.source, ec);
+  return (ec ? std::filesystem::path(config.source) : absolute).parent_path().lexically_normal().string();
+}
+
 std::string ResolvePath(const Config& config, const std::string& path) {
   if (path.empty() || path.front() == '/' || config.source.empty()) return path;
-  return (std::filesystem::path(config.source).parent_path() / path).lexically_normal().string();
+  return (std::filesystem::path(ConfigFolder(config)) / path).lexically_normal().string();
 }
 
 }  // namespace cordon

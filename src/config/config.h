@@ -34,14 +34,20 @@ struct ServerConfig {
 struct StoreConfig {
   std::string backend = "sqlite";
   std::string path = "cordon.db";
+  // "full": every commit is fsynced, so an accepted action survives a power
+  // loss; "normal": it survives a crash of the process, not of the machine.
+  std::string synchronous = "full";
 };
 
 struct EngineConfig {
   int lease_seconds = 30;
   int poll_interval_ms = 250;
-  int max_attempts = 5;
+  int max_attempts = 5;  // the action's own transient errors; provider outages spend none
   int backoff_initial_ms = 500;
   int backoff_max_ms = 60000;
+  // How long an action may wait for its provider (outages, throttling) before
+  // it fails naming the outage: a day by default (engine/action_service.h says why).
+  int action_budget_seconds = 86400;
 };
 
 struct LogConfig {
@@ -65,5 +71,7 @@ struct Config {
 
 // Resolves a relative path in the config against the config file's folder.
 std::string ResolvePath(const Config& config, const std::string& path);
+// The config file's folder (absolute), against which its relative paths resolve.
+std::string ConfigFolder(const Config& config);
 
 }  // namespace cordon

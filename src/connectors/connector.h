@@ -1,18 +1,30 @@
 // Connector: how Cordon acts on one provider (ad, entra, okta).
 //
-// A connector reads the account's current state, changes it only if needed
-// (already in the target state = success, noted), and reports the provider's
-// own answer. Errors say whether a retry can help (Error::retryable).
+// A connector reads the account's current state, tells the engine what it saw
+// (ExecutionContext::RecordObservations) before it changes anything, changes
+// the account only if needed (already in the target state = success, noted),
+// and reports the provider's own answer. Errors say whether a retry can help
+// (Error::retryable), whose problem they are (Error::blame: a provider that
+// cannot be worked with at all is paused by the engine instead of failing
+// actions) and when the provider asked to be called again (Error::retry_after).
 //
 // Thread-safety: an instance is used by one engine worker at a time; the
-// engine makes one instance per worker through the ConnectorRegistry, so an
-// instance may keep a connection without locking.
+// engine makes one instance per worker through the provider's factory, so an
+// instance may keep a connection without locking. What a provider's
+// instances share (credentials, OAuth tokens) lives in a thread-safe object
+// the factory hands to each of them (connectors/credential_cache.h), so it
+// survives an instance being thrown away after a lost connection.
 #pragma once
 
+#include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
+
+#include <toml++/toml.h>
 
 #include "core/action.h"
 #include "core/error.h"
@@ -23,19 +35,57 @@ struct ExecutionOutcome {
   bool already_in_state = false;  // nothing to change; still a success
   std::string message;            // for the action center
   std::string resolved_account;   // e.g. the DN of the account
+  std::string account_id;         // the provider's immutable id (objectGUID for ad)
   ProviderAnswer provider_answer;
 };
 
-// What the user page shows of an account.
+// What the engine gives a connector for one batch.
+struct ExecutionContext {
+  // When the work must be done: the engine's lease on the batch runs out soon
+  // after. A connector bounds every provider call by it.
+  TimePoint deadline{};
+  // Records what each account looked like before any change is sent (the
+  // undo restores it). Observation::action_id names the action. A connector
+  // must not send a change for an action unless this succeeded for it; when
+  // it fails, the actions get a retryable error. Empty: nothing to record
+  // (e.g. a connection check), and changes go ahead.
+  std::function<Status(std::span<const Observation>)> record_observations;
+  // Waits until the provider's rate budget allows one more request. A
+  // connector calls it before every request it sends to the provider, so the
+  // budget holds for what the provider sees. An error means the budget will
+  // not allow a request before the deadline: it is the provider's
+  // (Blame::kProvider), with a retry_after hint. Empty: no budget.
+  std::function<Status()> pace;
+
+  [[nodiscard]] Status Record(std::span<const Observation> observations) const {
+    return record_observations ? record_observations(observations) : Status{};
+  }
+  [[nodiscard]] Status Pace() const { return pace ? pace() : Status{}; }
+  // Milliseconds left before the deadline (at least 1), or `fallback` when no deadline is set.
+  [[nodiscard]] Millis Remaining(Millis fallback) const;
+};
+
+// How an account stands at its provider, in words every provider shares.
+enum class AccountStatus {
+  kEnabled,      // can sign in (ad enabled, entra accountEnabled, okta ACTIVE)
+  kDisabled,     // ad disabled, entra accountEnabled=false
+  kSuspended,    // okta SUSPENDED
+  kDeactivated,  // okta DEPROVISIONED
+  kOther,        // a provider state with no equivalent here (e.g. okta STAGED)
+};
+std::string_view ToString(AccountStatus status);
+
+// What the user page shows of an account, whatever its provider.
 struct AccountView {
-  std::string id;            // provider's stable id (objectGUID for ad)
+  Provider provider = Provider::kActiveDirectory;
+  std::string id;            // the provider's immutable id (objectGUID, Okta id, Entra object id)
+  std::string login;         // what people type: sAMAccountName, Okta login, userPrincipalName
   std::string display_name;
-  std::string principal;     // sAMAccountName / login
-  std::string upn;
-  std::string distinguished_name;
-  std::string sid;
-  bool enabled = true;
+  AccountStatus status = AccountStatus::kOther;
   bool must_change_password = false;
+  // Provider-specific identifiers, by name: "dn", "sid", "upn" (ad);
+  // "onPremisesSecurityIdentifier" (entra); ...
+  std::map<std::string, std::string> identifiers;
 };
 
 class Connector {
@@ -45,19 +95,43 @@ class Connector {
   [[nodiscard]] virtual Provider provider() const = 0;
   [[nodiscard]] virtual bool Supports(ActionType type) const = 0;
 
-  [[nodiscard]] virtual Result<ExecutionOutcome> Execute(const Action& action) = 0;
+  [[nodiscard]] virtual Result<ExecutionOutcome> Execute(const Action& action, const ExecutionContext& context) = 0;
 
   // Executes several actions; the default runs them one by one. A connector
   // overrides it to share round trips (e.g. one LDAP search for all targets).
   // Returns one result per action, in order.
-  [[nodiscard]] virtual std::vector<Result<ExecutionOutcome>> ExecuteBatch(std::span<const Action> actions) {
+  [[nodiscard]] virtual std::vector<Result<ExecutionOutcome>> ExecuteBatch(std::span<const Action> actions,
+                                                                          const ExecutionContext& context) {
     std::vector<Result<ExecutionOutcome>> out;
     out.reserve(actions.size());
-    for (const Action& a : actions) out.push_back(Execute(a));
+    for (const Action& a : actions) out.push_back(Execute(a, context));
     return out;
   }
 
+  // Can the provider be worked with right now, with the action account's
+  // credentials? The engine asks this of a paused provider before it lets
+  // work through again. Cheap, changes nothing.
+  [[nodiscard]] virtual Status Probe(const ExecutionContext& context) = 0;
+
   [[nodiscard]] virtual Result<AccountView> Lookup(const std::string& account) = 0;
 };
+
+// Makes a provider's connector instances (one per engine worker); callable
+// from any thread.
+using ConnectorFactory = std::function<Result<std::unique_ptr<Connector>>()>;
+
+// A connector's own config section, as its loader sees it.
+struct ConnectorSection {
+  const toml::table& table;  // without the keys the registry reads (ProviderSettings)
+  std::string key_path;      // its dotted name for messages, e.g. "connectors.ad"
+  std::filesystem::path base_dir;  // relative paths in the section resolve against it
+
+  // `path` as the config means it: absolute as is, relative to base_dir otherwise.
+  [[nodiscard]] std::string Resolve(const std::string& path) const;
+};
+
+// Validates a section (every error names the key: "connectors.ad.url: ...")
+// and returns the factory of its connectors.
+using ConnectorLoader = std::function<Result<ConnectorFactory>(const ConnectorSection& section)>;
 
 }  // namespace cordon

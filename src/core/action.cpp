@@ -66,25 +66,6 @@ bool IsTerminal(ActionStatus s) {
          s == ActionStatus::kRejected;
 }
 
-std::optional<ActionType> UndoOf(Provider provider, ActionType type) {
-  switch (type) {
-    case ActionType::kDisable: return ActionType::kEnable;
-    case ActionType::kEnable: return ActionType::kDisable;
-    case ActionType::kForcePasswordReset:
-      if (provider == Provider::kActiveDirectory) return ActionType::kClearPasswordReset;
-      return std::nullopt;
-    case ActionType::kClearPasswordReset: return ActionType::kForcePasswordReset;
-    case ActionType::kSuspend: return ActionType::kUnsuspend;
-    case ActionType::kUnsuspend: return ActionType::kSuspend;
-    case ActionType::kDeactivate: return ActionType::kActivate;
-    case ActionType::kActivate: return ActionType::kDeactivate;
-    case ActionType::kRevokeSessions: return std::nullopt;  // irreversible
-    case ActionType::kMarkCompromised: return ActionType::kDismissRisk;
-    case ActionType::kDismissRisk: return ActionType::kMarkCompromised;
-  }
-  return std::nullopt;
-}
-
 std::string FormatTime(TimePoint t) {
   const int64_t ms = ToUnixMillis(t);
   std::time_t secs = static_cast<std::time_t>(ms / 1000);

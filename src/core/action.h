@@ -74,19 +74,27 @@ inline constexpr Provider kAllProviders[] = {Provider::kActiveDirectory, Provide
 
 bool IsTerminal(ActionStatus s);
 
-// The action that reverses `type` at `provider`, if there is one.
-std::optional<ActionType> UndoOf(Provider provider, ActionType type);
+// Who asks: the API token's name (what people read) and its id (what is
+// unique: names may repeat). The token id is empty for local requesters
+// such as `cordon token create`.
+struct Actor {
+  std::string name;
+  std::string token_id;
+};
 
 // A request before it is stored.
 struct NewAction {
   ActionType type = ActionType::kDisable;
   Provider provider = Provider::kActiveDirectory;
-  std::string target;        // the account as the requester named it
-  std::string requested_by;  // actor: token name
+  std::string target;              // the account as the requester named it
+  std::string account_id;          // the provider's immutable id to act on (an undo's), or empty: resolve target
+  std::string requested_by;        // actor: token name
+  std::string requested_by_token;  // actor: token id
   std::string reason;
-  std::string undo_of;       // id of the action this one reverses, or empty
-  std::string bulk_id;       // groups the actions of one bulk request, or empty
+  std::string undo_of;             // id of the action this one reverses, or empty
+  std::string bulk_id;             // groups the actions of one bulk request, or empty
   int max_attempts = 5;
+  TimePoint deadline{};            // the action fails if not done by then; epoch = no time budget
   ActionStatus initial_status = ActionStatus::kPending;
 };
 
@@ -102,21 +110,30 @@ struct Action {
   Provider provider = Provider::kActiveDirectory;
   std::string target;
   std::string requested_by;
+  std::string requested_by_token;
   std::string reason;
   ActionStatus status = ActionStatus::kPending;
   std::string undo_of;
   std::string undone_by;
   std::string bulk_id;
-  int attempt_count = 0;
+  int attempt_count = 0;  // attempts spent; a provider outage spends none
   int max_attempts = 5;
   TimePoint created_at{};
   TimePoint updated_at{};
   TimePoint next_attempt_at{};
+  TimePoint deadline{};  // the time budget: failed if not done by then; epoch = none
   std::string lease_owner;
   TimePoint lease_expires_at{};
   std::string outcome;            // human summary of the result
   std::string resolved_account;   // e.g. the DN the target resolved to
-  bool already_in_state = false;  // succeeded without a change
+  std::string account_id;         // the provider's immutable id of that account (objectGUID for ad)
+  bool already_in_state = false;  // the last attempt found nothing to change
+  // What the provider showed before Cordon's first change, recorded before the
+  // change was sent and never overwritten by a later attempt: an undo restores
+  // this, and an action that found its account already in the target state
+  // has nothing to undo. Unset until an attempt observed the account.
+  std::optional<bool> prior_in_target;
+  std::string prior_state;  // the provider's words for it, e.g. "userAccountControl 0x200"
   ProviderAnswer provider_answer;
 };
 
@@ -126,9 +143,20 @@ struct Attempt {
   std::string worker;
   TimePoint started_at{};
   TimePoint finished_at{};
-  std::string result;  // "succeeded" | "transient_error" | "permanent_error" | "lease_expired"
+  // "succeeded" | "transient_error" | "permanent_error" | "lease_expired" |
+  // "provider_error" (the provider could not be worked with; not counted)
+  std::string result;
   std::string message;
   ProviderAnswer provider_answer;
+};
+
+// What a connector saw of an account before changing it (Action::prior_*).
+struct Observation {
+  std::string action_id;
+  std::string resolved_account;  // e.g. the DN
+  std::string account_id;        // the provider's immutable id (objectGUID for ad)
+  std::string state;             // the provider's words, e.g. "userAccountControl 0x200"
+  bool in_target_state = false;  // nothing to change
 };
 
 // One line of the audit trail. action_id is empty for events that concern no
@@ -138,6 +166,9 @@ struct AuditEvent {
   std::string action_id;
   TimePoint at{};
   std::string actor;
+  std::string actor_token;     // the API token's id, when a token acted
+  std::string client_address;  // the caller's address, for API events
+  int64_t count = 1;           // > 1 for aggregated events (e.g. refused calls in one interval)
   std::string event;        // "created", "transition", "auth.unauthenticated", "auth.forbidden", ...
   std::string from_status;
   std::string to_status;

@@ -24,13 +24,6 @@ TEST(ActionNames, UnknownNamesAreRejected) {
   EXPECT_FALSE(ParseActionStatus("done").has_value());
 }
 
-TEST(ActionUndo, ReversesTheCatalogue) {
-  EXPECT_EQ(UndoOf(Provider::kActiveDirectory, ActionType::kDisable), ActionType::kEnable);
-  EXPECT_EQ(UndoOf(Provider::kActiveDirectory, ActionType::kForcePasswordReset), ActionType::kClearPasswordReset);
-  EXPECT_EQ(UndoOf(Provider::kOkta, ActionType::kSuspend), ActionType::kUnsuspend);
-  EXPECT_FALSE(UndoOf(Provider::kEntra, ActionType::kRevokeSessions).has_value());
-}
-
 TEST(ActionTime, FormatsAndParsesRfc3339Utc) {
   const TimePoint t = FromUnixMillis(1795983065123);
   EXPECT_EQ(FormatTime(t), "2026-11-29T20:11:05.123Z");

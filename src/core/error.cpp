@@ -19,4 +19,6 @@ std::string_view ToString(ErrorCode code) {
   return "internal";
 }
 
+std::string_view ToString(Blame blame) { return blame == Blame::kProvider ? "provider" : "action"; }
+
 }  // namespace cordon

@@ -1,13 +1,17 @@
 // Error and Result: the value every fallible call in Cordon returns.
 //
 // An Error carries what the action center needs: a code, a message fit for
-// an analyst, whether retrying can help, and the provider's own answer (LDAP
-// result code + diagnostic text, HTTP status + errorCode). Library exceptions
-// are caught at the adapter boundary and turned into an Error.
+// an analyst, whether retrying can help, whose problem it is (this action's,
+// or the whole provider's), the provider's own hint of when to come back, and
+// the provider's own answer (LDAP result code + diagnostic text, HTTP status +
+// errorCode). Library exceptions are caught at the adapter boundary and
+// turned into an Error.
 //
 // Thread-safety: plain value types.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,12 +36,28 @@ enum class ErrorCode {
 
 std::string_view ToString(ErrorCode code);
 
+// Whose problem an error is. It decides what a failure costs:
+// * kAction: something about this action or its account (no such user, no
+//   access to it, a lost race). A retryable one spends one of the action's
+//   attempts.
+// * kProvider: the provider as a whole cannot be worked with right now (it
+//   does not answer, it refuses the action account's credentials, it
+//   throttles). Every queued action would get the same answer, so the action
+//   spends nothing: the engine pauses the provider, probes it, and resumes.
+enum class Blame { kAction, kProvider };
+
+std::string_view ToString(Blame blame);
+
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;          // shown in the action center; never holds a secret
   bool retryable = false;
   std::string provider_code;    // e.g. "ldap:50" or "http:429"
   std::string provider_detail;  // the provider's own words (diagnostic message)
+  Blame blame = Blame::kAction;
+  // The provider's own "come back after" (HTTP Retry-After, X-Rate-Limit-Reset),
+  // honoured by the engine's backoff; none when the provider gave no hint.
+  std::optional<std::chrono::milliseconds> retry_after;
 
   static Error InvalidArgument(std::string msg) { return Make(ErrorCode::kInvalidArgument, std::move(msg), false); }
   static Error NotFound(std::string msg) { return Make(ErrorCode::kNotFound, std::move(msg), false); }
@@ -62,6 +82,14 @@ struct Error {
   Error&& WithProvider(std::string code, std::string detail) && {
     provider_code = std::move(code);
     provider_detail = std::move(detail);
+    return std::move(*this);
+  }
+  Error&& BlameProvider() && {
+    blame = Blame::kProvider;
+    return std::move(*this);
+  }
+  Error&& WithRetryAfter(std::chrono::milliseconds after) && {
+    retry_after = after;
     return std::move(*this);
   }
 };

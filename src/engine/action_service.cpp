@@ -7,13 +7,13 @@
 #include <unordered_set>
 #include <utility>
 
-#include "authz/permissions.h"
+#include "core/catalogue.h"
 #include "engine/engine.h"
 
 namespace cordon {
 namespace {
 
-constexpr size_t kMaxIdLen = 128;
+constexpr size_t kMaxIdLen = kMaxActionIdBytes;
 
 // Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
 bool IsValidUtf8(std::string_view s) {
@@ -114,11 +114,18 @@ ActionService::ActionService(Store& store, Engine* engine, std::set<Provider> co
                              ActionServiceOptions options)
     : store_(store), engine_(engine), providers_(std::move(configured_providers)), options_(options) {}
 
-Status ActionService::CheckActor(std::string_view actor) const {
-  if (actor.empty()) return Fail(Error::InvalidArgument("the requester (actor) is required"));
-  if (actor.size() > options_.max_actor_len || HasControlChars(actor, false) || !IsValidUtf8(actor))
+Status ActionService::CheckActor(const Actor& actor) const {
+  if (actor.name.empty()) return Fail(Error::InvalidArgument("the requester (actor) is required"));
+  if (actor.name.size() > options_.max_actor_len || HasControlChars(actor.name, false) || !IsValidUtf8(actor.name))
     return Fail(Error::InvalidArgument("the requester (actor) name is not valid"));
+  if (actor.token_id.size() > kMaxIdLen || HasControlChars(actor.token_id, false) || !IsValidUtf8(actor.token_id))
+    return Fail(Error::InvalidArgument("the requester's token id is not valid"));
   return {};
+}
+
+TimePoint ActionService::DeadlineFrom(TimePoint now) const {
+  if (options_.time_budget.count() <= 0) return TimePoint{};
+  return now + options_.time_budget;
 }
 
 Status ActionService::CheckReason(std::string_view reason, bool required) const {
@@ -169,30 +176,33 @@ Result<std::vector<Action>> ActionService::Submit(const SubmitRequest& request) 
     n.type = request.type;
     n.provider = request.provider;
     n.target = std::string(target);
-    n.requested_by = request.actor;
+    n.requested_by = request.actor.name;
+    n.requested_by_token = request.actor.token_id;
     n.reason = request.reason;
     n.max_attempts = options_.max_attempts;
     actions.push_back(std::move(n));
   }
-  if (actions.size() > 1) {
+  if (request.bulk || actions.size() > 1) {
     std::string bulk = BulkId();
     for (NewAction& n : actions) n.bulk_id = bulk;
   }
 
-  auto created = store_.CreateActions(actions, Now());
+  const TimePoint now = Now();
+  for (NewAction& n : actions) n.deadline = DeadlineFrom(now);
+  auto created = store_.CreateActions(actions, now);
   if (!created) return created;
   WakeEngine();
   return created;
 }
 
-Result<Action> ActionService::Cancel(std::string_view id, std::string_view actor, std::string_view reason) {
+Result<Action> ActionService::Cancel(std::string_view id, const Actor& actor, std::string_view reason) {
   if (auto s = CheckId(id); !s) return Fail(s.error());
   if (auto s = CheckActor(actor); !s) return Fail(s.error());
   if (auto s = CheckReason(reason, false); !s) return Fail(s.error());
-  return store_.Cancel(id, actor, reason, Now());
+  return store_.Cancel(id, actor.name, reason, Now());
 }
 
-Result<Action> ActionService::Undo(std::string_view id, std::string_view actor, std::string_view reason) {
+Result<Action> ActionService::Undo(std::string_view id, const Actor& actor, std::string_view reason) {
   if (auto s = CheckId(id); !s) return Fail(s.error());
   if (auto s = CheckActor(actor); !s) return Fail(s.error());
   if (auto s = CheckReason(reason, true); !s) return Fail(s.error());
@@ -201,13 +211,23 @@ Result<Action> ActionService::Undo(std::string_view id, std::string_view actor, 
 
   const std::string what = std::string(ToString(original->provider)) + " " + std::string(ToString(original->type));
   auto reverse = UndoOf(original->provider, original->type);
-  if (!reverse || !CatalogueHas(original->provider, *reverse))
-    return Fail(Error::FailedPrecondition(what + " cannot be undone (irreversible)"));
+  if (!reverse) return Fail(Error::FailedPrecondition(what + " cannot be undone (irreversible)"));
   if (original->status != ActionStatus::kSucceeded)
     return Fail(Error::FailedPrecondition("action " + original->id + " is " + std::string(ToString(original->status)) +
                                           "; only a succeeded action can be undone"));
   if (!original->undone_by.empty())
     return Fail(Error::FailedPrecondition("action " + original->id + " was already undone by " + original->undone_by));
+  // What the account looked like before the first attempt decides; an
+  // action that only ever found its account in the target state changed
+  // nothing. (Stores written before observations existed fall back on the
+  // last attempt's finding.)
+  const bool changed_nothing = original->prior_in_target.value_or(original->already_in_state);
+  if (changed_nothing)
+    return Fail(Error::FailedPrecondition(
+        "action " + original->id + " changed nothing (" +
+        (original->prior_state.empty() ? std::string("the account was already in that state")
+                                       : "the account was already in that state: " + original->prior_state) +
+        "), so there is nothing to undo"));
   if (providers_.count(original->provider) == 0)
     return Fail(Error::FailedPrecondition("provider " + std::string(ToString(original->provider)) +
                                           " is not configured on this server"));
@@ -216,11 +236,15 @@ Result<Action> ActionService::Undo(std::string_view id, std::string_view actor, 
   undo.type = *reverse;
   undo.provider = original->provider;
   undo.target = original->target;
-  undo.requested_by = std::string(actor);
+  undo.account_id = original->account_id;
+  undo.requested_by = actor.name;
+  undo.requested_by_token = actor.token_id;
   undo.reason = std::string(reason);
   undo.undo_of = original->id;
   undo.max_attempts = options_.max_attempts;
-  auto created = store_.CreateUndo(undo, Now());
+  const TimePoint now = Now();
+  undo.deadline = DeadlineFrom(now);
+  auto created = store_.CreateUndo(undo, now);
   if (!created) return created;
   WakeEngine();
   return created;

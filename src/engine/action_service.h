@@ -21,6 +21,7 @@
 
 #include "core/action.h"
 #include "core/error.h"
+#include "core/limits.h"
 #include "store/store.h"
 
 namespace cordon {
@@ -32,15 +33,27 @@ struct SubmitRequest {
   Provider provider = Provider::kActiveDirectory;
   std::vector<std::string> targets;  // one account, or many for a bulk request
   std::string reason;                // why; required, shown in the action center
-  std::string actor;                 // who asks (token name); recorded in the audit trail
+  Actor actor;                       // who asks; recorded in the audit trail
+  // A bulk request's actions share a bulk id even when its targets merge
+  // into one (e.g. "alice" and "ALICE"), so the requester can follow them.
+  bool bulk = false;
 };
 
 struct ActionServiceOptions {
-  int max_attempts = 5;     // per action, before a transient failure becomes final
-  size_t max_bulk = 10000;  // targets per request
-  size_t max_target_len = 512;
-  size_t max_reason_len = 2048;
-  size_t max_actor_len = 256;
+  int max_attempts = 5;  // per action: the action's own transient errors before it fails
+  // How long an action may wait for its provider (outages, throttling)
+  // before it fails, naming the outage; 0 = for ever.
+  Millis time_budget = kDefaultTimeBudget;
+  size_t max_bulk = kMaxBulkAccounts;  // targets per request
+  size_t max_target_len = kMaxAccountBytes;
+  size_t max_reason_len = kMaxReasonBytes;
+  size_t max_actor_len = kMaxActorBytes;
+
+  // A day: long enough for a DC reboot, a maintenance window or a rotated
+  // action-account password fixed the next morning — the account still needs
+  // containing then — and short enough that a forgotten request does not act
+  // days later, when nobody expects it.
+  static constexpr Millis kDefaultTimeBudget{24 * 3600 * 1000};
 };
 
 class ActionService {
@@ -53,13 +66,19 @@ class ActionService {
   [[nodiscard]] Result<std::vector<Action>> Submit(const SubmitRequest& request);
 
   // pending | awaiting_approval -> cancelled.
-  [[nodiscard]] Result<Action> Cancel(std::string_view id, std::string_view actor, std::string_view reason);
+  [[nodiscard]] Result<Action> Cancel(std::string_view id, const Actor& actor, std::string_view reason);
 
-  // Creates the action that reverses a succeeded one, linked both ways.
-  [[nodiscard]] Result<Action> Undo(std::string_view id, std::string_view actor, std::string_view reason);
+  // Creates the action that reverses a succeeded one. It acts on the account
+  // the original resolved to (its immutable id), not on the name as typed, so
+  // a renamed account is still the one restored. Refused (kFailedPrecondition)
+  // when the original changed nothing — its account was already in the target
+  // state, so reversing it would change what Cordon never touched — and while
+  // another undo of it is under way.
+  [[nodiscard]] Result<Action> Undo(std::string_view id, const Actor& actor, std::string_view reason);
 
  private:
-  [[nodiscard]] Status CheckActor(std::string_view actor) const;
+  [[nodiscard]] Status CheckActor(const Actor& actor) const;
+  [[nodiscard]] TimePoint DeadlineFrom(TimePoint now) const;
   [[nodiscard]] Status CheckReason(std::string_view reason, bool required) const;
   void WakeEngine();
 

@@ -34,7 +34,7 @@ class ActionServiceTest : public ::testing::Test {
   }
 
   SubmitRequest Request(std::vector<std::string> targets, ActionType type = ActionType::kDisable) {
-    return {type, Provider::kActiveDirectory, std::move(targets), "incident 42", "analyst"};
+    return {type, Provider::kActiveDirectory, std::move(targets), "incident 42", Actor{"analyst", "tok_analyst"}};
   }
   int StoredCount() {
     ActionFilter f;
@@ -42,19 +42,32 @@ class ActionServiceTest : public ::testing::Test {
     auto page = store_->ListActions(f);
     return page ? static_cast<int>(page->actions.size()) : -1;
   }
-  // Marks an action succeeded as a worker would.
-  void Succeed(const Action& a) {
+  // Runs an action as a worker would: claim, report what the account looked
+  // like first (`seen`, one observation per attempt; none: no observation), and
+  // end with `outcome`. Other due actions fail.
+  void Run(const Action& a, AttemptOutcome outcome, std::vector<bool> seen_in_target = {}) {
     auto claimed = store_->ClaimDue(a.provider, "w", 1000, Now() + Millis(1000), Millis(10000));
     ASSERT_TRUE(claimed);
     for (const Action& c : *claimed) {
+      if (c.id == a.id) {
+        for (bool in_target : seen_in_target) {
+          Observation o{c.id, "CN=" + c.target, "guid-of-" + c.target, in_target ? "disabled" : "enabled", in_target};
+          ASSERT_TRUE(store_->RecordObservations(std::span(&o, 1), "w", Now()));
+        }
+      }
       AttemptReport r;
       r.action_id = c.id;
       r.worker = "w";
-      r.outcome = c.id == a.id ? AttemptOutcome::kSucceeded : AttemptOutcome::kPermanentError;
+      r.outcome = c.id == a.id ? outcome : AttemptOutcome::kPermanentError;
       r.started_at = r.finished_at = Now();
       ASSERT_TRUE(store_->FinishAttempt(r));
     }
   }
+  void Succeed(const Action& a, std::vector<bool> seen_in_target = {false}) {
+    Run(a, AttemptOutcome::kSucceeded, std::move(seen_in_target));
+  }
+
+  const Actor boss_{"boss", "tok_boss"};
 
   testing::TempDir dir_{"cordon-svc"};
   std::unique_ptr<SqliteStore> store_;
@@ -71,7 +84,11 @@ TEST_F(ActionServiceTest, SubmitsOneAction) {
   EXPECT_EQ(a.requested_by, "analyst");
   EXPECT_EQ(a.reason, "incident 42");
   EXPECT_EQ(a.max_attempts, 4);
+  EXPECT_EQ(a.requested_by_token, "tok_analyst");
   EXPECT_TRUE(a.bulk_id.empty());
+  // The default time budget: a day from now.
+  EXPECT_GE(a.deadline, a.created_at + std::chrono::hours(23));
+  EXPECT_LE(a.deadline, a.created_at + std::chrono::hours(25));
   auto stored = store_->GetAction(a.id);
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->target, "alice.adams");
@@ -86,6 +103,15 @@ TEST_F(ActionServiceTest, BulkSharesOneBulkIdAndDedupes) {
   EXPECT_EQ((*created)[2].target, "c");
   EXPECT_EQ((*created)[0].bulk_id.rfind("bulk_", 0), 0u);
   for (const Action& a : *created) EXPECT_EQ(a.bulk_id, (*created)[0].bulk_id);
+}
+
+TEST_F(ActionServiceTest, ABulkRequestKeepsItsBulkIdWhenItsTargetsMergeIntoOne) {
+  SubmitRequest r = Request({"alice", "ALICE"});
+  r.bulk = true;
+  auto created = service_->Submit(r);
+  ASSERT_TRUE(created) << created.error().message;
+  ASSERT_THAT(*created, SizeIs(1));
+  EXPECT_EQ(created->front().bulk_id.rfind("bulk_", 0), 0u) << "the requester follows it by its bulk id";
 }
 
 TEST_F(ActionServiceTest, RefusesBadRequestsWithClearTextAndWritesNothing) {
@@ -110,16 +136,16 @@ TEST_F(ActionServiceTest, RefusesBadRequestsWithClearTextAndWritesNothing) {
   cases.push_back({Request({"\xe2\x80\xae"
                             "ecila"}),
                    "control characters"});  // right-to-left override
-  cases.push_back({Request({std::string(513, 'a')}), "longer than 512"});
+  cases.push_back({Request({std::string(kMaxAccountBytes + 1, 'a')}), "longer than 256"});
   cases.push_back({Request(std::vector<std::string>(101, "x")), "at most 100"});
   SubmitRequest no_reason = Request({"alice"});
   no_reason.reason = "  ";
   cases.push_back({no_reason, "reason is required"});
   SubmitRequest long_reason = Request({"alice"});
-  long_reason.reason = std::string(2049, 'r');
+  long_reason.reason = std::string(kMaxReasonBytes + 1, 'r');
   cases.push_back({long_reason, "reason is longer"});
   SubmitRequest no_actor = Request({"alice"});
-  no_actor.actor = "";
+  no_actor.actor = Actor{};
   cases.push_back({no_actor, "actor"});
 
   for (const Case& c : cases) {
@@ -152,46 +178,105 @@ TEST_F(ActionServiceTest, ReasonMayHoldNewlines) {
 TEST_F(ActionServiceTest, CancelsPendingWork) {
   auto created = service_->Submit(Request({"alice"}));
   ASSERT_TRUE(created);
-  auto cancelled = service_->Cancel(created->front().id, "boss", "false positive");
+  auto cancelled = service_->Cancel(created->front().id, boss_, "false positive");
   ASSERT_TRUE(cancelled) << cancelled.error().message;
   EXPECT_EQ(cancelled->status, ActionStatus::kCancelled);
-  auto again = service_->Cancel(created->front().id, "boss", "");
+  auto again = service_->Cancel(created->front().id, boss_, "");
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kFailedPrecondition);
-  auto bad = service_->Cancel(std::string(500, 'x'), "boss", "");
+  auto bad = service_->Cancel(std::string(500, 'x'), boss_, "");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
-  auto missing = service_->Cancel("act_nope", "boss", "");
+  auto missing = service_->Cancel("act_nope", boss_, "");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(ActionServiceTest, UndoCreatesTheLinkedReverseAction) {
+TEST_F(ActionServiceTest, UndoCreatesTheReverseActionOnTheResolvedAccount) {
   auto created = service_->Submit(Request({"alice"}));
   ASSERT_TRUE(created);
   Succeed(created->front());
-  auto undo = service_->Undo(created->front().id, "boss", "false positive");
+  auto undo = service_->Undo(created->front().id, boss_, "false positive");
   ASSERT_TRUE(undo) << undo.error().message;
   EXPECT_EQ(undo->type, ActionType::kEnable);
   EXPECT_EQ(undo->target, "alice");
+  EXPECT_EQ(undo->account_id, "guid-of-alice") << "the immutable id the original resolved to, not the name";
   EXPECT_EQ(undo->undo_of, created->front().id);
   EXPECT_EQ(undo->requested_by, "boss");
+  EXPECT_EQ(undo->requested_by_token, "tok_boss");
   EXPECT_EQ(undo->status, ActionStatus::kPending);
   auto original = store_->GetAction(created->front().id);
   ASSERT_TRUE(original);
-  EXPECT_EQ(original->undone_by, undo->id);
+  EXPECT_TRUE(original->undone_by.empty()) << "linked only once the undo succeeds";
 
-  auto twice = service_->Undo(created->front().id, "boss", "again");
+  auto while_running = service_->Undo(created->front().id, boss_, "again");
+  ASSERT_FALSE(while_running);
+  EXPECT_EQ(while_running.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(while_running.error().message, HasSubstr("already being undone by " + undo->id));
+
+  Succeed(*undo);
+  original = store_->GetAction(created->front().id);
+  ASSERT_TRUE(original);
+  EXPECT_EQ(original->undone_by, undo->id);
+  auto twice = service_->Undo(created->front().id, boss_, "again");
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_THAT(twice.error().message, HasSubstr("already undone"));
+}
+
+TEST_F(ActionServiceTest, AFailedOrCancelledUndoCanBeAskedAgain) {
+  auto created = service_->Submit(Request({"alice"}));
+  ASSERT_TRUE(created);
+  Succeed(created->front());
+  auto first = service_->Undo(created->front().id, boss_, "false positive");
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(service_->Cancel(first->id, boss_, "not now"));
+  auto second = service_->Undo(created->front().id, boss_, "false positive, now");
+  ASSERT_TRUE(second) << second.error().message;
+  Run(*second, AttemptOutcome::kPermanentError, {true});
+  auto original = store_->GetAction(created->front().id);
+  ASSERT_TRUE(original);
+  EXPECT_TRUE(original->undone_by.empty());
+  auto third = service_->Undo(created->front().id, boss_, "third time");
+  ASSERT_TRUE(third) << third.error().message;
+}
+
+TEST_F(ActionServiceTest, AnActionThatChangedNothingHasNothingToUndo) {
+  // The account was already disabled when Cordon looked: enabling it would
+  // change what Cordon never touched.
+  auto created = service_->Submit(Request({"alice"}));
+  ASSERT_TRUE(created);
+  Succeed(created->front(), {true});
+  auto undo = service_->Undo(created->front().id, boss_, "false positive");
+  ASSERT_FALSE(undo);
+  EXPECT_EQ(undo.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(undo.error().message, HasSubstr("changed nothing"));
+  EXPECT_EQ(StoredCount(), 1) << "nothing was created";
+}
+
+TEST_F(ActionServiceTest, TheFirstObservationDecidesNotARerun) {
+  // The first attempt saw the account enabled and sent the change; its answer
+  // was lost; the re-run found it disabled. Cordon did change it.
+  auto created = service_->Submit(Request({"alice"}));
+  ASSERT_TRUE(created);
+  Run(created->front(), AttemptOutcome::kProviderError, {false});
+  auto after_first = store_->GetAction(created->front().id);
+  ASSERT_TRUE(after_first);
+  ASSERT_EQ(after_first->status, ActionStatus::kPending);
+  Succeed(created->front(), {true});
+  auto original = store_->GetAction(created->front().id);
+  ASSERT_TRUE(original);
+  EXPECT_EQ(original->prior_in_target, false);
+  EXPECT_EQ(original->prior_state, "enabled");
+  auto undo = service_->Undo(created->front().id, boss_, "false positive");
+  EXPECT_TRUE(undo) << undo.error().message;
 }
 
 TEST_F(ActionServiceTest, UndoOfPasswordResetClearsIt) {
   auto created = service_->Submit(Request({"alice"}, ActionType::kForcePasswordReset));
   ASSERT_TRUE(created);
   Succeed(created->front());
-  auto undo = service_->Undo(created->front().id, "boss", "wrong user");
+  auto undo = service_->Undo(created->front().id, boss_, "wrong user");
   ASSERT_TRUE(undo) << undo.error().message;
   EXPECT_EQ(undo->type, ActionType::kClearPasswordReset);
 }
@@ -199,11 +284,11 @@ TEST_F(ActionServiceTest, UndoOfPasswordResetClearsIt) {
 TEST_F(ActionServiceTest, UndoRefusesUnfinishedWorkAndNeedsAReason) {
   auto created = service_->Submit(Request({"alice"}));
   ASSERT_TRUE(created);
-  auto not_yet = service_->Undo(created->front().id, "boss", "why");
+  auto not_yet = service_->Undo(created->front().id, boss_, "why");
   ASSERT_FALSE(not_yet);
   EXPECT_EQ(not_yet.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_THAT(not_yet.error().message, HasSubstr("only a succeeded action"));
-  auto no_reason = service_->Undo(created->front().id, "boss", "");
+  auto no_reason = service_->Undo(created->front().id, boss_, "");
   ASSERT_FALSE(no_reason);
   EXPECT_EQ(no_reason.error().code, ErrorCode::kInvalidArgument);
 }
@@ -219,8 +304,8 @@ TEST_F(ActionServiceTest, IrreversibleActionsCannotBeUndone) {
   n.reason = "r";
   auto created = store_->CreateActions(std::span(&n, 1), Now());
   ASSERT_TRUE(created);
-  Succeed(created->front());
-  auto undo = service_->Undo(created->front().id, "boss", "oops");
+  Run(created->front(), AttemptOutcome::kSucceeded);
+  auto undo = service_->Undo(created->front().id, boss_, "oops");
   ASSERT_FALSE(undo);
   EXPECT_EQ(undo.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_THAT(undo.error().message, HasSubstr("cannot be undone (irreversible)"));

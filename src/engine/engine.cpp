@@ -34,14 +34,27 @@ EngineOptions Sane(EngineOptions o) {
   o.poll_interval = std::max(o.poll_interval, Millis(1));
   o.backoff_initial = std::max(o.backoff_initial, Millis(1));
   o.backoff_max = std::max(o.backoff_max, o.backoff_initial);
-  o.batch_size = std::clamp(o.batch_size, 1, 1000);
+  o.governor.probe_initial = std::max(o.governor.probe_initial, Millis(1));
+  o.governor.probe_max = std::max(o.governor.probe_max, o.governor.probe_initial);
+  o.governor.failures_to_pause = std::max(o.governor.failures_to_pause, 1);
   return o;
 }
 
+// The part of the lease a batch may use: the rest is margin to record the
+// outcomes before anyone could take the actions over.
+Millis BatchBudget(Millis lease) { return lease - lease / 6; }
+
 }  // namespace
+
+struct Engine::Pool {
+  Provider provider;
+  ProviderSettings settings;
+  std::unique_ptr<Governor> governor;
+};
 
 struct Engine::Worker {
   Provider provider;
+  Pool* pool = nullptr;
   ConnectorFactory factory;
   std::string id;
   std::thread thread;
@@ -61,11 +74,23 @@ Engine::Engine(Store& store, EngineOptions options)
 
 Engine::~Engine() { Stop(); }
 
-void Engine::AddWorkers(Provider provider, ConnectorFactory factory, int count) {
+void Engine::AddWorkers(Provider provider, ConnectorFactory factory, const ProviderSettings& settings) {
   std::lock_guard lock(mu_);
-  for (int i = 0; i < count; ++i) {
+  auto& pool = pools_[provider];
+  if (!pool) {
+    pool = std::make_unique<Pool>();
+    pool->provider = provider;
+    pool->settings = settings;
+    pool->settings.batch_size = std::clamp(settings.batch_size, 1, kMaxBatchSize);
+    GovernorOptions g = options_.governor;
+    g.rate_limit = settings.rate_limit;
+    g.rate_window = settings.rate_window;
+    pool->governor = std::make_unique<Governor>(provider, g, [this] { Wake(); });
+  }
+  for (int i = 0; i < settings.workers; ++i) {
     auto w = std::make_unique<Worker>();
     w->provider = provider;
+    w->pool = pool.get();
     w->factory = factory;
     w->id = instance_ + "/" + std::string(ToString(provider)) + "-" + std::to_string(workers_.size() + 1);
     Worker& ref = *w;
@@ -87,8 +112,12 @@ void Engine::Start() {
   stopping_ = false;
   for (auto& w : workers_) StartWorker(*w);
   lease_keeper_ = std::thread([this] { RunLeaseKeeper(); });
-  spdlog::info("engine {} started: {} workers, lease {} ms, batch {}", instance_, workers_.size(),
-               options_.lease.count(), options_.batch_size);
+  for (const auto& [provider, pool] : pools_)
+    spdlog::info("engine {}: {} {} workers, batch {}, rate limit {}", instance_, pool->settings.workers,
+                 ToString(provider), pool->settings.batch_size,
+                 pool->settings.rate_limit > 0 ? std::to_string(pool->settings.rate_limit) + " per " +
+                                                     std::to_string(pool->settings.rate_window.count() / 1000) + " s"
+                                               : std::string("none"));
 }
 
 void Engine::Stop() {
@@ -136,45 +165,73 @@ EngineStats Engine::Stats() const {
   return s;
 }
 
-void Engine::Count(Provider p, ActionStatus to) {
+std::vector<ProviderHealth> Engine::Health() const {
+  std::vector<const Governor*> governors;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [provider, pool] : pools_) governors.push_back(pool->governor.get());
+  }
+  std::vector<ProviderHealth> out;
+  out.reserve(governors.size());
+  for (const Governor* g : governors) out.push_back(g->Health());
+  return out;
+}
+
+void Engine::Count(Provider p, ActionStatus to, AttemptOutcome outcome) {
   std::lock_guard lock(mu_);
   ProviderStats& s = stats_.providers[p];
   if (to == ActionStatus::kSucceeded) ++s.succeeded;
   if (to == ActionStatus::kFailed) ++s.failed;
-  if (to == ActionStatus::kPending) ++s.retried;
+  if (to == ActionStatus::kPending && outcome == AttemptOutcome::kTransientError) ++s.retried;
+  if (outcome == AttemptOutcome::kProviderError) ++s.provider_errors;
+}
+
+bool Engine::EnsureConnector(Worker& w, uint64_t generation) {
+  if (w.connector) return true;
+  Result<std::unique_ptr<Connector>> made = Fail(Error::Internal("no connector"));
+  try {
+    made = w.factory();
+  } catch (const std::exception& e) {
+    made = Fail(Error::Internal(std::string("connector factory threw: ") + e.what()));
+  }
+  if (!made || *made == nullptr) {
+    std::string why = made ? "the factory returned nothing" : made.error().message;
+    ++w.factory_failures;
+    Millis delay = RetryDelay(backoff_, w.factory_failures, std::nullopt, w.rng);
+    spdlog::warn("worker {}: cannot make a {} connector ({}); retrying in {} ms", w.id, ToString(w.provider), why,
+                 delay.count());
+    (void)Wait(delay, generation, false);
+    return false;
+  }
+  w.connector = std::move(*made);
+  w.factory_failures = 0;
+  std::lock_guard lock(mu_);
+  w.has_connector = true;
+  return true;
 }
 
 void Engine::RunWorker(Worker& w) {
-  const int batch = options_.batch_size;
+  Governor& governor = *w.pool->governor;
+  const int batch = w.pool->settings.batch_size;
   while (true) {
-    uint64_t generation = Generation();
+    const uint64_t generation = Generation();
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
-    if (!w.connector) {
-      Result<std::unique_ptr<Connector>> made = Fail(Error::Internal("no connector"));
-      try {
-        made = w.factory();
-      } catch (const std::exception& e) {
-        made = Fail(Error::Internal(std::string("connector factory threw: ") + e.what()));
-      }
-      if (!made || *made == nullptr) {
-        std::string why = made ? "the factory returned nothing" : made.error().message;
-        ++w.factory_failures;
-        Millis delay = RetryDelay(backoff_, w.factory_failures, std::nullopt, w.rng);
-        spdlog::warn("worker {}: cannot make a {} connector ({}); retrying in {} ms", w.id, ToString(w.provider), why,
-                     delay.count());
-        if (!Wait(delay, generation, false)) return;
-        continue;
-      }
-      w.connector = std::move(*made);
-      w.factory_failures = 0;
-      std::lock_guard lock(mu_);
-      w.has_connector = true;
+    if (!EnsureConnector(w, generation)) continue;
+
+    const Governor::Admission admission = governor.Admit(batch, Now());
+    if (admission.probe) {
+      RunProbe(w);
+      continue;
+    }
+    if (admission.count == 0) {
+      if (!Wait(std::min(admission.wait, options_.lease), generation, true)) return;
+      continue;
     }
 
-    auto claimed = store_.ClaimDue(w.provider, w.id, batch, Now(), options_.lease);
+    auto claimed = store_.ClaimDue(w.provider, w.id, admission.count, Now(), options_.lease);
     if (!claimed) {
       spdlog::error("worker {}: cannot claim work: {}", w.id, claimed.error().message);
       if (!Wait(options_.poll_interval, generation, false)) return;
@@ -188,7 +245,30 @@ void Engine::RunWorker(Worker& w) {
   }
 }
 
+void Engine::RunProbe(Worker& w) {
+  ExecutionContext context;
+  context.deadline = Now() + BatchBudget(options_.lease);
+  context.pace = [&governor = *w.pool->governor, deadline = context.deadline] {
+    return governor.AwaitPermit(deadline);
+  };
+  Status result = Fail(Error::Internal("the probe did not run"));
+  try {
+    result = w.connector->Probe(context);
+  } catch (const std::exception& e) {
+    result = Fail(Error::Internal(std::string("the connector's probe threw: ") + e.what()));
+  }
+  w.pool->governor->ProbeFinished(result, Now());
+  // A probe that failed leaves the connector's connection in doubt: the next
+  // batch starts from a new one.
+  if (!result) {
+    w.connector.reset();
+    std::lock_guard lock(mu_);
+    w.has_connector = false;
+  }
+}
+
 void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
+  Governor& governor = *w.pool->governor;
   {
     std::lock_guard lock(mu_);
     for (const Action& a : claimed) w.in_flight.push_back(a.id);
@@ -213,10 +293,16 @@ void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
   }
 
   if (!runnable.empty()) {
-    TimePoint started = Now();
+    const TimePoint started = Now();
+    ExecutionContext context;
+    context.deadline = started + BatchBudget(options_.lease);
+    context.record_observations = [this, &w](std::span<const Observation> observations) {
+      return store_.RecordObservations(observations, w.id, Now());
+    };
+    context.pace = [&governor, deadline = context.deadline] { return governor.AwaitPermit(deadline); };
     std::vector<Result<ExecutionOutcome>> results;
     try {
-      results = w.connector->ExecuteBatch(runnable);
+      results = w.connector->ExecuteBatch(runnable, context);
     } catch (const std::exception& e) {
       results.clear();
       spdlog::error("worker {}: the {} connector threw: {}", w.id, ToString(w.provider), e.what());
@@ -228,12 +314,13 @@ void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
       for (auto& r : results) r.error().retryable = true;
       w.connector.reset();
     }
-    TimePoint finished = Now();
+    const TimePoint finished = Now();
     {
       std::lock_guard lock(mu_);
       stats_.providers[w.provider].executed += static_cast<int64_t>(runnable.size());
     }
     bool reconnect = false;
+    bool answered = false;
     for (size_t i = 0; i < runnable.size(); ++i) {
       const Action& a = runnable[i];
       AttemptReport r;
@@ -247,19 +334,31 @@ void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
         r.message = out.message;
         r.already_in_state = out.already_in_state;
         r.resolved_account = out.resolved_account;
+        r.account_id = out.account_id;
         r.provider_answer = out.provider_answer;
+        answered = true;
       } else {
         const Error& e = results[i].error();
-        r.outcome = e.retryable ? AttemptOutcome::kTransientError : AttemptOutcome::kPermanentError;
-        r.message = e.message;
         r.provider_answer = {e.provider_code, e.provider_detail};
-        if (e.retryable) r.retry_at = finished + RetryDelay(backoff_, a.attempt_count, std::nullopt, w.rng);
+        if (e.blame == Blame::kProvider) {
+          r.outcome = AttemptOutcome::kProviderError;
+          r.message = "the " + std::string(ToString(a.provider)) +
+                      " provider could not be worked with (not counted against this action): " + e.message;
+          r.retry_at = finished + governor.RetryDelay(e);
+          governor.Failed(e, finished);
+        } else {
+          r.outcome = e.retryable ? AttemptOutcome::kTransientError : AttemptOutcome::kPermanentError;
+          r.message = e.message;
+          if (e.retryable) r.retry_at = finished + RetryDelay(backoff_, a.attempt_count, e.retry_after, w.rng);
+          answered = true;
+        }
         if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTimeout) reconnect = true;
       }
       Finish(w, a, std::move(r));
       std::lock_guard lock(mu_);
       std::erase(w.in_flight, a.id);
     }
+    if (answered) governor.Answered(finished);
     // The connection may be what failed; the next batch starts from a new one.
     if (reconnect) w.connector.reset();
   }
@@ -270,17 +369,21 @@ void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
 }
 
 void Engine::Finish(Worker& w, const Action& action, AttemptReport report) {
+  const AttemptOutcome outcome = report.outcome;
   for (int attempt = 1;; ++attempt) {
     auto done = store_.FinishAttempt(report);
     if (done) {
-      Count(action.provider, done->status);
+      Count(action.provider, done->status, outcome);
       if (done->status == ActionStatus::kSucceeded) {
         spdlog::debug("action {} {} {} {}: succeeded{}", action.id, ToString(action.provider), ToString(action.type),
                       action.target, done->already_in_state ? " (already in state)" : "");
       } else if (done->status == ActionStatus::kPending) {
-        spdlog::info("action {} {} {} {}: attempt {} failed ({}); retry at {}", action.id, ToString(action.provider),
-                     ToString(action.type), action.target, action.attempt_count, report.message,
-                     FormatTime(done->next_attempt_at));
+        spdlog::info("action {} {} {} {}: {} ({}); retry at {}", action.id, ToString(action.provider),
+                     ToString(action.type), action.target,
+                     outcome == AttemptOutcome::kProviderError ? "provider error, no attempt spent"
+                                                               : "attempt " + std::to_string(done->attempt_count) +
+                                                                     " failed",
+                     report.message, FormatTime(done->next_attempt_at));
       } else {
         spdlog::warn("action {} {} {} {}: {}: {}", action.id, ToString(action.provider), ToString(action.type),
                      action.target, ToString(done->status), done->outcome);
@@ -301,6 +404,36 @@ void Engine::Finish(Worker& w, const Action& action, AttemptReport report) {
       return;
     }
     std::this_thread::sleep_for(Millis(50 * attempt));
+  }
+}
+
+void Engine::FailOverdue(TimePoint now) {
+  std::vector<std::pair<Provider, ProviderHealth>> providers;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [provider, pool] : pools_) providers.emplace_back(provider, ProviderHealth{});
+  }
+  for (auto& [provider, health] : providers) {
+    {
+      std::lock_guard lock(mu_);
+      health = pools_.at(provider)->governor->Health();
+    }
+    std::string why;
+    if (health.state == ProviderState::kRunning) {
+      why = "it could not be carried out in time";
+    } else {
+      why = std::string(ToString(provider)) + " has been " + std::string(ToString(health.state)) + " since " +
+            FormatTime(health.since) + " (" + health.cause + "): " + health.reason;
+    }
+    auto failed = store_.FailOverdue(provider, now, why);
+    if (!failed) {
+      spdlog::error("engine: cannot fail the actions whose time budget ran out: {}", failed.error().message);
+    } else if (*failed > 0) {
+      spdlog::warn("engine: {} {} action(s) failed: their time budget ran out ({})", *failed, ToString(provider), why);
+      std::lock_guard lock(mu_);
+      stats_.providers[provider].out_of_time += *failed;
+      stats_.providers[provider].failed += *failed;
+    }
   }
 }
 
@@ -331,6 +464,7 @@ void Engine::RunLeaseKeeper() {
       }
       Wake();
     }
+    FailOverdue(Now());
     if (!Wait(tick, 0, false)) return;
   }
 }

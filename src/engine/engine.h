@@ -1,19 +1,34 @@
 // Engine: the workers that carry stored actions out on the providers.
 //
-// Per provider, a pool of workers; each owns one Connector (made by the
-// provider's ConnectorFactory, so it may keep a connection) and loops:
-// claim due actions from the Store under a lease, execute them as a batch,
-// report each outcome with FinishAttempt. A retryable Error schedules a retry
-// with capped, jittered exponential backoff (retry.h); anything else fails at
-// once with the provider's own words; success records whether the account was
-// already in the target state, the provider's answer and the resolved account.
+// Per provider, a pool of workers and one Governor (governor.h) they share.
+// Each worker owns one Connector (made by the provider's ConnectorFactory, so
+// it may keep a connection) and loops: ask the governor how much work may go
+// to the provider now, claim that much due work from the Store under a
+// lease, execute it as a batch, report each outcome with FinishAttempt.
+//
+// What a failure costs depends on whose it is (Error::blame):
+// * the action's: a retryable error schedules a retry with capped, jittered
+//   exponential backoff (retry.h, honouring the provider's hint) and spends
+//   an attempt; anything else fails at once with the provider's own words;
+// * the provider's (unreachable, hung, credentials refused, throttled): the
+//   action goes back to pending without spending an attempt, and the
+//   governor holds or pauses the provider; while paused, one worker probes it
+//   (Connector::Probe) and work resumes when it answers.
+// Every action also has a time budget (Action::deadline): once spent, the
+// action fails, naming the outage that kept it from running.
+//
+// Before a connector changes an account it reports what it saw
+// (ExecutionContext::record_observations); the engine stores that before the
+// change is sent, so an undo knows what to restore even after a crash.
 //
 // One lease keeper thread renews the leases of batches still in flight (so a
-// long batch is never handed to someone else) and returns actions whose lease
-// expired — a crashed node's work — to pending, every lease/3.
+// long batch is never handed to someone else), returns actions whose lease
+// expired — a crashed node's work — to pending, and fails actions whose time
+// budget ran out, every lease/3.
 //
 // Work starts at once after Wake() (the ActionService calls it after storing
-// new work); otherwise workers poll every poll_interval.
+// new work, a governor when its provider resumes); otherwise workers poll
+// every poll_interval.
 //
 // Thread-safety: every public method may be called from any thread. The Store
 // must outlive the Engine. Stop() is graceful: in-flight batches finish and are
@@ -33,6 +48,7 @@
 
 #include "connectors/registry.h"
 #include "core/action.h"
+#include "engine/governor.h"
 #include "engine/retry.h"
 #include "store/store.h"
 
@@ -43,15 +59,19 @@ struct EngineOptions {
   Millis poll_interval{250};
   Millis backoff_initial{500};
   Millis backoff_max{60000};
-  int batch_size{50};
+  // Probe and hold timings for every provider; the rate budget comes with
+  // each provider's settings (AddWorkers).
+  GovernorOptions governor;
 };
 
 // Counters for /metrics, since the engine started.
 struct ProviderStats {
   int64_t executed = 0;  // actions handed to a connector
   int64_t succeeded = 0;
-  int64_t failed = 0;   // permanent errors, unsupported actions, retries given up
-  int64_t retried = 0;  // transient errors scheduled for another attempt
+  int64_t failed = 0;           // permanent errors, unsupported actions, retries given up, budgets spent
+  int64_t retried = 0;          // the action's transient errors, scheduled for another attempt
+  int64_t provider_errors = 0;  // the provider's failures: the action waits, spending nothing
+  int64_t out_of_time = 0;      // pending actions failed because their time budget ran out
 };
 
 struct EngineStats {
@@ -69,8 +89,10 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Adds `count` workers for `provider`. Workers added after Start() start at once.
-  void AddWorkers(Provider provider, ConnectorFactory factory, int count);
+  // Adds settings.workers workers for `provider`, which claim up to
+  // settings.batch_size actions at a time within its rate budget. Call once
+  // per provider. Workers added after Start() start at once.
+  void AddWorkers(Provider provider, ConnectorFactory factory, const ProviderSettings& settings);
   void Start();
   // Graceful: waits for in-flight batches to be executed and recorded.
   void Stop();
@@ -78,21 +100,27 @@ class Engine {
   void Wake();
 
   [[nodiscard]] EngineStats Stats() const;
+  // Each provider's standing (running, held, paused), for /healthz and /metrics.
+  [[nodiscard]] std::vector<ProviderHealth> Health() const;
   [[nodiscard]] const EngineOptions& options() const { return options_; }
 
  private:
   struct Worker;
+  struct Pool;
 
   void StartWorker(Worker& w);
   void RunWorker(Worker& w);
+  bool EnsureConnector(Worker& w, uint64_t generation);
+  void RunProbe(Worker& w);
   void RunBatch(Worker& w, std::vector<Action> claimed);
   void Finish(Worker& w, const Action& action, AttemptReport report);
   void RunLeaseKeeper();
+  void FailOverdue(TimePoint now);
   // Waits up to `d`, returning early on Stop() or, if `wakeable`, on a Wake()
   // after `seen_generation`. Returns false once stopping.
   bool Wait(Millis d, uint64_t seen_generation, bool wakeable);
   uint64_t Generation();
-  void Count(Provider p, ActionStatus to);
+  void Count(Provider p, ActionStatus to, AttemptOutcome outcome);
 
   Store& store_;
   const EngineOptions options_;
@@ -104,6 +132,7 @@ class Engine {
   bool running_ = false;
   bool stopping_ = false;
   uint64_t generation_ = 0;
+  std::map<Provider, std::unique_ptr<Pool>> pools_;
   std::list<std::unique_ptr<Worker>> workers_;
   std::thread lease_keeper_;
   EngineStats stats_;

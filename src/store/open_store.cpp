@@ -7,7 +7,9 @@ namespace cordon {
 Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
   if (config.store.backend != "sqlite")
     return Fail(Error::InvalidArgument("store.backend: '" + config.store.backend + "' is not available"));
-  auto store = SqliteStore::Open(ResolvePath(config, config.store.path));
+  SqliteStoreOptions options;
+  options.sync = config.store.synchronous == "normal" ? SqliteSync::kNormal : SqliteSync::kFull;
+  auto store = SqliteStore::Open(ResolvePath(config, config.store.path), options);
   if (!store) return Fail(store.error());
   if (auto m = (*store)->Migrate(); !m) return Fail(m.error());
   return std::unique_ptr<Store>(std::move(*store));

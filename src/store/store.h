@@ -7,6 +7,12 @@
 // worker whose lease expired (and whose action was handed to another) gets
 // ErrorCode::kConflict and must drop the result.
 //
+// Attempts: ClaimDue spends one of the action's attempts up front (so a
+// worker that dies mid-attempt has spent it when its lease expires);
+// FinishAttempt with kProviderError gives it back, because an outage of the
+// whole provider is not the action's fault. Attempt rows are numbered in the
+// order they happened, whether they were counted or not.
+//
 // Thread-safety: every method may be called from any thread concurrently.
 #pragma once
 
@@ -15,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/action.h"
@@ -45,6 +52,10 @@ enum class AttemptOutcome {
   kSucceeded,       // action -> succeeded
   kPermanentError,  // action -> failed
   kTransientError,  // action -> pending at retry_at, or failed when attempts are used up
+  // The provider, not the action, failed (outage, refused credentials,
+  // throttling): the attempt is recorded but not counted, and the action goes
+  // back to pending at retry_at, or fails once its time budget is spent.
+  kProviderError,
 };
 
 struct AttemptReport {
@@ -56,17 +67,26 @@ struct AttemptReport {
   std::string message;  // for the action center
   ProviderAnswer provider_answer;
   std::string resolved_account;
+  std::string account_id;  // the provider's immutable id, when known
   bool already_in_state = false;
-  TimePoint retry_at{};  // for kTransientError
+  TimePoint retry_at{};  // for kTransientError and kProviderError
 };
 
 struct TokenRecord {
   std::string id;          // public id, e.g. "tok_..."
-  std::string name;        // the actor name recorded in the audit trail
+  std::string name;        // the actor name recorded in the audit trail (not unique)
   std::string role;        // see authz/permissions.h
   std::string sha256_hex;  // digest of the bearer token; the token itself is never stored
   TimePoint created_at{};
+  TimePoint expires_at{};    // epoch: never expires
+  TimePoint last_used_at{};  // epoch: never used (updated at most about once a minute)
+  TimePoint revoked_at{};    // epoch: not revoked
   bool revoked = false;
+
+  // Revoked, or past its expiry at `now`: refused at once.
+  [[nodiscard]] bool UsableAt(TimePoint now) const {
+    return !revoked && (expires_at == TimePoint{} || now < expires_at);
+  }
 };
 
 struct StatusCount {
@@ -91,18 +111,32 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<AuditEvent>> GetAudit(std::string_view action_id) = 0;
   [[nodiscard]] virtual Result<ActionPage> ListActions(const ActionFilter& filter) = 0;
 
-  // Moves up to `max` due pending actions of `provider` (next_attempt_at <= now)
-  // to in_progress with a lease held by `worker` until now + lease, oldest first.
+  // Moves up to `max` due pending actions of `provider` (next_attempt_at <= now,
+  // time budget not spent) to in_progress with a lease held by `worker` until
+  // now + lease, oldest first, spending one attempt each.
   [[nodiscard]] virtual Result<std::vector<Action>> ClaimDue(Provider provider, std::string_view worker, int max,
                                                              TimePoint now, Millis lease) = 0;
+
+  // Records what the connector saw before changing each account, for actions
+  // whose first observation this is (a later attempt never overwrites it).
+  // Fenced by the lease, all or nothing: kConflict if `worker` no longer holds
+  // one of them, and then no change may be sent.
+  [[nodiscard]] virtual Status RecordObservations(std::span<const Observation> observations,
+                                                  std::string_view worker, TimePoint now) = 0;
 
   // Extends the leases `worker` holds on these actions to now + lease.
   [[nodiscard]] virtual Status RenewLeases(std::span<const std::string> action_ids, std::string_view worker,
                                            TimePoint now, Millis lease) = 0;
 
   // Records one attempt and moves the action on (see AttemptOutcome). Fenced
-  // by the lease: kConflict if `worker` no longer holds it.
+  // by the lease: kConflict if `worker` no longer holds it. When an undo
+  // succeeds, the action it reverses gets undone_by in the same transaction.
   [[nodiscard]] virtual Result<Action> FinishAttempt(const AttemptReport& report) = 0;
+
+  // Fails the pending actions of `provider` whose time budget is spent by
+  // `now`, saying `why` (e.g. which outage kept them from running) and what
+  // their last attempt said. Returns how many.
+  [[nodiscard]] virtual Result<int> FailOverdue(Provider provider, TimePoint now, std::string_view why) = 0;
 
   // Returns in_progress actions whose lease expired to pending (the attempt
   // is recorded as "lease_expired"). Returns how many.
@@ -112,19 +146,33 @@ class Store {
   [[nodiscard]] virtual Result<Action> Cancel(std::string_view id, std::string_view actor, std::string_view reason,
                                               TimePoint now) = 0;
 
-  // Creates `undo` (whose undo_of names the original) and links the original's
-  // undone_by to it, in one transaction. kFailedPrecondition if the original is
-  // not succeeded or was already undone.
+  // Creates `undo` (whose undo_of names the original), in one transaction
+  // with an "undo_requested" event on the original. The original's undone_by
+  // is set only when the undo succeeds, so a failed or cancelled undo can be
+  // asked again. kFailedPrecondition if the original is not succeeded, was
+  // already undone, or has an undo under way.
   [[nodiscard]] virtual Result<Action> CreateUndo(const NewAction& undo, TimePoint now) = 0;
 
-  // Audit events that concern no single action (refused API calls, token creation).
-  [[nodiscard]] virtual Status AppendAudit(const AuditEvent& event) = 0;
+  // Audit events that concern no single action (refused API calls, token
+  // life cycle). AppendAudit writes several in one transaction.
+  [[nodiscard]] virtual Status AppendAudit(std::span<const AuditEvent> events) = 0;
+  [[nodiscard]] Status AppendAudit(const AuditEvent& event) { return AppendAudit(std::span(&event, 1)); }
   [[nodiscard]] virtual Result<std::vector<AuditEvent>> ListAudit(std::string_view event_prefix, int limit) = 0;
 
   [[nodiscard]] virtual Status CreateToken(const TokenRecord& token) = 0;
   [[nodiscard]] virtual Result<std::optional<TokenRecord>> FindTokenByDigest(std::string_view sha256_hex) = 0;
+  // Every token, newest first (digests included: callers show ids, never digests).
+  [[nodiscard]] virtual Result<std::vector<TokenRecord>> ListTokens() = 0;
+  // Revokes a token by id, with an audit event; kNotFound for an unknown id,
+  // and revoking twice keeps the first time.
+  [[nodiscard]] virtual Result<TokenRecord> RevokeToken(std::string_view id, const Actor& actor,
+                                                        std::string_view reason, TimePoint now) = 0;
+  // Records when tokens were last used (token id -> time), in one transaction.
+  [[nodiscard]] virtual Status TouchTokens(std::span<const std::pair<std::string, TimePoint>> used) = 0;
 
   [[nodiscard]] virtual Result<std::vector<StatusCount>> CountByStatus() = 0;
+  // A constant-cost check that the store answers (for /healthz).
+  [[nodiscard]] virtual Status Ping() = 0;
 };
 
 }  // namespace cordon

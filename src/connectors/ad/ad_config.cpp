@@ -10,10 +10,9 @@
 namespace cordon::ad {
 namespace {
 
-constexpr std::array<std::string_view, 17> kKnownKeys = {
-    "url",      "start_tls", "allow_plaintext", "ca_file",   "base_dn",    "bind_mode",
-    "bind_dn",  "password_file", "password_env", "keytab",   "principal",  "krb5_conf",
-    "timeout_ms", "workers", "batch_size",      "password",  "tls_verify",
+constexpr std::array<std::string_view, 16> kKnownKeys = {
+    "url",      "start_tls",     "allow_plaintext", "ca_file", "system_ca", "base_dn",  "bind_mode", "bind_dn",
+    "password_file", "password_env", "keytab",      "principal", "krb5_conf", "timeout_ms", "password", "tls_verify",
 };
 constexpr std::size_t kMaxStringBytes = 4096;
 
@@ -89,8 +88,9 @@ bool ValidHostPort(std::string_view rest) {
 
 }  // namespace
 
-Result<AdConfig> ParseAdConfig(const toml::table& section, std::string_view key_path) {
-  SectionReader r(section, key_path);
+Result<AdConfig> ParseAdConfig(const ConnectorSection& context) {
+  const toml::table& section = context.table;
+  SectionReader r(section, context.key_path);
   for (auto&& [key, node] : section) {
     std::string_view k = key.str();
     if (std::find(kKnownKeys.begin(), kKnownKeys.end(), k) == kKnownKeys.end())
@@ -145,9 +145,24 @@ Result<AdConfig> ParseAdConfig(const toml::table& section, std::string_view key_
 
   auto ca = r.String("ca_file");
   if (!ca) return Fail(ca.error());
+  auto system_ca = r.Bool("system_ca", false);
+  if (!system_ca) return Fail(system_ca.error());
+  if (*ca && *system_ca) return Fail(r.Wrong("system_ca", "give either ca_file or system_ca = true, not both"));
   if (*ca) {
-    c.ca_file = std::move(**ca);
+    c.ca_file = context.Resolve(**ca);
     if (auto ok = r.Readable("ca_file", c.ca_file); !ok) return Fail(ok.error());
+  } else if (*system_ca) {
+    for (std::string_view bundle : kSystemCaBundles) {
+      if (std::ifstream(std::string(bundle)).good()) {
+        c.ca_file = std::string(bundle);
+        break;
+      }
+    }
+    if (c.ca_file.empty()) return Fail(r.Wrong("system_ca", "no system CA bundle found on this machine; set ca_file"));
+  } else if (c.UsesTls()) {
+    // Nothing implicit: not libldap's ldap.conf, not LDAPTLS_* variables.
+    return Fail(r.Wrong("ca_file", "is required with ldaps:// or StartTLS: the PEM file of the CA that signed the "
+                                   "DC's certificate (or system_ca = true to trust the system's CA bundle)"));
   }
 
   auto base = r.RequiredString("base_dn");
@@ -167,7 +182,7 @@ Result<AdConfig> ParseAdConfig(const toml::table& section, std::string_view key_
     if (*file && *env) return Fail(r.Wrong("password_env", "give either password_file or password_env, not both"));
     if (!*file && !*env) return Fail(r.Wrong("password_file", "is required (or password_env) with bind_mode = \"simple\""));
     if (*file) {
-      c.password.file = std::move(**file);
+      c.password.file = context.Resolve(**file);
       if (auto ok = r.Readable("password_file", c.password.file); !ok) return Fail(ok.error());
     } else {
       c.password.env = std::move(**env);
@@ -177,7 +192,7 @@ Result<AdConfig> ParseAdConfig(const toml::table& section, std::string_view key_
       if (r.Has(k)) return Fail(r.Wrong(k, "is only used with bind_mode = \"simple\""));
     auto keytab = r.RequiredString("keytab", "is required with bind_mode = \"gssapi\"");
     if (!keytab) return Fail(keytab.error());
-    c.keytab = std::move(*keytab);
+    c.keytab = context.Resolve(*keytab);
     if (auto ok = r.Readable("keytab", c.keytab); !ok) return Fail(ok.error());
     auto principal = r.RequiredString("principal", "is required with bind_mode = \"gssapi\"");
     if (!principal) return Fail(principal.error());
@@ -185,7 +200,7 @@ Result<AdConfig> ParseAdConfig(const toml::table& section, std::string_view key_
     auto krb5 = r.String("krb5_conf");
     if (!krb5) return Fail(krb5.error());
     if (*krb5) {
-      c.krb5_conf = std::move(**krb5);
+      c.krb5_conf = context.Resolve(**krb5);
       if (auto ok = r.Readable("krb5_conf", c.krb5_conf); !ok) return Fail(ok.error());
     }
   }
@@ -193,20 +208,7 @@ Result<AdConfig> ParseAdConfig(const toml::table& section, std::string_view key_
   auto timeout = r.Int("timeout_ms", 10000, 100, 600000);
   if (!timeout) return Fail(timeout.error());
   c.timeout_ms = *timeout;
-  auto workers = r.Int("workers", kDefaultWorkers, 1, kMaxWorkers);
-  if (!workers) return Fail(workers.error());
-  c.workers = *workers;
-  auto batch = r.Int("batch_size", 50, 1, kMaxBatchSize);
-  if (!batch) return Fail(batch.error());
-  c.batch_size = *batch;
   return c;
-}
-
-int WorkerCount(const toml::table& section) {
-  const toml::node* node = section.get("workers");
-  if (node == nullptr || !node->is_integer()) return kDefaultWorkers;
-  int64_t v = *node->value<int64_t>();
-  return (v >= 1 && v <= kMaxWorkers) ? static_cast<int>(v) : kDefaultWorkers;
 }
 
 }  // namespace cordon::ad

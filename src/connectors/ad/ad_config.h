@@ -3,8 +3,10 @@
 // Every error names the exact key that is wrong, as
 // "connectors.ad.<key>: <what is wrong>". Secrets are accepted by reference
 // only (password_file / password_env); the password itself is loaded later,
-// when a connection is opened, and never appears in an error. See README.md
-// for every key with an example.
+// when a connection is opened, and never appears in an error. Relative paths
+// are resolved against the config file's folder. TLS trusts exactly what the
+// section says: ca_file, or the system's CA bundle only with system_ca = true.
+// See README.md for every key with an example.
 //
 // Thread-safety: plain value types and pure functions.
 #pragma once
@@ -14,6 +16,7 @@
 
 #include <toml++/toml.h>
 
+#include "connectors/connector.h"
 #include "core/error.h"
 #include "core/secret.h"
 
@@ -25,7 +28,7 @@ struct AdConfig {
   std::string url;             // ldaps://host[:port] or ldap://host[:port]
   bool start_tls = false;      // StartTLS on ldap://
   bool allow_plaintext = false;
-  std::string ca_file;         // PEM bundle; certificate verification is always on
+  std::string ca_file;         // PEM bundle the DC's certificate must chain to; verification is always on
   std::string base_dn;
   BindMode bind_mode = BindMode::kSimple;
   std::string bind_dn;         // simple
@@ -34,23 +37,21 @@ struct AdConfig {
   std::string principal;       // gssapi
   std::string krb5_conf;       // gssapi, optional
   int timeout_ms = 10000;
-  int workers = 4;
-  int batch_size = 50;
 
   [[nodiscard]] bool UsesLdaps() const { return url.rfind("ldaps://", 0) == 0; }
   // True when traffic is protected by TLS (ldaps:// or StartTLS).
   [[nodiscard]] bool UsesTls() const { return UsesLdaps() || start_tls; }
 };
 
-inline constexpr int kDefaultWorkers = 4;
-inline constexpr int kMaxWorkers = 64;
-inline constexpr int kMaxBatchSize = 500;
+// Where system_ca = true finds the operating system's CA bundle: the first
+// of these that exists (Debian and Ubuntu, RHEL and Fedora, SUSE).
+inline constexpr std::string_view kSystemCaBundles[] = {
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+};
 
-// Validates `section`; key_path is its dotted name for messages ("connectors.ad").
-[[nodiscard]] Result<AdConfig> ParseAdConfig(const toml::table& section, std::string_view key_path);
-
-// The `workers` key of a [connectors.ad] section (default 4), for the engine;
-// an invalid value yields the default (ParseAdConfig reports it).
-[[nodiscard]] int WorkerCount(const toml::table& section);
+// Validates a [connectors.ad] section; paths are resolved by section.Resolve.
+[[nodiscard]] Result<AdConfig> ParseAdConfig(const ConnectorSection& section);
 
 }  // namespace cordon::ad

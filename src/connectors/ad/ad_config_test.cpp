@@ -34,13 +34,15 @@ class AdConfigTest : public ::testing::Test {
            "password_file = \"" + Path("svc.pw") + "\"\n" + overrides;
   }
 
-  static Result<AdConfig> Parse(const std::string& text) {
+  Result<AdConfig> Parse(const std::string& text) const {
     toml::table table = toml::parse(text);
-    return ParseAdConfig(table, "connectors.ad");
+    return ParseAdConfig(ConnectorSection{table, "connectors.ad", dir_});
   }
+  // The ca_file line every TLS section needs.
+  std::string Ca() const { return "ca_file = \"" + Path("ca.pem") + "\"\n"; }
 
   // Expects a failure whose message starts with the exact key path.
-  static void ExpectWrongKey(const std::string& text, const std::string& key) {
+  void ExpectWrongKey(const std::string& text, const std::string& key) const {
     auto c = Parse(text);
     ASSERT_FALSE(c) << "accepted:\n" << text;
     EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
@@ -58,21 +60,16 @@ TEST_F(AdConfigTest, AcceptsAMinimalSimpleSectionWithDefaults) {
   EXPECT_EQ(c->bind_mode, BindMode::kSimple);
   EXPECT_EQ(c->password.file, Path("svc.pw"));
   EXPECT_EQ(c->timeout_ms, 10000);
-  EXPECT_EQ(c->workers, 4);
-  EXPECT_EQ(c->batch_size, 50);
   EXPECT_TRUE(c->UsesTls());
 }
 
 TEST_F(AdConfigTest, AcceptsStartTlsGssapiAndEnvPassword) {
-  auto tls = Parse("url = \"ldap://127.0.0.1:389\"\nstart_tls = true\nbase_dn = \"DC=x\"\n"
-                   "bind_dn = \"svc\"\npassword_env = \"CORDON_AD_PW\"\ntimeout_ms = 2500\nworkers = 8\n"
-                   "batch_size = 100\n");
+  auto tls = Parse("url = \"ldap://127.0.0.1:389\"\nstart_tls = true\nbase_dn = \"DC=x\"\n" + Ca() +
+                   "bind_dn = \"svc\"\npassword_env = \"CORDON_AD_PW\"\ntimeout_ms = 2500\n");
   ASSERT_TRUE(tls) << tls.error().message;
   EXPECT_TRUE(tls->start_tls);
   EXPECT_EQ(tls->password.env, "CORDON_AD_PW");
   EXPECT_EQ(tls->timeout_ms, 2500);
-  EXPECT_EQ(tls->workers, 8);
-  EXPECT_EQ(tls->batch_size, 100);
 
   auto gss = Parse("url = \"ldap://localhost\"\nbind_mode = \"gssapi\"\nbase_dn = \"DC=x\"\n"
                    "keytab = \"" + Path("svc.keytab") + "\"\nprincipal = \"svc-cordon@CORP.EXAMPLE.TEST\"\n"
@@ -104,13 +101,14 @@ TEST_F(AdConfigTest, NamesTheWrongKey) {
       {Simple("start_tls = true\n"), "start_tls"},
       {"url = \"ldap://dc1\"\nallow_plaintext = 1\nbase_dn = \"DC=x\"\nbind_dn = \"a\"\npassword_env = \"E\"\n",
        "allow_plaintext"},
-      {"url = \"ldaps://dc1\"\nbind_dn = \"a\"\npassword_env = \"E\"\n", "base_dn"},
-      {"url = \"ldaps://dc1\"\nbase_dn = \"\"\nbind_dn = \"a\"\npassword_env = \"E\"\n", "base_dn"},
+      {"url = \"ldaps://dc1\"\n" + Ca() + "bind_dn = \"a\"\npassword_env = \"E\"\n", "base_dn"},
+      {"url = \"ldaps://dc1\"\n" + Ca() + "base_dn = \"\"\nbind_dn = \"a\"\npassword_env = \"E\"\n", "base_dn"},
       {Simple("bind_mode = \"kerberos\"\n"), "bind_mode"},
-      {"url = \"ldaps://dc1\"\nbase_dn = \"DC=x\"\npassword_env = \"E\"\n", "bind_dn"},
-      {"url = \"ldaps://dc1\"\nbase_dn = \"DC=x\"\nbind_dn = \"a\"\n", "password_file"},
+      {"url = \"ldaps://dc1\"\n" + Ca() + "base_dn = \"DC=x\"\npassword_env = \"E\"\n", "bind_dn"},
+      {"url = \"ldaps://dc1\"\n" + Ca() + "base_dn = \"DC=x\"\nbind_dn = \"a\"\n", "password_file"},
       {Simple("password_env = \"E\"\n"), "password_env"},
-      {"url = \"ldaps://dc1\"\nbase_dn = \"DC=x\"\nbind_dn = \"a\"\npassword_file = \"" + Path("nope.pw") + "\"\n",
+      {"url = \"ldaps://dc1\"\n" + Ca() + "base_dn = \"DC=x\"\nbind_dn = \"a\"\npassword_file = \"" +
+           Path("nope.pw") + "\"\n",
        "password_file"},
       {Simple("keytab = \"" + Path("svc.keytab") + "\"\n"), "keytab"},
       {Simple("principal = \"p\"\n"), "principal"},
@@ -122,10 +120,13 @@ TEST_F(AdConfigTest, NamesTheWrongKey) {
        "krb5_conf"},
       {Simple("timeout_ms = 0\n"), "timeout_ms"},
       {Simple("timeout_ms = \"10s\"\n"), "timeout_ms"},
-      {Simple("workers = 0\n"), "workers"},
-      {Simple("workers = 1000\n"), "workers"},
-      {Simple("batch_size = -1\n"), "batch_size"},
-      {Simple("batch_size = 1.5\n"), "batch_size"},
+      // How the engine drives AD is the registry's to read, never the connector's.
+      {Simple("workers = 4\n"), "workers"},
+      {"url = \"ldaps://dc1\"\nbase_dn = \"DC=x\"\nbind_dn = \"a\"\npassword_env = \"E\"\n", "ca_file"},
+      {"url = \"ldap://dc1\"\nstart_tls = true\nbase_dn = \"DC=x\"\nbind_dn = \"a\"\npassword_env = \"E\"\n",
+       "ca_file"},
+      {Simple("system_ca = true\n"), "system_ca"},
+      {Simple("system_ca = \"yes\"\n"), "system_ca"},
   };
   for (const Case& c : cases) ExpectWrongKey(c.text, c.key);
 }
@@ -150,11 +151,41 @@ TEST_F(AdConfigTest, PlaintextOnlyWhenExplicit) {
   EXPECT_FALSE(c->UsesTls());
 }
 
-TEST(WorkerCount, ReadsTheKeyOrDefaults) {
-  EXPECT_EQ(WorkerCount(toml::parse("workers = 7")), 7);
-  EXPECT_EQ(WorkerCount(toml::parse("url = \"x\"")), kDefaultWorkers);
-  EXPECT_EQ(WorkerCount(toml::parse("workers = -3")), kDefaultWorkers);
-  EXPECT_EQ(WorkerCount(toml::parse("workers = \"two\"")), kDefaultWorkers);
+TEST_F(AdConfigTest, TlsTrustsOnlyWhatTheSectionNames) {
+  // No CA named: refused rather than falling back on whatever libldap would read.
+  auto none = Parse("url = \"ldaps://dc1\"\nbase_dn = \"DC=x\"\nbind_dn = \"a\"\npassword_env = \"E\"\n");
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("system_ca = true"), std::string::npos) << none.error().message;
+
+  auto system = Parse("url = \"ldaps://dc1\"\nsystem_ca = true\nbase_dn = \"DC=x\"\nbind_dn = \"a\"\n"
+                      "password_env = \"E\"\n");
+  bool have_bundle = false;
+  for (std::string_view bundle : kSystemCaBundles) have_bundle = have_bundle || fs::exists(std::string(bundle));
+  if (have_bundle) {
+    ASSERT_TRUE(system) << system.error().message;
+    EXPECT_FALSE(system->ca_file.empty());
+  } else {
+    ASSERT_FALSE(system);
+  }
+
+  // GSSAPI over plain LDAP seals with Kerberos: no TLS, so no CA.
+  auto gss = Parse("url = \"ldap://localhost\"\nbind_mode = \"gssapi\"\nbase_dn = \"DC=x\"\nkeytab = \"" +
+                   Path("svc.keytab") + "\"\nprincipal = \"p\"\n");
+  ASSERT_TRUE(gss) << gss.error().message;
+  EXPECT_TRUE(gss->ca_file.empty());
+}
+
+TEST_F(AdConfigTest, RelativePathsResolveAgainstTheConfigFolder) {
+  auto c = Parse("url = \"ldaps://dc1\"\nca_file = \"ca.pem\"\nbase_dn = \"DC=x\"\nbind_dn = \"a\"\n"
+                 "password_file = \"./svc.pw\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->ca_file, Path("ca.pem"));
+  EXPECT_EQ(c->password.file, Path("svc.pw"));
+  auto gss = Parse("url = \"ldap://localhost\"\nbind_mode = \"gssapi\"\nbase_dn = \"DC=x\"\n"
+                   "keytab = \"svc.keytab\"\nprincipal = \"p\"\nkrb5_conf = \"krb5.conf\"\n");
+  ASSERT_TRUE(gss) << gss.error().message;
+  EXPECT_EQ(gss->keytab, Path("svc.keytab"));
+  EXPECT_EQ(gss->krb5_conf, Path("krb5.conf"));
 }
 
 }  // namespace

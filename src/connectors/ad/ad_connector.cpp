@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include <ldap.h>
 
@@ -77,43 +78,80 @@ auto RetryOnLostConnection(std::unique_ptr<LdapConnection>& connection, F&& atte
   return result;
 }
 
+bool IsProviderOutage(const Error& e) { return e.blame == Blame::kProvider; }
+
+// The engine could not record what the account looked like, so no change may
+// be sent: try again later.
+Error NotRecorded(const Error& why) {
+  return Error::Unavailable("did not change the account: could not record its state first (" + why.message + ")");
+}
+
 }  // namespace
 
-Result<ConnectorFactory> LoadAdConnector(const toml::table& section, std::string_view key_path) {
-  auto config = ParseAdConfig(section, key_path);
+Result<ConnectorFactory> LoadAdConnector(const ConnectorSection& section) {
+  auto config = ParseAdConfig(section);
   if (!config) return Fail(config.error());
+  IgnoreLdapClientConfiguration();
   ConfigureKerberosEnvironment(*config);
   // libldap writes with write(2): a DC that drops the connection must give
   // an LDAP_SERVER_DOWN error to retry, not kill the process with SIGPIPE.
   struct sigaction current {};
   if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) std::signal(SIGPIPE, SIG_IGN);
   auto shared = std::make_shared<const AdConfig>(std::move(*config));
-  return ConnectorFactory([shared]() -> Result<std::unique_ptr<Connector>> {
-    return std::unique_ptr<Connector>(std::make_unique<AdConnector>(shared));
+  auto password = MakePasswordCache(*shared);
+  return ConnectorFactory([shared, password]() -> Result<std::unique_ptr<Connector>> {
+    return std::unique_ptr<Connector>(std::make_unique<AdConnector>(shared, password));
   });
 }
 
-AdConnector::AdConnector(std::shared_ptr<const AdConfig> config) : config_(std::move(config)) {}
+std::shared_ptr<CredentialCache> MakePasswordCache(const AdConfig& config) {
+  if (config.bind_mode != BindMode::kSimple)
+    return std::make_shared<CredentialCache>(
+        []() -> Result<CredentialCache::Credential> { return CredentialCache::Credential{}; });
+  const SecretRef ref = config.password;
+  return std::make_shared<CredentialCache>([ref]() -> Result<CredentialCache::Credential> {
+    auto secret = LoadSecret(ref);
+    if (!secret) {
+      Error e = secret.error();
+      e.message = "action account password (" + ref.Describe() + "): " + e.message;
+      e.retryable = true;
+      return Fail(std::move(e).BlameProvider());
+    }
+    return CredentialCache::Credential{std::move(*secret), {}};
+  });
+}
+
+AdConnector::AdConnector(std::shared_ptr<const AdConfig> config, std::shared_ptr<CredentialCache> password)
+    : config_(std::move(config)), password_(std::move(password)) {}
 
 bool AdConnector::Supports(ActionType type) const {
   return type == ActionType::kDisable || type == ActionType::kEnable || type == ActionType::kForcePasswordReset ||
          type == ActionType::kClearPasswordReset;
 }
 
-Result<LdapConnection*> AdConnector::Connection() {
+Result<LdapConnection*> AdConnector::Connection(const ExecutionContext& context) {
   if (connection_ == nullptr || connection_->broken()) {
     connection_.reset();
-    auto opened = LdapConnection::Open(*config_);
-    if (!opened) return Fail(opened.error());
+    auto password = password_->Get(Now());
+    if (!password) return Fail(password.error());
+    auto opened = LdapConnection::Open(*config_, password->value, context.deadline);
+    if (!opened) {
+      // A refused password may have been rotated: read it again next time.
+      if (opened.error().code == ErrorCode::kUnauthenticated) password_->Invalidate(password->generation);
+      return Fail(opened.error());
+    }
     connection_ = std::move(*opened);
   }
+  connection_->set_deadline(context.deadline);
   return connection_.get();
 }
 
-Result<SearchResult> AdConnector::SearchWithReconnect(const std::string& filter, int size_limit) {
+Result<SearchResult> AdConnector::SearchWithReconnect(const std::string& filter, int size_limit,
+                                                      const ExecutionContext& context) {
   return RetryOnLostConnection(connection_, [&]() -> Result<SearchResult> {
-    auto conn = Connection();
+    auto conn = Connection(context);
     if (!conn) return Fail(conn.error());
+    if (auto paced = context.Pace(); !paced) return Fail(paced.error());
     return (*conn)->Search(filter, kAccountAttributes, size_limit);
   });
 }
@@ -131,13 +169,25 @@ Result<AdConnector::AccountState> AdConnector::StateOf(LdapEntry entry) {
   // An account that never had a password set has no pwdLastSet: like 0.
   if (const std::string* pls = entry.First("pwdLastSet"); pls != nullptr && !ParseInteger(pls, state.pwd_last_set))
     return Fail(Error::Internal("unreadable pwdLastSet on " + entry.dn));
+  if (const std::string* guid = entry.First("objectGUID"))
+    if (auto g = FormatGuid(*guid)) state.guid = *g;
   state.entry = std::move(entry);
   return state;
 }
 
-Result<AdConnector::AccountState> AdConnector::ReadAccount(const AccountId& id) {
-  auto conn = Connection();
+Result<AccountId> AdConnector::IdOf(const Action& action) {
+  if (action.account_id.empty()) return ParseAccountId(action.target);
+  // Only ever an objectGUID this connector resolved itself.
+  auto binary = ParseGuid(action.account_id);
+  if (!binary)
+    return Fail(Error::InvalidArgument("the account id " + action.account_id + " is not an objectGUID"));
+  return AccountId{AccountIdKind::kObjectGuid, action.account_id, std::move(*binary)};
+}
+
+Result<AdConnector::AccountState> AdConnector::ReadAccount(const AccountId& id, const ExecutionContext& context) {
+  auto conn = Connection(context);
   if (!conn) return Fail(conn.error());
+  if (auto paced = context.Pace(); !paced) return Fail(paced.error());
   auto found = (*conn)->Search(AccountFilter(id), kAccountAttributes, 2);
   if (!found) return Fail(found.error());
   if (found->entries.empty())
@@ -178,6 +228,19 @@ Result<AdConnector::Plan> AdConnector::PlanFor(ActionType type, const AccountSta
         uac_change(state.uac & ~kAccountDisable, "enabled");
       return plan;
     case ActionType::kForcePasswordReset:
+      // pwdLastSet = 0 forces a change only where a password can expire and is
+      // what the user signs in with; AD accepts the write either way, so a
+      // "succeeded" here would promise a containment that never happens.
+      if (state.uac & kDontExpirePassword)
+        return Fail(Error::FailedPrecondition(
+            "cannot force a password change on " + state.dn + ": its password never expires (userAccountControl " +
+            Hex(state.uac) + " has DONT_EXPIRE_PASSWORD 0x10000), so pwdLastSet = 0 would not make the user change "
+            "it at next logon; clear \"Password never expires\" first, or disable the account"));
+      if (state.uac & kSmartcardRequired)
+        return Fail(Error::FailedPrecondition(
+            "cannot force a password change on " + state.dn + ": a smart card is required for interactive logon "
+            "(userAccountControl " + Hex(state.uac) + " has SMARTCARD_REQUIRED 0x40000), so the user does not sign "
+            "in with the password at all; disable the account or revoke the card's certificate instead"));
       if (state.pwd_last_set == 0)
         plan.summary = "already must change password at next logon: " + state.dn + " (pwdLastSet 0); nothing changed";
       else
@@ -196,26 +259,40 @@ Result<AdConnector::Plan> AdConnector::PlanFor(ActionType type, const AccountSta
   }
 }
 
+Observation AdConnector::ObservationOf(const Action& action, const AccountState& state, const Plan& plan) {
+  Observation o;
+  o.action_id = action.id;
+  o.resolved_account = state.dn;
+  o.account_id = state.guid;
+  o.state = "userAccountControl " + Hex(state.uac) + ", pwdLastSet " + std::to_string(state.pwd_last_set);
+  o.in_target_state = plan.mods.empty();
+  return o;
+}
+
 ExecutionOutcome AdConnector::Succeeded(const AccountState& state, Plan plan, LdapAnswer answer) {
   ExecutionOutcome out;
   out.already_in_state = plan.mods.empty();
   out.message = std::move(plan.summary);
   out.resolved_account = state.dn;
+  out.account_id = state.guid;
   out.provider_answer = {ProviderCode(answer.code), std::move(answer.diagnostic)};
   return out;
 }
 
-Result<ExecutionOutcome> AdConnector::ExecuteOnce(const Action& action, const AccountId& id) {
+Result<ExecutionOutcome> AdConnector::ExecuteOnce(const Action& action, const AccountId& id,
+                                                 const ExecutionContext& context) {
   LdapAnswer last;
   for (int round = 0; round <= kMaxConflictRetries; ++round) {
-    auto state = ReadAccount(id);
+    auto state = ReadAccount(id, context);
     if (!state) return Fail(state.error());
     auto plan = PlanFor(action.type, *state);
     if (!plan) return Fail(plan.error());
+    const Observation seen = ObservationOf(action, *state, *plan);
+    if (auto recorded = context.Record(std::span(&seen, 1)); !recorded) return Fail(NotRecorded(recorded.error()));
     if (plan->mods.empty()) return Succeeded(*state, std::move(*plan), {});
-    if (before_write_) before_write_(state->dn);
-    auto conn = Connection();
+    auto conn = Connection(context);
     if (!conn) return Fail(conn.error());
+    if (auto paced = context.Pace(); !paced) return Fail(paced.error());
     auto answer = (*conn)->Modify(state->dn, plan->mods);
     if (!answer) return Fail(answer.error());
     if (answer->code == LDAP_SUCCESS) return Succeeded(*state, std::move(*plan), std::move(*answer));
@@ -229,16 +306,17 @@ Result<ExecutionOutcome> AdConnector::ExecuteOnce(const Action& action, const Ac
                   .WithProvider(ProviderCode(last.code), last.diagnostic));
 }
 
-Result<ExecutionOutcome> AdConnector::Execute(const Action& action) {
+Result<ExecutionOutcome> AdConnector::Execute(const Action& action, const ExecutionContext& context) {
   if (!Supports(action.type))
     return Fail(Error::InvalidArgument("action " + std::string(ToString(action.type)) +
                                        " is not supported by the Active Directory connector"));
-  auto id = ParseAccountId(action.target);
+  auto id = IdOf(action);
   if (!id) return Fail(id.error());
-  return RetryOnLostConnection(connection_, [&] { return ExecuteOnce(action, *id); });
+  return RetryOnLostConnection(connection_, [&] { return ExecuteOnce(action, *id, context); });
 }
 
-std::vector<Result<ExecutionOutcome>> AdConnector::ExecuteBatch(std::span<const Action> actions) {
+std::vector<Result<ExecutionOutcome>> AdConnector::ExecuteBatch(std::span<const Action> actions,
+                                                                const ExecutionContext& context) {
   std::vector<std::optional<Result<ExecutionOutcome>>> results(actions.size());
   std::vector<std::optional<AccountId>> ids(actions.size());
   std::vector<std::size_t> sequential;  // resolved one by one with Execute, after the pipelined ones
@@ -249,7 +327,7 @@ std::vector<Result<ExecutionOutcome>> AdConnector::ExecuteBatch(std::span<const 
       sequential.push_back(i);
       continue;
     }
-    auto id = ParseAccountId(actions[i].target);
+    auto id = IdOf(actions[i]);
     if (!id) {
       results[i] = Fail(id.error());
       continue;
@@ -267,8 +345,8 @@ std::vector<Result<ExecutionOutcome>> AdConnector::ExecuteBatch(std::span<const 
     std::string filter = "(&" + std::string(kUserClassFilter) + "(|";
     for (const std::string& a : assertions) filter += a;
     filter += "))";
-    auto found = SearchWithReconnect(filter, 0);
-    if (!found && found.error().retryable) {
+    auto found = SearchWithReconnect(filter, 0, context);
+    if (!found && (found.error().retryable || IsProviderOutage(found.error()))) {
       for (std::size_t i = 0; i < actions.size(); ++i)
         if (!results[i] && ids[i]) results[i] = Fail(found.error());
     } else if (found && !found->truncated) {  // a cut-off answer cannot prove a match unique
@@ -278,14 +356,14 @@ std::vector<Result<ExecutionOutcome>> AdConnector::ExecuteBatch(std::span<const 
     }
   }
 
-  struct Pending {
+  struct Planned {
     std::size_t index;
     AccountState state;
     Plan plan;
-    int message_id;
   };
-  std::vector<Pending> pending;
-  std::set<std::string> dns_in_flight;
+  std::vector<Planned> planned;
+  std::vector<Observation> observations;
+  std::set<std::string> dns_in_batch;
   for (std::size_t i = 0; i < actions.size(); ++i) {
     if (results[i] || !ids[i]) continue;
     auto it = entries_by_key.find(KeyOf(*ids[i]));
@@ -295,7 +373,7 @@ std::vector<Result<ExecutionOutcome>> AdConnector::ExecuteBatch(std::span<const 
     }
     const LdapEntry& entry = entries[it->second.front()];
     // A second action on the same account must see the first one's effect.
-    if (!dns_in_flight.insert(AsciiLower(entry.dn)).second) {
+    if (!dns_in_batch.insert(AsciiLower(entry.dn)).second) {
       sequential.push_back(i);
       continue;
     }
@@ -309,29 +387,76 @@ std::vector<Result<ExecutionOutcome>> AdConnector::ExecuteBatch(std::span<const 
       results[i] = Fail(plan.error());
       continue;
     }
-    if (plan->mods.empty()) {
-      results[i] = Succeeded(*state, std::move(*plan), {});
-      continue;
-    }
-    auto conn = Connection();
-    if (!conn) {
-      results[i] = Fail(conn.error());
-      continue;
-    }
-    auto sent = (*conn)->SendModify(state->dn, plan->mods);
-    if (!sent) {
-      sequential.push_back(i);
-      continue;
-    }
-    pending.push_back({i, std::move(*state), std::move(*plan), *sent});
+    observations.push_back(ObservationOf(actions[i], *state, *plan));
+    planned.push_back({i, std::move(*state), std::move(*plan)});
   }
 
-  for (Pending& p : pending) {
-    if (connection_ == nullptr || connection_->broken()) {
+  // What every account looked like is on record before the first change goes out.
+  if (auto recorded = context.Record(observations); !recorded) {
+    for (Planned& p : planned) results[p.index] = Fail(NotRecorded(recorded.error()));
+    planned.clear();
+  }
+
+  // Pipelining: every modify goes out on one connection, and each answer is
+  // collected from that same connection by its own message id. If a send
+  // fails, the connection is in doubt: nothing more is sent on it, and the
+  // rest goes the single-action way on a new connection (which re-reads
+  // first, so a modify that did land shows as already in state).
+  struct Sent {
+    std::size_t planned;
+    int message_id;
+  };
+  std::vector<Sent> sent;
+  LdapConnection* pipe = nullptr;
+  uint64_t pipe_serial = 0;
+  std::optional<Error> cannot_open;
+  bool pipe_in_doubt = false;
+  for (std::size_t k = 0; k < planned.size(); ++k) {
+    Planned& p = planned[k];
+    if (p.plan.mods.empty()) {
+      results[p.index] = Succeeded(p.state, std::move(p.plan), {});
+      continue;
+    }
+    if (cannot_open) {
+      results[p.index] = Fail(*cannot_open);
+      continue;
+    }
+    if (pipe == nullptr) {
+      auto conn = Connection(context);
+      if (!conn) {
+        cannot_open = conn.error();
+        results[p.index] = Fail(conn.error());
+        continue;
+      }
+      pipe = *conn;
+      pipe_serial = pipe->serial();
+    }
+    if (pipe_in_doubt || pipe->broken()) {
       sequential.push_back(p.index);
       continue;
     }
-    auto answer = connection_->Await(p.message_id);
+    if (auto paced = context.Pace(); !paced) {
+      results[p.index] = Fail(paced.error());
+      continue;
+    }
+    auto id = pipe->SendModify(p.state.dn, p.plan.mods);
+    if (!id) {
+      pipe_in_doubt = true;
+      sequential.push_back(p.index);
+      continue;
+    }
+    sent.push_back({k, *id});
+  }
+
+  for (const Sent& s : sent) {
+    Planned& p = planned[s.planned];
+    // Only the connection that carried the modify can carry its answer.
+    if (connection_ == nullptr || connection_.get() != pipe || connection_->serial() != pipe_serial ||
+        connection_->broken()) {
+      sequential.push_back(p.index);
+      continue;
+    }
+    auto answer = connection_->Await(s.message_id);
     if (!answer || IsOptimisticConflict(answer->code)) {
       // Lost connection or lost race: the single-action path re-reads the
       // account, so a modify that did land shows as already in state.
@@ -347,15 +472,13 @@ std::vector<Result<ExecutionOutcome>> AdConnector::ExecuteBatch(std::span<const 
   std::sort(sequential.begin(), sequential.end());
   std::optional<Error> dc_unreachable;
   for (std::size_t i : sequential) {
-    // Once the DC cannot be reached, do not wait out a timeout per action.
+    // Once the DC cannot be worked with, do not wait out a timeout per action.
     if (dc_unreachable && ids[i]) {
       results[i] = Fail(*dc_unreachable);
       continue;
     }
-    results[i] = Execute(actions[i]);
-    if (!*results[i] && results[i]->error().retryable &&
-        (results[i]->error().code == ErrorCode::kUnavailable || results[i]->error().code == ErrorCode::kTimeout))
-      dc_unreachable = results[i]->error();
+    results[i] = Execute(actions[i], context);
+    if (!*results[i] && IsProviderOutage(results[i]->error())) dc_unreachable = results[i]->error();
   }
 
   std::vector<Result<ExecutionOutcome>> out;
@@ -364,10 +487,19 @@ std::vector<Result<ExecutionOutcome>> AdConnector::ExecuteBatch(std::span<const 
   return out;
 }
 
+Status AdConnector::Probe(const ExecutionContext& context) {
+  connection_.reset();
+  auto conn = Connection(context);
+  if (!conn) return Fail(conn.error());
+  if (auto paced = context.Pace(); !paced) return paced;
+  return (*conn)->ReadRootDse();
+}
+
 Result<AccountView> AdConnector::Lookup(const std::string& account) {
   auto id = ParseAccountId(account);
   if (!id) return Fail(id.error());
-  auto state = RetryOnLostConnection(connection_, [&] { return ReadAccount(*id); });
+  const ExecutionContext context;
+  auto state = RetryOnLostConnection(connection_, [&] { return ReadAccount(*id, context); });
   if (!state) return Fail(state.error());
   const LdapEntry& e = state->entry;
   auto text = [&](std::string_view attr) {
@@ -375,17 +507,17 @@ Result<AccountView> AdConnector::Lookup(const std::string& account) {
     return v != nullptr ? *v : std::string();
   };
   AccountView view;
-  if (const std::string* guid = e.First("objectGUID"))
-    if (auto g = FormatGuid(*guid)) view.id = *g;
-  if (const std::string* sid = e.First("objectSid"))
-    if (auto s = FormatSid(*sid)) view.sid = *s;
+  view.provider = Provider::kActiveDirectory;
+  view.id = state->guid;
+  view.login = text("sAMAccountName");
   view.display_name = text("displayName");
   if (view.display_name.empty()) view.display_name = text("cn");
-  view.principal = text("sAMAccountName");
-  view.upn = text("userPrincipalName");
-  view.distinguished_name = state->dn;
-  view.enabled = (state->uac & kAccountDisable) == 0;
+  view.status = (state->uac & kAccountDisable) ? AccountStatus::kDisabled : AccountStatus::kEnabled;
   view.must_change_password = state->pwd_last_set == 0;
+  view.identifiers["dn"] = state->dn;
+  if (const std::string* sid = e.First("objectSid"))
+    if (auto s = FormatSid(*sid)) view.identifiers["sid"] = *s;
+  if (std::string upn = text("userPrincipalName"); !upn.empty()) view.identifiers["upn"] = std::move(upn);
   return view;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -30,12 +31,19 @@ std::string DeadUrl() {
 
 std::unique_ptr<Connector> MakeDead() {
   setenv("CORDON_AD_CONNECTOR_TEST_PW", "not-used", 1);
+  // Never read: nothing answers at the URL.
+  static const std::string ca = [] {
+    std::string path = "/tmp/cordon-ad-connector-test-" + std::to_string(getpid()) + ".pem";
+    std::ofstream(path) << "not a certificate\n";
+    return path;
+  }();
   toml::table section{{"url", DeadUrl()},
+                      {"ca_file", ca},
                       {"base_dn", "DC=corp,DC=example,DC=test"},
                       {"bind_dn", "svc@corp.example.test"},
                       {"password_env", "CORDON_AD_CONNECTOR_TEST_PW"},
                       {"timeout_ms", 2000}};
-  auto factory = LoadAdConnector(section, "connectors.ad");
+  auto factory = LoadAdConnector(ConnectorSection{section, "connectors.ad", {}});
   EXPECT_TRUE(factory) << factory.error().message;
   auto c = (*factory)();
   EXPECT_TRUE(c);
@@ -64,7 +72,7 @@ TEST(AdConnector, RefusesBadRequestsBeforeContactingTheDc) {
   for (const Action& a : {MakeAction(ActionType::kSuspend, "alice"), MakeAction(ActionType::kDisable, ""),
                           MakeAction(ActionType::kDisable, std::string(kMaxAccountNameBytes + 1, 'x')),
                           MakeAction(ActionType::kDisable, "sid:not-a-sid")}) {
-    auto r = ad->Execute(a);
+    auto r = ad->Execute(a, ExecutionContext{});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << r.error().message;
     EXPECT_FALSE(r.error().retryable);
@@ -72,23 +80,28 @@ TEST(AdConnector, RefusesBadRequestsBeforeContactingTheDc) {
   }
 }
 
-TEST(AdConnector, AnUnreachableDcIsRetryableForSingleAndBatch) {
+TEST(AdConnector, AnUnreachableDcIsTheProvidersFailureForSingleBatchAndProbe) {
   auto ad = MakeDead();
-  auto r = ad->Execute(MakeAction(ActionType::kDisable, "alice.adams"));
+  auto r = ad->Execute(MakeAction(ActionType::kDisable, "alice.adams"), ExecutionContext{});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_TRUE(r.error().retryable);
+  EXPECT_EQ(r.error().blame, Blame::kProvider);
   EXPECT_EQ(r.error().provider_code, "ldap:-1");
+  auto probe = ad->Probe(ExecutionContext{});
+  ASSERT_FALSE(probe);
+  EXPECT_EQ(probe.error().blame, Blame::kProvider);
 
   std::vector<Action> batch = {MakeAction(ActionType::kDisable, "alice.adams"),
                                MakeAction(ActionType::kEnable, "bob.baker@corp.example.test"),
                                MakeAction(ActionType::kDisable, "*)(cn=*"), MakeAction(ActionType::kSuspend, "x"),
                                MakeAction(ActionType::kDisable, "")};
-  auto results = ad->ExecuteBatch(batch);
+  auto results = ad->ExecuteBatch(batch, ExecutionContext{});
   ASSERT_EQ(results.size(), batch.size());
   for (int i : {0, 1, 2}) {
     ASSERT_FALSE(results[i]);
     EXPECT_TRUE(results[i].error().retryable) << i;
+    EXPECT_EQ(results[i].error().blame, Blame::kProvider) << i;
   }
   for (int i : {3, 4}) {
     ASSERT_FALSE(results[i]);
@@ -97,9 +110,19 @@ TEST(AdConnector, AnUnreachableDcIsRetryableForSingleAndBatch) {
   EXPECT_FALSE(ad->Lookup("alice.adams"));
 }
 
+TEST(AdConnector, AnUndoActsOnTheImmutableIdAlone) {
+  auto ad = MakeDead();
+  Action undo = MakeAction(ActionType::kEnable, "alice.adams");
+  undo.account_id = "not-a-guid";
+  auto r = ad->Execute(undo, ExecutionContext{});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(r.error().provider_code.empty()) << "refused before the DC was asked";
+}
+
 TEST(AdConnector, LoaderNamesTheWrongKey) {
   toml::table section{{"url", "ldaps://dc1"}, {"base_dn", "DC=x"}, {"bind_dn", "a"}, {"password", "x"}};
-  auto factory = LoadAdConnector(section, "connectors.ad");
+  auto factory = LoadAdConnector(ConnectorSection{section, "connectors.ad", {}});
   ASSERT_FALSE(factory);
   EXPECT_EQ(factory.error().message.rfind("connectors.ad.password: ", 0), 0u) << factory.error().message;
 }

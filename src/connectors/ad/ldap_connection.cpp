@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -86,13 +87,21 @@ int SaslInteract(LDAP*, unsigned, void*, void* prompts) {
   return LDAP_SUCCESS;
 }
 
+// Whatever stops a connection from opening stops every action alike: the
+// provider's problem (the engine pauses AD and probes it).
 Error OpenFailure(LDAP* ld, int code, std::string_view context) {
   char* diag = nullptr;
   if (ld != nullptr) ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
   std::string text = Bounded(diag);
   if (diag != nullptr) ldap_memfree(diag);
-  return ClassifyLdapError(code, text, context);
+  return ClassifyLdapError(code, text, context).BlameProvider();
 }
+
+std::atomic<uint64_t> next_serial{1};
+
+// TLS 1.2: AD has offered it since Windows Server 2008 R2; older versions are
+// broken.
+constexpr int kTlsProtocolMin = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
 
 }  // namespace
 
@@ -159,7 +168,17 @@ struct LdapConnection::SocketWatch {
 };
 
 LdapConnection::LdapConnection(LDAP* ld, std::unique_ptr<SocketWatch> watch, const AdConfig& config)
-    : watch_(std::move(watch)), ld_(ld), base_dn_(config.base_dn), timeout_ms_(config.timeout_ms) {}
+    : watch_(std::move(watch)),
+      ld_(ld),
+      base_dn_(config.base_dn),
+      timeout_ms_(config.timeout_ms),
+      serial_(next_serial.fetch_add(1)) {}
+
+int LdapConnection::TimeoutMs() const {
+  if (deadline_ == TimePoint{}) return timeout_ms_;
+  const auto left = std::chrono::duration_cast<Millis>(deadline_ - Now()).count();
+  return static_cast<int>(std::clamp<int64_t>(left, 1, timeout_ms_));
+}
 
 const std::string* LdapEntry::First(std::string_view attribute) const {
   auto it = attributes.find(Lower(attribute));
@@ -167,40 +186,58 @@ const std::string* LdapEntry::First(std::string_view attribute) const {
   return &it->second.front();
 }
 
-Result<std::unique_ptr<LdapConnection>> LdapConnection::Open(const AdConfig& config) {
+Result<std::unique_ptr<LdapConnection>> LdapConnection::Open(const AdConfig& config, const Secret& password,
+                                                             TimePoint deadline) {
   auto watch = std::make_unique<SocketWatch>();
   LDAP* raw = nullptr;
   int rc = ldap_initialize(&raw, config.url.c_str());
-  if (rc != LDAP_SUCCESS) return Fail(ClassifyLdapError(rc, "", "connect to " + config.url));
+  if (rc != LDAP_SUCCESS) return Fail(ClassifyLdapError(rc, "", "connect to " + config.url).BlameProvider());
   std::unique_ptr<LDAP, void (*)(LDAP*)> ld(raw, [](LDAP* l) { ldap_unbind_ext_s(l, nullptr, nullptr); });
   if ((rc = ldap_set_option(ld.get(), LDAP_OPT_CONNECT_CB, &watch->callback)) != LDAP_OPT_SUCCESS)
     return Fail(OpenFailure(ld.get(), rc, "set the connect callback"));
-  // Connection set-up (TCP, TLS, bind) gets the configured timeout twice over:
-  // one for the network, one for the DC's answer.
-  return watch->Bounded(std::chrono::milliseconds(2 * config.timeout_ms),
-                        [&]() -> Result<std::unique_ptr<LdapConnection>> {
+  // Connection set-up (TCP, TLS, bind) gets the configured timeout twice over
+  // (one for the network, one for the DC's answer), and no more than the
+  // caller's deadline leaves.
+  Millis setup(2 * static_cast<int64_t>(config.timeout_ms));
+  if (deadline != TimePoint{})
+    setup = std::clamp(std::chrono::duration_cast<Millis>(deadline - Now()), Millis(1), setup);
+  const int op_timeout_ms = static_cast<int>(std::min<int64_t>(config.timeout_ms, setup.count()));
+  return watch->Bounded(setup, [&]() -> Result<std::unique_ptr<LdapConnection>> {
   auto fail = [&](int code, std::string_view what) {
     return Fail(OpenFailure(ld.get(), code, what));
   };
 
   int version = LDAP_VERSION3;
-  timeval network = ToTimeval(config.timeout_ms);
-  timeval operation = ToTimeval(config.timeout_ms);
-  int demand = LDAP_OPT_X_TLS_DEMAND;
-  int new_ctx = 0;
+  timeval network = ToTimeval(op_timeout_ms);
+  timeval operation = ToTimeval(op_timeout_ms);
   if ((rc = ldap_set_option(ld.get(), LDAP_OPT_PROTOCOL_VERSION, &version)) != LDAP_OPT_SUCCESS ||
       (rc = ldap_set_option(ld.get(), LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) != LDAP_OPT_SUCCESS ||
       (rc = ldap_set_option(ld.get(), LDAP_OPT_NETWORK_TIMEOUT, &network)) != LDAP_OPT_SUCCESS ||
-      (rc = ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &operation)) != LDAP_OPT_SUCCESS ||
-      (rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_REQUIRE_CERT, &demand)) != LDAP_OPT_SUCCESS)
+      (rc = ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &operation)) != LDAP_OPT_SUCCESS)
     return fail(rc, "set LDAP options");
-  if (!config.ca_file.empty() &&
-      (rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_CACERTFILE, config.ca_file.c_str())) != LDAP_OPT_SUCCESS)
-    return fail(rc, "use CA file " + config.ca_file);
-  // The TLS context must be rebuilt for this handle, or the CA file set above
-  // is ignored in favour of the process-wide default context.
-  if ((rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_NEWCTX, &new_ctx)) != LDAP_OPT_SUCCESS)
-    return fail(rc, "create TLS context");
+  if (config.UsesTls()) {
+    // Every TLS option a process-wide default could have set (ldap.conf, an
+    // ldaprc, LDAPTLS_* variables, an earlier caller in this process) is set
+    // again here: trust exactly ca_file, verify the certificate and the host
+    // name always, present no client certificate, pin nothing, and use the
+    // library's own cipher defaults.
+    int demand = LDAP_OPT_X_TLS_DEMAND;
+    int protocol_min = kTlsProtocolMin;
+    int new_ctx = 0;
+    if ((rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_REQUIRE_CERT, &demand)) != LDAP_OPT_SUCCESS ||
+        (rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_CACERTFILE, config.ca_file.c_str())) != LDAP_OPT_SUCCESS ||
+        (rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_CACERTDIR, nullptr)) != LDAP_OPT_SUCCESS ||
+        (rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_CERTFILE, nullptr)) != LDAP_OPT_SUCCESS ||
+        (rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_KEYFILE, nullptr)) != LDAP_OPT_SUCCESS ||
+        (rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_CIPHER_SUITE, nullptr)) != LDAP_OPT_SUCCESS ||
+        (rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_PEERKEY_HASH, nullptr)) != LDAP_OPT_SUCCESS ||
+        (rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_PROTOCOL_MIN, &protocol_min)) != LDAP_OPT_SUCCESS)
+      return fail(rc, "set TLS options (CA file " + config.ca_file + ")");
+    // The TLS context must be rebuilt for this handle, or the options set
+    // above are ignored in favour of the process-wide default context.
+    if ((rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_NEWCTX, &new_ctx)) != LDAP_OPT_SUCCESS)
+      return fail(rc, "create TLS context");
+  }
 
   if (config.start_tls) {
     rc = ldap_start_tls_s(ld.get(), nullptr, nullptr);
@@ -208,13 +245,7 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Open(const AdConfig& con
   }
 
   if (config.bind_mode == BindMode::kSimple) {
-    auto password = LoadSecret(config.password);
-    if (!password) {
-      Error e = password.error();
-      e.message = "action account password (" + config.password.Describe() + "): " + e.message;
-      return Fail(std::move(e));
-    }
-    berval cred{static_cast<ber_len_t>(password->Reveal().size()), const_cast<char*>(password->Reveal().data())};
+    berval cred{static_cast<ber_len_t>(password.Reveal().size()), const_cast<char*>(password.Reveal().data())};
     rc = ldap_sasl_bind_s(ld.get(), config.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
     if (rc != LDAP_SUCCESS) return fail(rc, "bind as " + config.bind_dn + " to " + config.url);
   } else {
@@ -237,7 +268,8 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::Open(const AdConfig& con
     if (who != nullptr) ldap_memfree(who);
     if (!bound.empty() && Lower(bound) != Lower(config.principal))
       return Fail(Error::Unauthenticated("the keytab " + config.keytab + " authenticated as " + bound +
-                                         ", not as the configured principal " + config.principal));
+                                         ", not as the configured principal " + config.principal)
+                      .BlameProvider());
   }
   return std::unique_ptr<LdapConnection>(new LdapConnection(ld.release(), std::move(watch), config));
   });
@@ -265,7 +297,7 @@ Result<SearchResult> LdapConnection::Search(const std::string& filter, const std
   std::vector<char*> attrs;
   for (const std::string& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
   attrs.push_back(nullptr);
-  timeval timeout = ToTimeval(timeout_ms_);
+  timeval timeout = ToTimeval(TimeoutMs());
   LDAPMessage* raw = nullptr;
   int rc = ldap_search_ext_s(ld_, base_dn_.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(), attrs.data(), 0, nullptr,
                              nullptr, &timeout, size_limit, &raw);
@@ -304,7 +336,7 @@ Result<int> LdapConnection::SendModify(const std::string& dn, const std::vector<
 }
 
 Result<LdapAnswer> LdapConnection::Await(int message_id) {
-  timeval timeout = ToTimeval(timeout_ms_);
+  timeval timeout = ToTimeval(TimeoutMs());
   LDAPMessage* raw = nullptr;
   int type = ldap_result(ld_, message_id, LDAP_MSG_ALL, &timeout, &raw);
   std::unique_ptr<LDAPMessage, int (*)(LDAPMessage*)> res(raw, ldap_msgfree);
@@ -334,6 +366,20 @@ Result<LdapAnswer> LdapConnection::Modify(const std::string& dn, const std::vect
   if (!id) return Fail(id.error());
   return Await(*id);
 }
+
+Status LdapConnection::ReadRootDse() {
+  char no_attributes[] = "1.1";
+  char* attrs[] = {no_attributes, nullptr};
+  timeval timeout = ToTimeval(TimeoutMs());
+  LDAPMessage* raw = nullptr;
+  int rc = ldap_search_ext_s(ld_, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, nullptr, nullptr, &timeout, 1,
+                             &raw);
+  std::unique_ptr<LDAPMessage, int (*)(LDAPMessage*)> res(raw, ldap_msgfree);
+  if (rc != LDAP_SUCCESS) return Fail(Failure(rc, "read the root DSE"));
+  return {};
+}
+
+void IgnoreLdapClientConfiguration() { setenv("LDAPNOINIT", "1", 1); }
 
 void ConfigureKerberosEnvironment(const AdConfig& config) {
   if (config.bind_mode != BindMode::kGssapi) return;

@@ -2,11 +2,17 @@
 //
 // Opening it applies Cordon's transport policy: LDAPv3, referral chasing off
 // (AD answers subtree searches with referrals to other partitions), network
-// and operation timeouts, TLS (ldaps:// or StartTLS) with certificate
-// verification demanded against the configured CA file, set per connection
-// (LDAP_OPT_X_TLS_CACERTFILE then LDAP_OPT_X_TLS_NEWCTX), then a simple bind
-// with the action account's password (loaded from its file or environment
-// variable for the bind and wiped right after) or a SASL GSSAPI bind.
+// and operation timeouts, TLS (ldaps:// or StartTLS) with certificate and
+// host name verification demanded against the configured CA file and nothing
+// else: every TLS option that ldap.conf, an ldaprc or an LDAPTLS_* variable
+// could have set for the process is set again for this connection
+// (then LDAP_OPT_X_TLS_NEWCTX), and LoadAdConnector stops libldap from reading
+// those at all (LDAPNOINIT). Then a simple bind with the action account's
+// password (handed in by the caller, from the provider's credential cache) or
+// a SASL GSSAPI bind.
+//
+// Every operation is bounded by the configured timeout and by the deadline
+// the caller sets (the engine's lease on the work), whichever comes first.
 //
 // Every LDAP failure comes back as an Error classified by ClassifyLdapError
 // with the DC's diagnostic text. After a result that means the connection is
@@ -24,7 +30,9 @@
 #include <ldap.h>
 
 #include "connectors/ad/ad_config.h"
+#include "core/action.h"
 #include "core/error.h"
+#include "core/secret.h"
 
 
 namespace cordon::ad {
@@ -61,8 +69,13 @@ struct Modification {
 
 class LdapConnection {
  public:
-  // Connects, secures and binds. Errors carry the LDAP code and diagnostic.
-  [[nodiscard]] static Result<std::unique_ptr<LdapConnection>> Open(const AdConfig& config);
+  // Connects, secures and binds (simple bind with `password`; GSSAPI ignores
+  // it), all by `deadline` (epoch: twice the configured timeout). Errors
+  // carry the LDAP code and diagnostic, and are the provider's (Blame): a DC
+  // that cannot be reached or refuses the action account fails every action
+  // alike.
+  [[nodiscard]] static Result<std::unique_ptr<LdapConnection>> Open(const AdConfig& config, const Secret& password,
+                                                                    TimePoint deadline);
 
   LdapConnection(const LdapConnection&) = delete;
   LdapConnection& operator=(const LdapConnection&) = delete;
@@ -81,20 +94,39 @@ class LdapConnection {
   [[nodiscard]] Result<int> SendModify(const std::string& dn, const std::vector<Modification>& mods);
   [[nodiscard]] Result<LdapAnswer> Await(int message_id);
 
+  // Reads the root DSE: the cheapest question that proves the DC answers on
+  // this connection.
+  [[nodiscard]] Status ReadRootDse();
+
+  // Later operations end by `deadline` at the latest (epoch: no deadline).
+  void set_deadline(TimePoint deadline) { deadline_ = deadline; }
   [[nodiscard]] bool broken() const { return broken_; }
+  // Unique per connection opened by this process: a message id means
+  // something only on the connection that sent it.
+  [[nodiscard]] uint64_t serial() const { return serial_; }
 
  private:
   struct SocketWatch;  // see ldap_connection.cpp: bounds the TLS handshake and bind
   LdapConnection(LDAP* ld, std::unique_ptr<SocketWatch> watch, const AdConfig& config);
   Error Failure(int code, std::string_view context);
   [[nodiscard]] std::string SessionDiagnostic();
+  // This operation's time limit: the configured timeout, cut by the deadline.
+  [[nodiscard]] int TimeoutMs() const;
 
   std::unique_ptr<SocketWatch> watch_;  // outlives ld_: libldap keeps a pointer to its callback
   LDAP* ld_;
   std::string base_dn_;
   int timeout_ms_;
+  TimePoint deadline_{};
   bool broken_ = false;
+  uint64_t serial_;
 };
+
+// Stops libldap from reading ldap.conf, ~/.ldaprc, ./ldaprc and the LDAP*
+// environment variables (LDAPNOINIT), so that only Cordon's config decides
+// how it connects. Process-wide, and it must come before the first libldap
+// call of the process: call once at start-up, before worker threads exist.
+void IgnoreLdapClientConfiguration();
 
 // Sets the process-wide Kerberos environment for bind_mode = "gssapi":
 // KRB5_CLIENT_KTNAME (the keytab MIT Kerberos uses to get the action

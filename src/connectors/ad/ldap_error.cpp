@@ -8,6 +8,7 @@ namespace {
 struct Class {
   ErrorCode code;
   bool retryable;
+  Blame blame = Blame::kAction;
 };
 
 // Why the contested rows are what they are:
@@ -16,8 +17,14 @@ struct Class {
 //   to a protected object or an attribute it will not let anyone write. A
 //   retry gets the same answer, so it fails at once with the DC's words
 //   rather than burning attempts and hiding the cause for minutes.
-// * LDAP_INVALID_CREDENTIALS (49) and LDAP_STRONG_AUTH_REQUIRED (8) concern
-//   the service bind: a misconfiguration that no retry fixes.
+// * LDAP_INVALID_CREDENTIALS (49), LDAP_STRONG_AUTH_REQUIRED (8) and the
+//   other authentication results only ever answer the action account's own
+//   bind: every action would get the same answer until someone fixes the
+//   password (a rotation) or the configuration. The provider's problem, not
+//   the action's: the engine pauses AD and probes it, spending no attempts.
+// * A DC that cannot be reached, times out, is busy or unavailable, or whose
+//   stream breaks is likewise the provider's problem: every action would wait
+//   on it the same way.
 // * LDAP_NO_SUCH_ATTRIBUTE (16) and LDAP_TYPE_OR_VALUE_EXISTS (20) answer
 //   the optimistic delete-old/add-new modify: someone changed the value in
 //   between, and a retry re-reads it.
@@ -31,12 +38,12 @@ Class Classify(int rc) {
     case LDAP_UNAVAILABLE:
     case LDAP_ENCODING_ERROR:
     case LDAP_DECODING_ERROR:
-      return {ErrorCode::kUnavailable, true};
+      return {ErrorCode::kUnavailable, true, Blame::kProvider};
     case LDAP_TIMEOUT:
     case LDAP_TIMELIMIT_EXCEEDED:
-      return {ErrorCode::kTimeout, true};
+      return {ErrorCode::kTimeout, true, Blame::kProvider};
     case LDAP_ADMINLIMIT_EXCEEDED:
-      return {ErrorCode::kResourceExhausted, true};
+      return {ErrorCode::kResourceExhausted, true, Blame::kProvider};
     case LDAP_NO_SUCH_ATTRIBUTE:
     case LDAP_TYPE_OR_VALUE_EXISTS:
       return {ErrorCode::kConflict, true};
@@ -57,7 +64,7 @@ Class Classify(int rc) {
     case LDAP_STRONG_AUTH_REQUIRED:
     case LDAP_INAPPROPRIATE_AUTH:
     case LDAP_AUTH_UNKNOWN:
-      return {ErrorCode::kUnauthenticated, false};
+      return {ErrorCode::kUnauthenticated, true, Blame::kProvider};
     default:
       return {ErrorCode::kInternal, false};
   }
@@ -81,6 +88,7 @@ Error ClassifyLdapError(int ldap_result, std::string_view diagnostic, std::strin
   e.code = c.code;
   e.message = std::move(message);
   e.retryable = c.retryable;
+  e.blame = c.blame;
   return std::move(e).WithProvider(ProviderCode(ldap_result), std::string(diagnostic));
 }
 

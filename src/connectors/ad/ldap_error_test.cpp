@@ -10,19 +10,22 @@ struct Row {
   int code;
   ErrorCode expected;
   bool retryable;
+  Blame blame = Blame::kAction;
 };
+
+constexpr Blame kDc = Blame::kProvider;
 
 TEST(ClassifyLdapError, FollowsTheRetryPolicyTable) {
   const Row rows[] = {
-      {LDAP_SERVER_DOWN, ErrorCode::kUnavailable, true},
-      {LDAP_CONNECT_ERROR, ErrorCode::kUnavailable, true},
-      {LDAP_BUSY, ErrorCode::kUnavailable, true},
-      {LDAP_UNAVAILABLE, ErrorCode::kUnavailable, true},
-      {LDAP_ENCODING_ERROR, ErrorCode::kUnavailable, true},
-      {LDAP_DECODING_ERROR, ErrorCode::kUnavailable, true},
-      {LDAP_TIMEOUT, ErrorCode::kTimeout, true},
-      {LDAP_TIMELIMIT_EXCEEDED, ErrorCode::kTimeout, true},
-      {LDAP_ADMINLIMIT_EXCEEDED, ErrorCode::kResourceExhausted, true},
+      {LDAP_SERVER_DOWN, ErrorCode::kUnavailable, true, kDc},
+      {LDAP_CONNECT_ERROR, ErrorCode::kUnavailable, true, kDc},
+      {LDAP_BUSY, ErrorCode::kUnavailable, true, kDc},
+      {LDAP_UNAVAILABLE, ErrorCode::kUnavailable, true, kDc},
+      {LDAP_ENCODING_ERROR, ErrorCode::kUnavailable, true, kDc},
+      {LDAP_DECODING_ERROR, ErrorCode::kUnavailable, true, kDc},
+      {LDAP_TIMEOUT, ErrorCode::kTimeout, true, kDc},
+      {LDAP_TIMELIMIT_EXCEEDED, ErrorCode::kTimeout, true, kDc},
+      {LDAP_ADMINLIMIT_EXCEEDED, ErrorCode::kResourceExhausted, true, kDc},
       {LDAP_NO_SUCH_ATTRIBUTE, ErrorCode::kConflict, true},
       {LDAP_TYPE_OR_VALUE_EXISTS, ErrorCode::kConflict, true},
       {LDAP_INSUFFICIENT_ACCESS, ErrorCode::kPermissionDenied, false},
@@ -32,9 +35,9 @@ TEST(ClassifyLdapError, FollowsTheRetryPolicyTable) {
       {LDAP_INVALID_SYNTAX, ErrorCode::kInvalidArgument, false},
       {LDAP_FILTER_ERROR, ErrorCode::kInvalidArgument, false},
       {LDAP_UNWILLING_TO_PERFORM, ErrorCode::kFailedPrecondition, false},
-      {LDAP_INVALID_CREDENTIALS, ErrorCode::kUnauthenticated, false},
-      {LDAP_STRONG_AUTH_REQUIRED, ErrorCode::kUnauthenticated, false},
-      {LDAP_INAPPROPRIATE_AUTH, ErrorCode::kUnauthenticated, false},
+      {LDAP_INVALID_CREDENTIALS, ErrorCode::kUnauthenticated, true, kDc},
+      {LDAP_STRONG_AUTH_REQUIRED, ErrorCode::kUnauthenticated, true, kDc},
+      {LDAP_INAPPROPRIATE_AUTH, ErrorCode::kUnauthenticated, true, kDc},
       {LDAP_OTHER, ErrorCode::kInternal, false},
       {LDAP_OPERATIONS_ERROR, ErrorCode::kInternal, false},
       {LDAP_LOCAL_ERROR, ErrorCode::kInternal, false},
@@ -43,6 +46,7 @@ TEST(ClassifyLdapError, FollowsTheRetryPolicyTable) {
     Error e = ClassifyLdapError(r.code, "", "");
     EXPECT_EQ(e.code, r.expected) << "ldap " << r.code;
     EXPECT_EQ(e.retryable, r.retryable) << "ldap " << r.code;
+    EXPECT_EQ(e.blame, r.blame) << "ldap " << r.code;
     EXPECT_EQ(e.provider_code, "ldap:" + std::to_string(r.code));
   }
 }

@@ -9,7 +9,15 @@
 #include <utility>
 #include <variant>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 namespace cordon {
@@ -23,9 +31,11 @@ constexpr int kMaxClaim = 1000;
 constexpr int kMaxAttemptsCeiling = 100;
 constexpr std::string_view kSystemActor = "cordon";
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
-constexpr const char* kSchema = R"sql(
+// Version 1: the first schema. Each later version is a list of statements
+// that moves a store from the version before it; a new store runs them all.
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS actions (
   id               TEXT PRIMARY KEY,
   type             TEXT NOT NULL,
@@ -111,10 +121,35 @@ CREATE TRIGGER IF NOT EXISTS actions_never_deleted BEFORE DELETE ON actions
   BEGIN SELECT RAISE(ABORT, 'actions are never deleted'); END;
 )sql";
 
+// Version 2: what an action saw before its change and the immutable id it
+// resolved to (undo), its time budget, the token behind every actor, refused
+// calls audited in aggregate, and the token life cycle.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE actions ADD COLUMN requested_by_token TEXT NOT NULL DEFAULT '';
+ALTER TABLE actions ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE actions ADD COLUMN prior_in_target INTEGER;
+ALTER TABLE actions ADD COLUMN prior_state TEXT NOT NULL DEFAULT '';
+ALTER TABLE actions ADD COLUMN deadline_at INTEGER NOT NULL DEFAULT 0;
+-- Live undos of an action (CreateUndo refuses a second one while one runs).
+CREATE INDEX IF NOT EXISTS actions_undo_of ON actions(undo_of) WHERE undo_of IS NOT NULL;
+-- FailOverdue: pending work of a provider by time budget.
+CREATE INDEX IF NOT EXISTS actions_deadline ON actions(provider, deadline_at) WHERE status = 'pending' AND deadline_at > 0;
+ALTER TABLE audit ADD COLUMN actor_token TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
 constexpr const char* kActionColumns =
     "id, type, provider, target, requested_by, reason, status, undo_of, undone_by, bulk_id, attempt_count, "
     "max_attempts, created_at, updated_at, next_attempt_at, lease_owner, lease_expires_at, outcome, "
-    "resolved_account, already_in_state, provider_code, provider_detail";
+    "resolved_account, already_in_state, provider_code, provider_detail, requested_by_token, account_id, "
+    "prior_in_target, prior_state, deadline_at";
 
 // Crockford's base32, lower case: no i, l, o, u, so ids read back unambiguously.
 constexpr std::string_view kBase32 = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -207,6 +242,7 @@ std::string_view AttemptResultName(AttemptOutcome o) {
     case AttemptOutcome::kSucceeded: return "succeeded";
     case AttemptOutcome::kPermanentError: return "permanent_error";
     case AttemptOutcome::kTransientError: return "transient_error";
+    case AttemptOutcome::kProviderError: return "provider_error";
   }
   return "permanent_error";
 }
@@ -259,6 +295,7 @@ class SqliteStore::Stmt {
   int Step() { return sqlite3_step(s_); }
 
   [[nodiscard]] int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  [[nodiscard]] bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   [[nodiscard]] std::string Text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
     if (p == nullptr) return {};
@@ -328,6 +365,11 @@ Result<Action> RowToAction(const auto& row) {
   a.already_in_state = row.Int(19) != 0;
   a.provider_answer.code = row.Text(20);
   a.provider_answer.detail = row.Text(21);
+  a.requested_by_token = row.Text(22);
+  a.account_id = row.Text(23);
+  if (!row.IsNull(24)) a.prior_in_target = row.Int(24) != 0;
+  a.prior_state = row.Text(25);
+  a.deadline = FromUnixMillis(row.Int(26));
   return a;
 }
 
@@ -350,7 +392,25 @@ Result<sqlite3*> OpenConnection(const std::string& path, int flags, SqliteStoreO
 
 }  // namespace
 
+// The action center holds who did what to whom: owner-only from its first
+// byte. SQLite gives its -wal and -shm files the database file's mode, so
+// creating the file 0600 before SQLite opens it covers all three.
+Status CreatePrivately(const std::string& path) {
+  if (path == ":memory:" || path.empty()) return {};
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return Fail(Error::Unavailable("cannot open the SQLite store at " + path + ": " + std::strerror(errno)));
+  struct stat st {};
+  const bool loose = ::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0;
+  ::close(fd);
+  if (loose)
+    spdlog::warn("store {}: readable by others (mode {:o}); `chmod 600` it and its -wal and -shm files", path,
+                 st.st_mode & 0777);
+  return {};
+}
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, SqliteStoreOptions options) {
+  if (auto s = CreatePrivately(path); !s) return Fail(s.error());
   auto writer = OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options);
   if (!writer) return Fail(writer.error());
   std::unique_ptr<SqliteStore> store(new SqliteStore());
@@ -368,6 +428,15 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
     }
     const char* sync = options.sync == SqliteSync::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
     if (auto s = store->Exec(sync); !s) return Fail(s.error());
+    // Read back what SQLite applied: 2 is FULL, 1 NORMAL.
+    {
+      auto stmt = store->Prepare(store->writer_, "PRAGMA synchronous");
+      if (!stmt) return Fail(stmt.error());
+      const int64_t level = stmt->Step() == SQLITE_ROW ? stmt->Int(0) : -1;
+      if (level != (options.sync == SqliteSync::kFull ? 2 : 1))
+        return Fail(Error::Unavailable("the SQLite store at " + path + " did not accept its synchronous setting"));
+      store->sync_ = options.sync;
+    }
     if (auto s = store->Exec("PRAGMA foreign_keys=ON"); !s) return Fail(s.error());
     // 8 MiB of page cache for the writer (SQLite's default is 2): the index
     // pages a bulk insert touches stay in memory, and an idle server stays small.
@@ -434,16 +503,21 @@ Status SqliteStore::Migrate() {
   if (version > kSchemaVersion)
     return Fail(
         Error::FailedPrecondition("the store was written by a newer Cordon (schema " + std::to_string(version) + ")"));
-  if (sqlite3_exec(writer_.db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK)
-    return Fail(SqlError(writer_, "create schema"));
-  if (auto s = Exec("PRAGMA user_version=1"); !s) return s;
+  for (int64_t v = version; v < kSchemaVersion; ++v) {
+    if (sqlite3_exec(writer_.db, kMigrations[v], nullptr, nullptr, nullptr) != SQLITE_OK)
+      return Fail(SqlError(writer_, "migrate the schema to version " + std::to_string(v + 1)));
+  }
+  if (version != kSchemaVersion) {
+    const std::string set_version = "PRAGMA user_version=" + std::to_string(kSchemaVersion);
+    if (auto s = Exec(set_version.c_str()); !s) return s;
+  }
   return tx.Commit();
 }
 
 Status SqliteStore::InsertAudit(const AuditEvent& e) {
   auto stmt = Prepare(writer_,
-                      "INSERT INTO audit (action_id, at, actor, event, from_status, to_status, reason, detail) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                      "INSERT INTO audit (action_id, at, actor, event, from_status, to_status, reason, detail, "
+                      "actor_token, client_address, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   if (!stmt) return Fail(stmt.error());
   stmt->BindOrNull(1, e.action_id)
       .Bind(2, ToUnixMillis(e.at))
@@ -452,26 +526,31 @@ Status SqliteStore::InsertAudit(const AuditEvent& e) {
       .Bind(5, e.from_status)
       .Bind(6, e.to_status)
       .Bind(7, e.reason)
-      .Bind(8, e.detail);
+      .Bind(8, e.detail)
+      .Bind(9, e.actor_token)
+      .Bind(10, e.client_address)
+      .Bind(11, std::max<int64_t>(e.count, 1));
   if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "append audit"));
   return {};
 }
 
 Status SqliteStore::InsertAttempt(const Attempt& a) {
+  // Numbered in the order attempts happened, counted or not (Action::attempt_count
+  // counts only those the action paid for).
   auto stmt = Prepare(
       writer_,
       "INSERT INTO attempts (action_id, number, worker, started_at, finished_at, result, message, provider_code, "
-      "provider_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      "provider_detail) VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE action_id = ?1), "
+      "?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!stmt) return Fail(stmt.error());
   stmt->Bind(1, a.action_id)
-      .Bind(2, int64_t{a.number})
-      .Bind(3, a.worker)
-      .Bind(4, ToUnixMillis(a.started_at))
-      .Bind(5, ToUnixMillis(a.finished_at))
-      .Bind(6, a.result)
-      .Bind(7, a.message)
-      .Bind(8, a.provider_answer.code)
-      .Bind(9, a.provider_answer.detail);
+      .Bind(2, a.worker)
+      .Bind(3, ToUnixMillis(a.started_at))
+      .Bind(4, ToUnixMillis(a.finished_at))
+      .Bind(5, a.result)
+      .Bind(6, a.message)
+      .Bind(7, a.provider_answer.code)
+      .Bind(8, a.provider_answer.detail);
   if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "record attempt"));
   return {};
 }
@@ -494,6 +573,8 @@ Result<Action> SqliteStore::InsertAction(const NewAction& n, TimePoint now) {
   if (n.target.empty()) return Fail(Error::InvalidArgument("target is required"));
   for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"target", n.target},
                              {"requested_by", n.requested_by},
+                             {"requested_by_token", n.requested_by_token},
+                             {"account_id", n.account_id},
                              {"reason", n.reason},
                              {"undo_of", n.undo_of},
                              {"bulk_id", n.bulk_id}}) {
@@ -505,7 +586,9 @@ Result<Action> SqliteStore::InsertAction(const NewAction& n, TimePoint now) {
   a.type = n.type;
   a.provider = n.provider;
   a.target = n.target;
+  a.account_id = n.account_id;
   a.requested_by = n.requested_by;
+  a.requested_by_token = n.requested_by_token;
   a.reason = n.reason;
   a.status = n.initial_status;
   a.undo_of = n.undo_of;
@@ -514,12 +597,13 @@ Result<Action> SqliteStore::InsertAction(const NewAction& n, TimePoint now) {
   a.created_at = now;
   a.updated_at = now;
   a.next_attempt_at = now;
+  a.deadline = n.deadline;
 
   auto stmt =
       Prepare(writer_,
               "INSERT INTO actions (id, type, provider, target, requested_by, reason, status, undo_of, bulk_id, "
-              "max_attempts, created_at, updated_at, next_attempt_at) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?11)");
+              "max_attempts, created_at, updated_at, next_attempt_at, requested_by_token, account_id, deadline_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?11, ?12, ?13, ?14)");
   if (!stmt) return Fail(stmt.error());
   stmt->Bind(1, a.id)
       .Bind(2, ToString(a.type))
@@ -531,7 +615,10 @@ Result<Action> SqliteStore::InsertAction(const NewAction& n, TimePoint now) {
       .BindOrNull(8, a.undo_of)
       .BindOrNull(9, a.bulk_id)
       .Bind(10, int64_t{a.max_attempts})
-      .Bind(11, ToUnixMillis(now));
+      .Bind(11, ToUnixMillis(now))
+      .Bind(12, a.requested_by_token)
+      .Bind(13, a.account_id)
+      .Bind(14, ToUnixMillis(a.deadline));
   if (stmt->Step() != SQLITE_DONE) {
     if ((sqlite3_extended_errcode(writer_.db)) == SQLITE_CONSTRAINT_FOREIGNKEY)
       return Fail(Error::NotFound("no action " + a.undo_of + " to undo"));
@@ -542,6 +629,7 @@ Result<Action> SqliteStore::InsertAction(const NewAction& n, TimePoint now) {
   e.action_id = a.id;
   e.at = now;
   e.actor = a.requested_by;
+  e.actor_token = a.requested_by_token;
   e.event = "created";
   e.to_status = ToString(a.status);
   e.reason = a.reason;
@@ -616,13 +704,17 @@ Result<std::vector<AuditEvent>> ReadAudit(StmtT& stmt, auto&& sql_error) {
     e.to_status = stmt.Text(6);
     e.reason = stmt.Text(7);
     e.detail = stmt.Text(8);
+    e.actor_token = stmt.Text(9);
+    e.client_address = stmt.Text(10);
+    e.count = stmt.Int(11);
     out.push_back(std::move(e));
   }
   if (rc != SQLITE_DONE) return Fail(sql_error());
   return out;
 }
 
-constexpr const char* kAuditColumns = "seq, action_id, at, actor, event, from_status, to_status, reason, detail";
+constexpr const char* kAuditColumns =
+    "seq, action_id, at, actor, event, from_status, to_status, reason, detail, actor_token, client_address, count";
 
 }  // namespace
 
@@ -705,7 +797,8 @@ Result<std::vector<Action>> SqliteStore::ClaimDue(Provider provider, std::string
         writer_, std::string("UPDATE actions SET status = 'in_progress', lease_owner = ?1, lease_expires_at = ?2, "
                              "claimed_at = ?3, updated_at = ?3, attempt_count = attempt_count + 1 "
                              "WHERE id IN (SELECT id FROM actions WHERE status = 'pending' AND provider = ?4 "
-                             "AND next_attempt_at <= ?3 ORDER BY next_attempt_at, created_at, id LIMIT ?5) "
+                             "AND next_attempt_at <= ?3 AND (deadline_at = 0 OR deadline_at > ?3) "
+                             "ORDER BY next_attempt_at, created_at, id LIMIT ?5) "
                              "RETURNING ") +
                      kActionColumns);
     if (!stmt) return Fail(stmt.error());
@@ -782,15 +875,61 @@ AuditEvent Transition(std::string_view action_id, TimePoint at, std::string_view
 constexpr const char* kSettleSql =
     "UPDATE actions SET status = ?2, updated_at = ?3, next_attempt_at = ?4, lease_owner = '', lease_expires_at = 0, "
     "outcome = ?5, resolved_account = CASE WHEN ?6 <> '' THEN ?6 ELSE resolved_account END, already_in_state = ?7, "
-    "provider_code = ?8, provider_detail = ?9 WHERE id = ?1";
+    "provider_code = ?8, provider_detail = ?9, attempt_count = ?10, "
+    "account_id = CASE WHEN ?11 <> '' THEN ?11 ELSE account_id END WHERE id = ?1";
+
+bool BudgetSpent(const Action& a, TimePoint at) { return a.deadline != TimePoint{} && at >= a.deadline; }
+
+std::string BudgetSpentMessage(const Action& a, std::string_view why) {
+  return "its time budget ran out at " + FormatTime(a.deadline) + ": " + std::string(why);
+}
 
 }  // namespace
+
+Status SqliteStore::RecordObservations(std::span<const Observation> observations, std::string_view worker,
+                                       TimePoint now) {
+  if (observations.empty()) return {};
+  for (const Observation& o : observations) {
+    for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"resolved account", o.resolved_account},
+                               {"account id", o.account_id},
+                               {"state", o.state}}) {
+      if (auto s = CheckField(name, value); !s) return s;
+    }
+  }
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return s;
+  auto stmt = Prepare(
+      writer_,
+      "UPDATE actions SET updated_at = ?2, "
+      "resolved_account = CASE WHEN ?3 <> '' THEN ?3 ELSE resolved_account END, "
+      "account_id = CASE WHEN ?4 <> '' THEN ?4 ELSE account_id END, "
+      "prior_in_target = COALESCE(prior_in_target, ?5), "
+      "prior_state = CASE WHEN prior_in_target IS NULL THEN ?6 ELSE prior_state END "
+      "WHERE id = ?1 AND status = 'in_progress' AND lease_owner = ?7");
+  if (!stmt) return Fail(stmt.error());
+  for (const Observation& o : observations) {
+    stmt->Bind(1, o.action_id)
+        .Bind(2, ToUnixMillis(now))
+        .Bind(3, o.resolved_account)
+        .Bind(4, o.account_id)
+        .Bind(5, int64_t{o.in_target_state ? 1 : 0})
+        .Bind(6, o.state)
+        .Bind(7, worker);
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "record what the account looked like"));
+    if (sqlite3_changes(writer_.db) == 0)
+      return Fail(Error::Conflict("the lease on " + o.action_id + " is no longer held by " + std::string(worker)));
+    stmt->Reset();
+  }
+  return tx.Commit();
+}
 
 Result<Action> SqliteStore::FinishAttempt(const AttemptReport& r) {
   for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"message", r.message},
                              {"provider code", r.provider_answer.code},
                              {"provider detail", r.provider_answer.detail},
-                             {"resolved account", r.resolved_account}}) {
+                             {"resolved account", r.resolved_account},
+                             {"account id", r.account_id}}) {
     if (auto s = CheckField(name, value); !s) return Fail(s.error());
   }
   std::lock_guard lock(writer_.mu);
@@ -803,7 +942,6 @@ Result<Action> SqliteStore::FinishAttempt(const AttemptReport& r) {
 
   Attempt attempt;
   attempt.action_id = current->id;
-  attempt.number = current->attempt_count;
   attempt.worker = r.worker;
   attempt.started_at = r.started_at;
   attempt.finished_at = r.finished_at;
@@ -815,16 +953,28 @@ Result<Action> SqliteStore::FinishAttempt(const AttemptReport& r) {
   ActionStatus to = ActionStatus::kFailed;
   std::string outcome = r.message;
   TimePoint next = current->next_attempt_at;
+  int spent = current->attempt_count;
   switch (r.outcome) {
     case AttemptOutcome::kSucceeded: to = ActionStatus::kSucceeded; break;
     case AttemptOutcome::kPermanentError: to = ActionStatus::kFailed; break;
     case AttemptOutcome::kTransientError:
-      if (current->attempt_count < current->max_attempts) {
+      if (current->attempt_count >= current->max_attempts) {
+        outcome = "gave up after " + std::to_string(current->attempt_count) + " attempts: " + r.message;
+      } else if (BudgetSpent(*current, r.retry_at)) {
+        outcome = BudgetSpentMessage(*current, r.message);
+      } else {
         to = ActionStatus::kPending;
         next = r.retry_at;
+      }
+      break;
+    case AttemptOutcome::kProviderError:
+      // The provider's failure, not the action's: the attempt ClaimDue spent is given back.
+      spent = std::max(0, current->attempt_count - 1);
+      if (BudgetSpent(*current, r.retry_at)) {
+        outcome = BudgetSpentMessage(*current, r.message);
       } else {
-        to = ActionStatus::kFailed;
-        outcome = "gave up after " + std::to_string(current->attempt_count) + " attempts: " + r.message;
+        to = ActionStatus::kPending;
+        next = r.retry_at;
       }
       break;
   }
@@ -839,17 +989,81 @@ Result<Action> SqliteStore::FinishAttempt(const AttemptReport& r) {
         .Bind(6, r.resolved_account)
         .Bind(7, int64_t{r.already_in_state && to == ActionStatus::kSucceeded ? 1 : 0})
         .Bind(8, r.provider_answer.code)
-        .Bind(9, r.provider_answer.detail);
+        .Bind(9, r.provider_answer.detail)
+        .Bind(10, int64_t{spent})
+        .Bind(11, r.account_id);
     if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "finish attempt"));
   }
   AuditEvent e = Transition(current->id, r.finished_at, r.worker, ActionStatus::kInProgress, to, outcome);
   if (to == ActionStatus::kPending) e.detail = "retry at " + FormatTime(next);
+  if (to == ActionStatus::kPending && r.outcome == AttemptOutcome::kProviderError)
+    e.detail += " (the provider's failure: no attempt spent)";
   if (to == ActionStatus::kSucceeded && r.already_in_state) e.detail = "already in the target state";
   if (auto s = InsertAudit(e); !s) return Fail(s.error());
+
+  // An undo is linked to what it reverses only once it has reversed it.
+  if (to == ActionStatus::kSucceeded && !current->undo_of.empty()) {
+    auto stmt = Prepare(writer_,
+                        "UPDATE actions SET undone_by = ?2, updated_at = ?3 WHERE id = ?1 AND undone_by IS NULL");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, current->undo_of).Bind(2, current->id).Bind(3, ToUnixMillis(r.finished_at));
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "link the undo"));
+    if (sqlite3_changes(writer_.db) > 0) {
+      AuditEvent undone;
+      undone.action_id = current->undo_of;
+      undone.at = r.finished_at;
+      undone.actor = r.worker;
+      undone.event = "undone";
+      undone.detail = "undone by " + current->id;
+      if (auto s = InsertAudit(undone); !s) return Fail(s.error());
+    }
+  }
   auto updated = LoadAction(writer_, current->id);
   if (!updated) return Fail(updated.error());
   if (auto s = tx.Commit(); !s) return Fail(s.error());
   return updated;
+}
+
+Result<int> SqliteStore::FailOverdue(Provider provider, TimePoint now, std::string_view why) {
+  if (auto s = CheckField("reason", why); !s) return Fail(s.error());
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return Fail(s.error());
+  struct Overdue {
+    std::string id;
+    std::string last;
+    int64_t deadline;
+  };
+  std::vector<Overdue> overdue;
+  {
+    auto stmt = Prepare(writer_,
+                        "SELECT id, outcome, deadline_at FROM actions WHERE status = 'pending' AND provider = ?1 "
+                        "AND deadline_at > 0 AND deadline_at <= ?2");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, ToString(provider)).Bind(2, ToUnixMillis(now));
+    int rc;
+    while ((rc = stmt->Step()) == SQLITE_ROW) overdue.push_back({stmt->Text(0), stmt->Text(1), stmt->Int(2)});
+    if (rc != SQLITE_DONE) return Fail(SqlError(writer_, "find actions out of time"));
+  }
+  auto stmt = Prepare(writer_,
+                      "UPDATE actions SET status = 'failed', updated_at = ?2, outcome = ?3 WHERE id = ?1 "
+                      "AND status = 'pending'");
+  if (!stmt) return Fail(stmt.error());
+  for (const Overdue& o : overdue) {
+    std::string outcome = "its time budget ran out at " + FormatTime(FromUnixMillis(o.deadline)) + ": " +
+                          std::string(why);
+    if (!o.last.empty()) outcome += " (last attempt: " + o.last + ")";
+    outcome = outcome.substr(0, kMaxFieldLen);
+    stmt->Bind(1, o.id).Bind(2, ToUnixMillis(now)).Bind(3, outcome);
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "fail an action out of time"));
+    stmt->Reset();
+    if (auto s = InsertAudit(Transition(o.id, now, kSystemActor, ActionStatus::kPending, ActionStatus::kFailed,
+                                        outcome));
+        !s)
+      return Fail(s.error());
+  }
+  if (auto s = tx.Commit(); !s) return Fail(s.error());
+  return static_cast<int>(overdue.size());
 }
 
 Result<int> SqliteStore::RecoverExpiredLeases(TimePoint now) {
@@ -949,41 +1163,57 @@ Result<Action> SqliteStore::CreateUndo(const NewAction& undo, TimePoint now) {
                                           "; only a succeeded action can be undone"));
   if (!original->undone_by.empty())
     return Fail(Error::FailedPrecondition("action " + original->id + " was already undone by " + original->undone_by));
+  {
+    auto stmt = Prepare(writer_,
+                        "SELECT id, status FROM actions WHERE undo_of = ?1 AND status IN "
+                        "('awaiting_approval', 'pending', 'in_progress') LIMIT 1");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, original->id);
+    const int rc = stmt->Step();
+    if (rc == SQLITE_ROW)
+      return Fail(Error::FailedPrecondition("action " + original->id + " is already being undone by " +
+                                            stmt->Text(0) + " (" + stmt->Text(1) + ")"));
+    if (rc != SQLITE_DONE) return Fail(SqlError(writer_, "look for a running undo"));
+  }
   auto created = InsertAction(undo, now);
   if (!created) return Fail(created.error());
-  {
-    auto stmt = Prepare(writer_, "UPDATE actions SET undone_by = ?2, updated_at = ?3 WHERE id = ?1");
-    if (!stmt) return Fail(stmt.error());
-    stmt->Bind(1, original->id).Bind(2, created->id).Bind(3, ToUnixMillis(now));
-    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "link undo"));
-  }
   AuditEvent e;
   e.action_id = original->id;
   e.at = now;
   e.actor = undo.requested_by;
+  e.actor_token = undo.requested_by_token;
   e.event = "undo_requested";
   e.reason = undo.reason;
-  e.detail = "undone by " + created->id;
+  e.detail = "undo " + created->id;
   if (auto s = InsertAudit(e); !s) return Fail(s.error());
   if (auto s = tx.Commit(); !s) return Fail(s.error());
   return created;
 }
 
-Status SqliteStore::AppendAudit(const AuditEvent& event) {
-  for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"actor", event.actor},
-                             {"event", event.event},
-                             {"reason", event.reason},
-                             {"detail", event.detail}}) {
-    if (auto s = CheckField(name, value); !s) return s;
+Status SqliteStore::AppendAudit(std::span<const AuditEvent> events) {
+  for (const AuditEvent& event : events) {
+    for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"actor", event.actor},
+                               {"actor token", event.actor_token},
+                               {"client address", event.client_address},
+                               {"event", event.event},
+                               {"reason", event.reason},
+                               {"detail", event.detail}}) {
+      if (auto s = CheckField(name, value); !s) return s;
+    }
+    if (event.event.empty()) return Fail(Error::InvalidArgument("an audit event needs a name"));
   }
-  if (event.event.empty()) return Fail(Error::InvalidArgument("an audit event needs a name"));
+  if (events.empty()) return {};
   std::lock_guard lock(writer_.mu);
-  if (auto s = InsertAudit(event); !s) {
-    if (sqlite3_extended_errcode(writer_.db) == SQLITE_CONSTRAINT_FOREIGNKEY)
-      return Fail(Error::NotFound("no action " + event.action_id));
-    return s;
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return s;
+  for (const AuditEvent& event : events) {
+    if (auto s = InsertAudit(event); !s) {
+      if (sqlite3_extended_errcode(writer_.db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return Fail(Error::NotFound("no action " + event.action_id));
+      return s;
+    }
   }
-  return {};
+  return tx.Commit();
 }
 
 Result<std::vector<AuditEvent>> SqliteStore::ListAudit(std::string_view event_prefix, int limit) {
@@ -1001,6 +1231,27 @@ Result<std::vector<AuditEvent>> SqliteStore::ListAudit(std::string_view event_pr
   return ReadAudit(*stmt, [this] { return SqlError(reader_, "list audit"); });
 }
 
+namespace {
+
+constexpr const char* kTokenColumns = "id, name, role, sha256_hex, created_at, revoked, expires_at, last_used_at, revoked_at";
+
+template <typename StmtT>
+TokenRecord RowToToken(const StmtT& row) {
+  TokenRecord t;
+  t.id = row.Text(0);
+  t.name = row.Text(1);
+  t.role = row.Text(2);
+  t.sha256_hex = row.Text(3);
+  t.created_at = FromUnixMillis(row.Int(4));
+  t.revoked = row.Int(5) != 0;
+  t.expires_at = FromUnixMillis(row.Int(6));
+  t.last_used_at = FromUnixMillis(row.Int(7));
+  t.revoked_at = FromUnixMillis(row.Int(8));
+  return t;
+}
+
+}  // namespace
+
 Status SqliteStore::CreateToken(const TokenRecord& t) {
   if (t.id.empty() || t.name.empty() || t.role.empty() || t.sha256_hex.size() != 64)
     return Fail(Error::InvalidArgument("a token needs an id, a name, a role and a SHA-256 digest"));
@@ -1009,15 +1260,18 @@ Status SqliteStore::CreateToken(const TokenRecord& t) {
     if (auto s = CheckField(name, value); !s) return s;
   }
   std::lock_guard lock(writer_.mu);
-  auto stmt = Prepare(
-      writer_, "INSERT INTO tokens (id, name, role, sha256_hex, created_at, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  auto stmt = Prepare(writer_,
+                      "INSERT INTO tokens (id, name, role, sha256_hex, created_at, revoked, expires_at, revoked_at) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!stmt) return Fail(stmt.error());
   stmt->Bind(1, t.id)
       .Bind(2, t.name)
       .Bind(3, t.role)
       .Bind(4, t.sha256_hex)
       .Bind(5, ToUnixMillis(t.created_at))
-      .Bind(6, int64_t{t.revoked ? 1 : 0});
+      .Bind(6, int64_t{t.revoked ? 1 : 0})
+      .Bind(7, ToUnixMillis(t.expires_at))
+      .Bind(8, ToUnixMillis(t.revoked_at));
   if (stmt->Step() != SQLITE_DONE) {
     if (sqlite3_extended_errcode(writer_.db) == SQLITE_CONSTRAINT_UNIQUE ||
         sqlite3_extended_errcode(writer_.db) == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -1030,21 +1284,90 @@ Status SqliteStore::CreateToken(const TokenRecord& t) {
 Result<std::optional<TokenRecord>> SqliteStore::FindTokenByDigest(std::string_view sha256_hex) {
   if (sha256_hex.size() != 64) return std::optional<TokenRecord>();
   std::lock_guard lock(reader_.mu);
-  auto stmt =
-      Prepare(reader_, "SELECT id, name, role, sha256_hex, created_at, revoked FROM tokens WHERE sha256_hex = ?1");
+  auto stmt = Prepare(reader_, std::string("SELECT ") + kTokenColumns + " FROM tokens WHERE sha256_hex = ?1");
   if (!stmt) return Fail(stmt.error());
   stmt->Bind(1, sha256_hex);
   int rc = stmt->Step();
   if (rc == SQLITE_DONE) return std::optional<TokenRecord>();
   if (rc != SQLITE_ROW) return Fail(SqlError(reader_, "find token"));
-  TokenRecord t;
-  t.id = stmt->Text(0);
-  t.name = stmt->Text(1);
-  t.role = stmt->Text(2);
-  t.sha256_hex = stmt->Text(3);
-  t.created_at = FromUnixMillis(stmt->Int(4));
-  t.revoked = stmt->Int(5) != 0;
-  return std::optional<TokenRecord>(std::move(t));
+  return std::optional<TokenRecord>(RowToToken(*stmt));
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::ListTokens() {
+  std::lock_guard lock(reader_.mu);
+  auto stmt = Prepare(reader_, std::string("SELECT ") + kTokenColumns + " FROM tokens ORDER BY created_at DESC, id");
+  if (!stmt) return Fail(stmt.error());
+  std::vector<TokenRecord> out;
+  int rc;
+  while ((rc = stmt->Step()) == SQLITE_ROW) out.push_back(RowToToken(*stmt));
+  if (rc != SQLITE_DONE) return Fail(SqlError(reader_, "list tokens"));
+  return out;
+}
+
+Result<TokenRecord> SqliteStore::RevokeToken(std::string_view id, const Actor& actor, std::string_view reason,
+                                             TimePoint now) {
+  for (auto [name, value] : {std::pair<std::string_view, std::string_view>{"token id", id},
+                             {"actor", actor.name},
+                             {"actor token", actor.token_id},
+                             {"reason", reason}}) {
+    if (auto s = CheckField(name, value); !s) return Fail(s.error());
+  }
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return Fail(s.error());
+  auto load = [&]() -> Result<TokenRecord> {
+    auto stmt = Prepare(writer_, std::string("SELECT ") + kTokenColumns + " FROM tokens WHERE id = ?1");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, id);
+    const int rc = stmt->Step();
+    if (rc == SQLITE_DONE) return Fail(Error::NotFound("no token " + std::string(id)));
+    if (rc != SQLITE_ROW) return Fail(SqlError(writer_, "read token"));
+    return RowToToken(*stmt);
+  };
+  auto token = load();
+  if (!token) return token;
+  if (token->revoked) return token;
+  {
+    auto stmt = Prepare(writer_, "UPDATE tokens SET revoked = 1, revoked_at = ?2 WHERE id = ?1");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, id).Bind(2, ToUnixMillis(now));
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "revoke token"));
+  }
+  AuditEvent e;
+  e.at = now;
+  e.actor = actor.name;
+  e.actor_token = actor.token_id;
+  e.event = "token.revoked";
+  e.reason = std::string(reason);
+  e.detail = "token " + token->id + " (" + token->name + ", " + token->role + ")";
+  if (auto s = InsertAudit(e); !s) return Fail(s.error());
+  auto revoked = load();
+  if (!revoked) return revoked;
+  if (auto s = tx.Commit(); !s) return Fail(s.error());
+  return revoked;
+}
+
+Status SqliteStore::TouchTokens(std::span<const std::pair<std::string, TimePoint>> used) {
+  if (used.empty()) return {};
+  std::lock_guard lock(writer_.mu);
+  Transaction tx(*this);
+  if (auto s = tx.Begin(); !s) return s;
+  auto stmt = Prepare(writer_, "UPDATE tokens SET last_used_at = MAX(last_used_at, ?2) WHERE id = ?1");
+  if (!stmt) return Fail(stmt.error());
+  for (const auto& [id, at] : used) {
+    stmt->Bind(1, id).Bind(2, ToUnixMillis(at));
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "record token use"));
+    stmt->Reset();
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::Ping() {
+  std::lock_guard lock(reader_.mu);
+  auto stmt = Prepare(reader_, "SELECT 1");
+  if (!stmt) return Fail(stmt.error());
+  if (stmt->Step() != SQLITE_ROW) return Fail(SqlError(reader_, "ping"));
+  return {};
 }
 
 Result<std::vector<StatusCount>> SqliteStore::CountByStatus() {

@@ -32,24 +32,25 @@ namespace cordon {
 
 // How hard a commit waits for the disk.
 enum class SqliteSync {
-  // WAL + synchronous=NORMAL: a commit is in the WAL before it returns, so a
-  // process crash (SIGKILL, abort) loses nothing; only a power loss or kernel
-  // crash may drop the last few commits. No fsync per commit, which is what
-  // makes bulk work fast. This is what the action center needs by default.
-  kNormal,
-  // synchronous=FULL: fsync on every commit; survives power loss too.
+  // synchronous=FULL: the WAL is fsynced on every commit, so an action the
+  // API accepted survives a power loss or kernel crash too. The default: the
+  // action center is the proof of what was done.
   kFull,
+  // WAL + synchronous=NORMAL: a commit is in the WAL before it returns, so a
+  // process crash (SIGKILL, abort) loses nothing, but a power loss may drop
+  // the last commits. Cheaper per commit (bench/store_benchmark measures it).
+  kNormal,
 };
 
 struct SqliteStoreOptions {
-  SqliteSync sync = SqliteSync::kNormal;
+  SqliteSync sync = SqliteSync::kFull;
   Millis busy_timeout{5000};  // how long to wait for another process's write lock
 };
 
 class SqliteStore final : public Store {
  public:
-  // Opens (creating if needed) the database file at `path`. Call Migrate()
-  // before anything else.
+  // Opens (creating if needed, owner-only) the database file at `path`. Call
+  // Migrate() before anything else.
   [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
                                                                  SqliteStoreOptions options = {});
 
@@ -67,16 +68,28 @@ class SqliteStore final : public Store {
                                                      Millis lease) override;
   [[nodiscard]] Status RenewLeases(std::span<const std::string> action_ids, std::string_view worker, TimePoint now,
                                    Millis lease) override;
+  [[nodiscard]] Status RecordObservations(std::span<const Observation> observations, std::string_view worker,
+                                          TimePoint now) override;
   [[nodiscard]] Result<Action> FinishAttempt(const AttemptReport& report) override;
+  [[nodiscard]] Result<int> FailOverdue(Provider provider, TimePoint now, std::string_view why) override;
   [[nodiscard]] Result<int> RecoverExpiredLeases(TimePoint now) override;
   [[nodiscard]] Result<Action> Cancel(std::string_view id, std::string_view actor, std::string_view reason,
                                       TimePoint now) override;
   [[nodiscard]] Result<Action> CreateUndo(const NewAction& undo, TimePoint now) override;
-  [[nodiscard]] Status AppendAudit(const AuditEvent& event) override;
+  using Store::AppendAudit;
+  [[nodiscard]] Status AppendAudit(std::span<const AuditEvent> events) override;
   [[nodiscard]] Result<std::vector<AuditEvent>> ListAudit(std::string_view event_prefix, int limit) override;
   [[nodiscard]] Status CreateToken(const TokenRecord& token) override;
   [[nodiscard]] Result<std::optional<TokenRecord>> FindTokenByDigest(std::string_view sha256_hex) override;
+  [[nodiscard]] Result<std::vector<TokenRecord>> ListTokens() override;
+  [[nodiscard]] Result<TokenRecord> RevokeToken(std::string_view id, const Actor& actor, std::string_view reason,
+                                                TimePoint now) override;
+  [[nodiscard]] Status TouchTokens(std::span<const std::pair<std::string, TimePoint>> used) override;
   [[nodiscard]] Result<std::vector<StatusCount>> CountByStatus() override;
+  [[nodiscard]] Status Ping() override;
+
+  // How commits reach the disk, as the writer connection reports it.
+  [[nodiscard]] SqliteSync sync() const { return sync_; }
 
  private:
   class Stmt;
@@ -101,6 +114,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Status InsertAudit(const AuditEvent& e);
   [[nodiscard]] Status InsertAttempt(const Attempt& a);
 
+  SqliteSync sync_ = SqliteSync::kFull;
   Connection writer_;  // every write, and reads inside write transactions
   Connection reader_;  // read-only methods; in WAL it never waits for the writer
 };

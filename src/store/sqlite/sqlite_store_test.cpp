@@ -2,7 +2,12 @@
 // the append-only triggers).
 #include "store/sqlite/sqlite_store.h"
 
+#include <sys/stat.h>
+
 #include <sqlite3.h>
+
+#include <optional>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -95,12 +100,85 @@ TEST_F(SqliteOnly, UnopenablePathIsUnavailable) {
   EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
 }
 
-TEST_F(SqliteOnly, FullSyncIsAvailable) {
-  SqliteStoreOptions options;
-  options.sync = SqliteSync::kFull;
-  auto store = SqliteStore::Open(path_, options);
+TEST_F(SqliteOnly, DurableByDefaultNormalOnRequest) {
+  {
+    auto store = SqliteStore::Open(path_);
+    ASSERT_TRUE(store);
+    EXPECT_EQ((*store)->sync(), SqliteSync::kFull);
+  }
+  SqliteStoreOptions normal;
+  normal.sync = SqliteSync::kNormal;
+  auto store = SqliteStore::Open(path_, normal);
   ASSERT_TRUE(store);
-  ASSERT_TRUE((*store)->Migrate());
+  EXPECT_EQ((*store)->sync(), SqliteSync::kNormal);
+}
+
+TEST_F(SqliteOnly, TheStoreAndItsWalAreOwnerOnlyWhateverTheUmask) {
+  const mode_t old = ::umask(0022);
+  {
+    auto store = SqliteStore::Open(path_);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->Migrate());
+    NewAction n;
+    n.target = "alice";
+    n.requested_by = "analyst";
+    n.reason = "r";
+    ASSERT_TRUE((*store)->CreateActions(std::span(&n, 1), Now()));
+    for (const std::string& file : {path_, path_ + "-wal", path_ + "-shm"}) {
+      struct stat st {};
+      ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+    }
+  }
+  ::umask(old);
+}
+
+TEST_F(SqliteOnly, AVersionOneStoreIsMigratedKeepingItsData) {
+  // The first schema, as an older Cordon left it, with one action and one token.
+  ASSERT_EQ(RawExec(R"sql(
+    CREATE TABLE actions (id TEXT PRIMARY KEY, type TEXT NOT NULL, provider TEXT NOT NULL,
+      target TEXT NOT NULL COLLATE NOCASE, requested_by TEXT NOT NULL COLLATE NOCASE, reason TEXT NOT NULL,
+      status TEXT NOT NULL, undo_of TEXT REFERENCES actions(id), undone_by TEXT REFERENCES actions(id), bulk_id TEXT,
+      attempt_count INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL, created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, lease_owner TEXT NOT NULL DEFAULT '',
+      lease_expires_at INTEGER NOT NULL DEFAULT 0, claimed_at INTEGER NOT NULL DEFAULT 0,
+      outcome TEXT NOT NULL DEFAULT '', resolved_account TEXT NOT NULL DEFAULT '',
+      already_in_state INTEGER NOT NULL DEFAULT 0, provider_code TEXT NOT NULL DEFAULT '',
+      provider_detail TEXT NOT NULL DEFAULT '');
+    CREATE TABLE attempts (action_id TEXT NOT NULL REFERENCES actions(id), number INTEGER NOT NULL,
+      worker TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, result TEXT NOT NULL,
+      message TEXT NOT NULL, provider_code TEXT NOT NULL DEFAULT '', provider_detail TEXT NOT NULL DEFAULT '',
+      PRIMARY KEY (action_id, number)) WITHOUT ROWID;
+    CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, action_id TEXT REFERENCES actions(id),
+      at INTEGER NOT NULL, actor TEXT NOT NULL, event TEXT NOT NULL, from_status TEXT NOT NULL DEFAULT '',
+      to_status TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
+    CREATE TABLE tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+      sha256_hex TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+    INSERT INTO actions (id, type, provider, target, requested_by, reason, status, max_attempts, created_at,
+      updated_at, next_attempt_at, already_in_state) VALUES ('act_old', 'disable', 'ad', 'alice', 'analyst', 'r',
+      'succeeded', 5, 1, 1, 1, 1);
+    INSERT INTO tokens VALUES ('tok_old', 'ops', 'security_reader',
+      'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1, 0);
+    PRAGMA user_version = 1;
+  )sql"),
+            SQLITE_OK);
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store);
+  auto migrated = (*store)->Migrate();
+  ASSERT_TRUE(migrated) << migrated.error().message;
+  auto old = (*store)->GetAction("act_old");
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->target, "alice");
+  EXPECT_FALSE(old->prior_in_target.has_value()) << "observed before observations were recorded";
+  EXPECT_TRUE(old->already_in_state);
+  EXPECT_EQ(old->deadline, TimePoint{});
+  auto token = (*store)->FindTokenByDigest(std::string(64, 'a'));
+  ASSERT_TRUE(token && token->has_value());
+  EXPECT_EQ((*token)->expires_at, TimePoint{});
+  std::string version;
+  ASSERT_EQ(RawExec("PRAGMA user_version", &version), SQLITE_OK);
+  EXPECT_EQ(version, "2");
+  ASSERT_TRUE((*store)->Migrate()) << "and again: nothing to do";
 }
 
 }  // namespace

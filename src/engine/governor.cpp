@@ -1,0 +1,247 @@
+#include "engine/governor.h"
+
+#include <algorithm>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace cordon {
+namespace {
+
+using Micros = std::chrono::microseconds;
+
+std::string_view CauseOf(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kUnauthenticated: return "credentials_refused";
+    case ErrorCode::kPermissionDenied: return "permission_refused";
+    case ErrorCode::kResourceExhausted: return "throttled";
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kTimeout: return "unreachable";
+    default: return "failing";
+  }
+}
+
+// A credential or permission refusal is the same for every action, and
+// retrying it only brings an account lockout closer: pause at once.
+bool PausesAtOnce(const Error& e) {
+  return e.code == ErrorCode::kUnauthenticated || e.code == ErrorCode::kPermissionDenied;
+}
+
+Millis Doubled(Millis initial, int times, Millis cap) {
+  Millis d = initial;
+  for (int i = 0; i < times && d < cap; ++i) d *= 2;
+  return std::min(d, cap);
+}
+
+class RealClock final : public MonotonicClock {
+ public:
+  TimePoint Now() override { return std::chrono::steady_clock::now(); }
+  void SleepFor(std::chrono::microseconds d) override { std::this_thread::sleep_for(d); }
+};
+
+}  // namespace
+
+MonotonicClock& MonotonicClock::Real() {
+  static RealClock clock;
+  return clock;
+}
+
+std::string_view ToString(ProviderState state) {
+  switch (state) {
+    case ProviderState::kRunning: return "running";
+    case ProviderState::kHeld: return "held";
+    case ProviderState::kPaused: return "paused";
+  }
+  return "running";
+}
+
+Governor::Governor(Provider provider, GovernorOptions options, std::function<void()> on_change,
+                   MonotonicClock& clock)
+    : options_(options), on_change_(std::move(on_change)), clock_(clock) {
+  health_.provider = provider;
+  health_.since = Now();
+}
+
+Millis Governor::Jittered(Millis base, Millis cap) {
+  // +-20%: workers and nodes probing the same provider do not march in step.
+  const int64_t b = std::max<int64_t>(base.count(), 1);
+  std::uniform_int_distribution<int64_t> spread(b - b / 5, b + b / 5);
+  return std::min(Millis(spread(rng_)), std::max(cap, Millis(1)));
+}
+
+Governor::Admission Governor::Admit(int wanted, TimePoint now) {
+  std::lock_guard lock(mu_);
+  if (health_.state == ProviderState::kHeld) {
+    if (now < health_.until) return {0, false, std::chrono::duration_cast<Millis>(health_.until - now)};
+    health_.state = ProviderState::kRunning;
+    health_.since = now;
+    spdlog::info("provider {}: the throttling hold is over", ToString(health_.provider));
+  }
+  if (health_.state == ProviderState::kPaused) {
+    if (probing_) return {0, false, options_.probe_initial};
+    if (now < health_.until) return {0, false, std::chrono::duration_cast<Millis>(health_.until - now)};
+    probing_ = true;
+    ++health_.probes;
+    return {0, true, Millis(0)};
+  }
+  if (wanted <= 0) return {0, false, Millis(0)};
+  int count = wanted;
+  if (options_.rate_limit > 0) {
+    // About a second's worth of budget at a time (at least one action).
+    const int64_t per_second = static_cast<int64_t>(options_.rate_limit) * 1000 /
+                               std::max<int64_t>(options_.rate_window.count(), 1);
+    count = static_cast<int>(std::clamp<int64_t>(per_second, 1, wanted));
+    // A spent window: come back when it has room, rather than claim work
+    // that would only wait for permits while its lease runs.
+    const auto mono = clock_.Now();
+    ForgetOldPermits(mono);
+    if (static_cast<int>(permits_in_window_.size()) >= options_.rate_limit) {
+      const Millis wait =
+          std::chrono::ceil<Millis>(permits_in_window_.front() + Micros(options_.rate_window) - mono);
+      if (wait > Millis(1000)) return {0, false, wait};
+    }
+  }
+  health_.admitted += count;
+  return {count, false, Millis(0)};
+}
+
+void Governor::ForgetOldPermits(MonotonicClock::TimePoint now) {
+  const Micros window = options_.rate_window;
+  while (!permits_in_window_.empty() && now - permits_in_window_.front() >= window) permits_in_window_.pop_front();
+}
+
+std::optional<Micros> Governor::TryPermit(MonotonicClock::TimePoint now) {
+  if (options_.rate_limit <= 0) {
+    ++health_.permits;
+    return std::nullopt;
+  }
+  const int limit = options_.rate_limit;
+  const Micros window = options_.rate_window;
+  const Micros spacing = std::max(Micros(1), window / limit);
+  const int burst = std::max(1, limit / 20);
+  ForgetOldPermits(now);
+  // Exact: never more than `limit` permits in any window.
+  if (static_cast<int>(permits_in_window_.size()) >= limit)
+    return std::max(Micros(1), std::chrono::duration_cast<Micros>(permits_in_window_.front() + window - now));
+  // Even: one every window/limit, with a small burst allowance.
+  const auto slot = next_even_slot_ - spacing * (burst - 1);
+  if (now < slot) return std::max(Micros(1), std::chrono::duration_cast<Micros>(slot - now));
+  next_even_slot_ = std::max(next_even_slot_, now) + spacing;
+  permits_in_window_.push_back(now);
+  ++health_.permits;
+  return std::nullopt;
+}
+
+Status Governor::AwaitPermit(TimePoint deadline) {
+  while (true) {
+    std::optional<Micros> wait;
+    {
+      std::lock_guard lock(mu_);
+      wait = TryPermit(clock_.Now());
+    }
+    if (!wait) return {};
+    const Millis wait_ms = std::max(Millis(1), std::chrono::ceil<Millis>(*wait));
+    if (deadline != TimePoint{} && Now() + wait_ms > deadline)
+      return Fail(Error::ResourceExhausted("the rate budget of " + std::to_string(options_.rate_limit) +
+                                           " requests per " + std::to_string(options_.rate_window.count()) +
+                                           " ms allows no further request before the batch's deadline")
+                      .WithRetryAfter(wait_ms)
+                      .BlameProvider());
+    // Short sleeps: several workers share the budget, and another may take the slot.
+    clock_.SleepFor(std::min(*wait, Micros(50000)));
+  }
+}
+
+void Governor::Pause(const Error& error, TimePoint now) {
+  health_.state = ProviderState::kPaused;
+  health_.since = now;
+  health_.until = now + Jittered(options_.probe_initial, options_.probe_max);
+  failed_probes_this_pause_ = 0;
+  ++health_.pauses;
+  spdlog::warn("provider {} paused ({}): {}; no work goes to it until a probe succeeds",
+               ToString(health_.provider), health_.cause, error.message);
+}
+
+void Governor::Answered(TimePoint now) {
+  bool resumed = false;
+  {
+    std::lock_guard lock(mu_);
+    health_.consecutive_failures = 0;
+    if (health_.state == ProviderState::kPaused && !probing_) {
+      health_.state = ProviderState::kRunning;
+      health_.since = now;
+      resumed = true;
+      spdlog::info("provider {} answered again: resumed", ToString(health_.provider));
+    }
+  }
+  if (resumed && on_change_) on_change_();
+}
+
+void Governor::Failed(const Error& error, TimePoint now) {
+  std::lock_guard lock(mu_);
+  ++health_.provider_errors;
+  ++health_.consecutive_failures;
+  if (health_.state == ProviderState::kPaused) return;  // the pause already says so
+  health_.cause = std::string(CauseOf(error));
+  health_.reason = error.message;
+  if (error.code == ErrorCode::kResourceExhausted) {
+    const Millis hold = error.retry_after
+                            ? std::min(*error.retry_after, options_.hold_max)
+                            : Jittered(Doubled(options_.probe_initial, health_.consecutive_failures - 1, options_.hold_max),
+                                       options_.hold_max);
+    const TimePoint until = now + hold;
+    if (health_.state != ProviderState::kHeld) {
+      health_.state = ProviderState::kHeld;
+      health_.since = now;
+      ++health_.holds;
+      spdlog::warn("provider {} throttles: holding work for {} ms", ToString(health_.provider), hold.count());
+    }
+    health_.until = std::max(health_.until, until);
+    return;
+  }
+  if (PausesAtOnce(error) || health_.consecutive_failures >= options_.failures_to_pause) Pause(error, now);
+}
+
+void Governor::ProbeFinished(const Status& result, TimePoint now) {
+  bool resumed = false;
+  {
+    std::lock_guard lock(mu_);
+    probing_ = false;
+    if (health_.state != ProviderState::kPaused) return;
+    if (result) {
+      spdlog::info("provider {}: probe succeeded, resumed after {} s paused", ToString(health_.provider),
+                   std::chrono::duration_cast<std::chrono::seconds>(now - health_.since).count());
+      health_.state = ProviderState::kRunning;
+      health_.since = now;
+      health_.consecutive_failures = 0;
+      resumed = true;
+    } else {
+      ++health_.probes_failed;
+      ++failed_probes_this_pause_;
+      health_.cause = std::string(CauseOf(result.error()));
+      health_.reason = result.error().message;
+      health_.until = now + Jittered(Doubled(options_.probe_initial, failed_probes_this_pause_, options_.probe_max),
+                                     options_.probe_max);
+      spdlog::info("provider {}: probe failed ({}); next probe in {} ms", ToString(health_.provider),
+                   result.error().message, std::chrono::duration_cast<Millis>(health_.until - now).count());
+    }
+  }
+  if (resumed && on_change_) on_change_();
+}
+
+Millis Governor::RetryDelay(const Error& error) {
+  std::lock_guard lock(mu_);
+  if (error.retry_after) {
+    const Millis hint = std::min(*error.retry_after, options_.hold_max);
+    std::uniform_int_distribution<int64_t> spread(0, std::max<int64_t>(hint.count() / 10, 1));
+    return hint + Millis(spread(rng_));
+  }
+  return Jittered(options_.probe_initial, options_.probe_max);
+}
+
+ProviderHealth Governor::Health() const {
+  std::lock_guard lock(mu_);
+  return health_;
+}
+
+}  // namespace cordon

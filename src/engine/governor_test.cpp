@@ -1,0 +1,232 @@
+#include "engine/governor.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace cordon {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+const TimePoint kT0 = FromUnixMillis(1'800'000'000'000);
+
+Error Unreachable() {
+  return Error::Unavailable("Can't contact LDAP server (-1)").WithProvider("ldap:-1", "").BlameProvider();
+}
+
+GovernorOptions Options() {
+  GovernorOptions o;
+  o.probe_initial = 1000ms;
+  o.probe_max = 30000ms;
+  o.failures_to_pause = 3;
+  return o;
+}
+
+TEST(Governor, RunningAdmitsWhatIsWanted) {
+  Governor g(Provider::kActiveDirectory, Options());
+  auto a = g.Admit(50, kT0);
+  EXPECT_EQ(a.count, 50);
+  EXPECT_FALSE(a.probe);
+  EXPECT_EQ(g.Health().state, ProviderState::kRunning);
+}
+
+TEST(Governor, OneDroppedConnectionIsARetryNotAnOutage) {
+  Governor g(Provider::kActiveDirectory, Options());
+  g.Failed(Unreachable(), kT0);
+  g.Failed(Unreachable(), kT0);
+  EXPECT_EQ(g.Health().state, ProviderState::kRunning);
+  g.Answered(kT0 + 1ms);  // the provider answered in between: the run is broken
+  g.Failed(Unreachable(), kT0 + 2ms);
+  g.Failed(Unreachable(), kT0 + 3ms);
+  EXPECT_EQ(g.Health().state, ProviderState::kRunning);
+  g.Failed(Unreachable(), kT0 + 4ms);
+  EXPECT_EQ(g.Health().state, ProviderState::kPaused);
+}
+
+TEST(Governor, RefusedCredentialsPauseAtOnce) {
+  Governor g(Provider::kActiveDirectory, Options());
+  g.Failed(Error::Unauthenticated("Invalid credentials (49)").WithProvider("ldap:49", "data 52e").BlameProvider(), kT0);
+  ProviderHealth h = g.Health();
+  EXPECT_EQ(h.state, ProviderState::kPaused);
+  EXPECT_EQ(h.cause, "credentials_refused");
+  EXPECT_THAT(h.reason, HasSubstr("Invalid credentials"));
+  EXPECT_EQ(h.since, kT0);
+  EXPECT_EQ(h.pauses, 1);
+}
+
+TEST(Governor, APausedProviderIsProbedByOneCallerAtATimeWithBackoff) {
+  Governor g(Provider::kActiveDirectory, Options());
+  for (int i = 0; i < 3; ++i) g.Failed(Unreachable(), kT0);
+  ASSERT_EQ(g.Health().state, ProviderState::kPaused);
+  // Nothing is admitted before the first probe is due (about probe_initial, jittered).
+  auto early = g.Admit(50, kT0 + 100ms);
+  EXPECT_EQ(early.count, 0);
+  EXPECT_FALSE(early.probe);
+  EXPECT_GT(early.wait, 0ms);
+  auto due = g.Admit(50, kT0 + 2s);
+  EXPECT_TRUE(due.probe);
+  EXPECT_EQ(due.count, 0);
+  auto second = g.Admit(50, kT0 + 2s);
+  EXPECT_FALSE(second.probe) << "one probe at a time";
+  EXPECT_EQ(second.count, 0);
+
+  // Failed probes back off, capped.
+  TimePoint now = kT0 + 2s;
+  Millis last_gap{0};
+  for (int i = 0; i < 8; ++i) {
+    g.ProbeFinished(Fail(Unreachable()), now);
+    ProviderHealth h = g.Health();
+    ASSERT_EQ(h.state, ProviderState::kPaused);
+    const Millis gap = std::chrono::duration_cast<Millis>(h.until - now);
+    EXPECT_LE(gap, Options().probe_max);
+    if (i < 3) {
+      EXPECT_GT(gap, last_gap) << "probe " << i;
+    }
+    last_gap = gap;
+    now = h.until;
+    ASSERT_TRUE(g.Admit(1, now).probe);
+  }
+  EXPECT_EQ(g.Health().probes_failed, 8);
+  g.ProbeFinished({}, now);
+  EXPECT_EQ(g.Health().state, ProviderState::kRunning);
+  EXPECT_EQ(g.Admit(50, now).count, 50);
+}
+
+TEST(Governor, AnyAnswerResumesAndWakesTheWorkers) {
+  std::atomic<int> woken{0};
+  Governor g(Provider::kActiveDirectory, Options(), [&] { ++woken; });
+  for (int i = 0; i < 3; ++i) g.Failed(Unreachable(), kT0);
+  ASSERT_EQ(g.Health().state, ProviderState::kPaused);
+  g.Answered(kT0 + 5s);  // a batch in flight on an older connection got answers
+  EXPECT_EQ(g.Health().state, ProviderState::kRunning);
+  EXPECT_EQ(woken.load(), 1);
+}
+
+TEST(Governor, ThrottlingHoldsUntilRetryAfterWithoutProbing) {
+  Governor g(Provider::kOkta, Options());
+  g.Failed(Error::ResourceExhausted("429").WithRetryAfter(30s).BlameProvider(), kT0);
+  ProviderHealth h = g.Health();
+  EXPECT_EQ(h.state, ProviderState::kHeld);
+  EXPECT_EQ(h.cause, "throttled");
+  EXPECT_EQ(h.until, kT0 + 30s);
+  auto during = g.Admit(10, kT0 + 29s);
+  EXPECT_EQ(during.count, 0);
+  EXPECT_FALSE(during.probe);
+  EXPECT_EQ(during.wait, 1s);
+  EXPECT_EQ(g.Admit(10, kT0 + 30s).count, 10);
+  EXPECT_EQ(g.Health().state, ProviderState::kRunning);
+}
+
+TEST(Governor, AHostileRetryAfterIsBounded) {
+  GovernorOptions o = Options();
+  o.hold_max = 600s;
+  Governor g(Provider::kOkta, o);
+  g.Failed(Error::ResourceExhausted("429").WithRetryAfter(std::chrono::hours(24 * 365)).BlameProvider(), kT0);
+  EXPECT_EQ(g.Health().until, kT0 + 600s);
+  EXPECT_LE(g.RetryDelay(Error::ResourceExhausted("429").WithRetryAfter(std::chrono::hours(1))), 660s);
+}
+
+TEST(Governor, RetryDelayHonoursTheHintAndOtherwiseBacksOff) {
+  Governor g(Provider::kEntra, Options());
+  const Millis hinted = g.RetryDelay(Error::ResourceExhausted("429").WithRetryAfter(2500ms));
+  EXPECT_GE(hinted, 2500ms);
+  EXPECT_LE(hinted, 2750ms);
+  for (int i = 0; i < 10; ++i) {
+    g.Failed(Unreachable(), kT0);
+    // Never long: once a paused provider resumes, its work must be due.
+    const Millis delay = g.RetryDelay(Unreachable());
+    EXPECT_GE(delay, 800ms);
+    EXPECT_LE(delay, 1200ms);
+  }
+}
+
+// Time that moves only when the governor sleeps.
+class ManualClock final : public MonotonicClock {
+ public:
+  TimePoint Now() override {
+    std::lock_guard lock(mu_);
+    return now_;
+  }
+  void SleepFor(std::chrono::microseconds d) override {
+    std::lock_guard lock(mu_);
+    now_ += d;
+  }
+
+ private:
+  std::mutex mu_;
+  TimePoint now_ = TimePoint(std::chrono::hours(1));
+};
+
+TEST(Governor, ThePermitBudgetHoldsInEveryWindowAndIsSpreadEvenly) {
+  ManualClock clock;
+  GovernorOptions o = Options();
+  o.rate_limit = 40;
+  o.rate_window = 400ms;
+  Governor g(Provider::kOkta, o, {}, clock);
+  std::vector<MonotonicClock::TimePoint> times;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+    times.push_back(clock.Now());
+  }
+  for (size_t i = 0; i < times.size(); ++i) {
+    size_t in_window = 0;
+    for (size_t j = i; j < times.size() && times[j] - times[i] < o.rate_window; ++j) ++in_window;
+    ASSERT_LE(in_window, 40u) << "window starting at permit " << i;
+  }
+  // Spread, not spent in bursts: a permit every 10 ms, with bursts of two at most.
+  for (size_t i = 2; i < times.size(); ++i) ASSERT_GE(times[i] - times[i - 2], 10ms) << i;
+  EXPECT_GE(times.back() - times.front(), 1980ms);
+  EXPECT_EQ(g.Health().permits, 200);
+}
+
+TEST(Governor, WorkersShareOneBudget) {
+  GovernorOptions o = Options();
+  o.rate_limit = 40;
+  o.rate_window = 400ms;
+  Governor g(Provider::kOkta, o);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) EXPECT_TRUE(g.AwaitPermit(TimePoint{}));
+    });
+  for (auto& t : threads) t.join();
+  // 100 permits at 40 per 400 ms, spread evenly: about a second, whatever the threads.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+  EXPECT_EQ(g.Health().permits, 100);
+}
+
+TEST(Governor, APermitThatCannotComeBeforeTheDeadlineIsAProviderHoldWithAHint) {
+  GovernorOptions o = Options();
+  o.rate_limit = 1;
+  o.rate_window = 10s;
+  Governor g(Provider::kOkta, o);
+  ASSERT_TRUE(g.AwaitPermit(Now() + 1s));
+  auto refused = g.AwaitPermit(Now() + 100ms);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(refused.error().blame, Blame::kProvider);
+  ASSERT_TRUE(refused.error().retry_after.has_value());
+  EXPECT_GT(*refused.error().retry_after, 9s);
+}
+
+TEST(Governor, ClaimsAreKeptToAboutASecondsWorthOfBudget) {
+  GovernorOptions o = Options();
+  o.rate_limit = 600;
+  o.rate_window = 60s;
+  Governor g(Provider::kOkta, o);
+  EXPECT_EQ(g.Admit(50, kT0).count, 10);
+  o.rate_limit = 6;
+  Governor slow(Provider::kOkta, o);
+  EXPECT_EQ(slow.Admit(50, kT0).count, 1) << "at least one";
+}
+
+}  // namespace
+}  // namespace cordon
