@@ -367,7 +367,7 @@ TEST_F(EngineTest, AFailingConnectorFactoryIsRetried) {
   EXPECT_EQ(engine->Stats().workers_without_connector, 0);
 }
 
-// Issue 2, "Engine and store": a node killed with SIGKILL in the middle of a
+// A node killed with SIGKILL in the middle of a
 // bulk request loses nothing; after a restart every action ends succeeded and
 // none is left in_progress. (The dead node may have changed an account without
 // recording it: that attempt is repeated, which is why connectors are

@@ -1,5 +1,5 @@
-// Built-in roles and the permissions table (docs/architecture.md, from
-// DESIGN.md section 1): which role may run which action at which provider.
+// Built-in roles and the permissions table (docs/architecture.md, "Roles"):
+// which role may run which action at which provider.
 //
 // Every role may read the action center; only the table below grants acting.
 // Cancelling or undoing an action needs the right to run the action that the
