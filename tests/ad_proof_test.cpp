@@ -1,11 +1,11 @@
-// Proof on the lab's real Samba AD DC that the AD connector does what the
-// issue promises (must-show 3 and 4): Disable/Enable and ForcePasswordReset/
-// ClearPasswordReset as seen by a user's own bind (data 533 / data 773),
-// already-in-state, least privilege (insufficient access outside OU=Staff,
-// with the DC's words, nothing changed), filter injection, lookup by every id
-// kind, StartTLS, GSSAPI with a keytab, optimistic concurrency, reconnection
-// after a cut connection, batches, and no secret in any answer. (A DC that
-// cannot be reached at all is covered without the lab in
+// Proof on the lab's real Samba AD DC that the AD connector does what it
+// promises: Disable/Enable and ForcePasswordReset/ClearPasswordReset as seen
+// by a user's own bind (data 533 / data 773), already-in-state, least
+// privilege (insufficient access outside OU=Staff, with the DC's words,
+// nothing changed), filter injection, lookup by every id kind, StartTLS,
+// GSSAPI with a keytab, optimistic concurrency, reconnection after a cut
+// connection, batches, and no secret in any answer. (A DC that cannot be
+// reached at all is covered without the lab in
 // src/connectors/ad/ad_connector_test.cpp.)
 //
 // Every check of the directory's state is made as Administrator over a

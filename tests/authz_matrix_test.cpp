@@ -1,7 +1,8 @@
 // Who may act: every role x (provider, action) pair of the catalogue, through
 // the real API (server, SQLite store, ActionService). The expected answers
-// are written out here from DESIGN.md's permissions table, not recomputed
-// from authz::MayRun, so a change to the table must change this test too.
+// are written out here from the role table (docs/architecture.md, "Roles"),
+// not recomputed from authz::MayRun, so a change to the table must change
+// this test too.
 #include <map>
 #include <string>
 

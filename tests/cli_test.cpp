@@ -1,4 +1,4 @@
-// Issue must-show 8: the `cordon` CLI end to end — act (waits, prints the
+// The `cordon` CLI end to end — act (waits, prints the
 // outcome), --no-wait, actions list/show/undo/cancel, -o json, a progress bar
 // for bulk work, meaningful exit codes and --help on every command.
 #include <filesystem>

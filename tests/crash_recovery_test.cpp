@@ -1,4 +1,4 @@
-// Issue must-show 5: kill the server with SIGKILL in the middle of a 1,000-user
+// Kill the server with SIGKILL in the middle of a 1,000-user
 // bulk disable on the real DC, restart it on the same store: every action ends
 // succeeded, none is lost or left in_progress, and every user ends disabled.
 #include <chrono>

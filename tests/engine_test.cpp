@@ -423,8 +423,8 @@ TEST_F(EngineTest, AFailingConnectorFactoryIsRetried) {
   EXPECT_EQ(engine->Stats().workers_without_connector, 0);
 }
 
-// A node killed with SIGKILL in the middle of a bulk request loses nothing; after a restart every action ends succeeded and
-// none is left in_progress. (The dead node may have changed an account without
+// A node killed with SIGKILL in the middle of a bulk request loses nothing;
+// after a restart every action ends succeeded and none is left in_progress. (The dead node may have changed an account without
 // recording it: that attempt is repeated, which is why connectors are
 // idempotent — already in the target state counts as success.)
 TEST_F(EngineTest, ASigkilledNodeLosesNothingAndARestartFinishesEverything) {

@@ -1,4 +1,4 @@
-// Issue must-show 5: transient errors (DC stopped, DC not answering) are
+// Transient errors (DC stopped, DC not answering) are
 // retried with backoff up to the configured limit; permanent ones fail at once
 // with the DC's own words.
 #include <signal.h>

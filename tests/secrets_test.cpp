@@ -1,4 +1,4 @@
-// Issue must-show 9: run a full scenario and find none of the lab's passwords
+// Run a full scenario and find none of the lab's passwords
 // or the API tokens in any log, error, CLI output or API answer — nor the
 // tokens in the store (only their digests are kept).
 #include <filesystem>

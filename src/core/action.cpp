@@ -1,6 +1,7 @@
 #include "core/action.h"
 
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <utility>
@@ -52,6 +53,22 @@ std::optional<E> ValueOf(const Table& table, std::string_view s) {
   return std::nullopt;
 }
 
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The value of s[pos, pos + n), which the caller has checked holds only digits.
+int Digits(std::string_view s, size_t pos, size_t n) {
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) v = v * 10 + (s[i] - '0');
+  return v;
+}
+
+bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int month) {
+  constexpr std::array<int, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && IsLeapYear(y) ? 29 : kDays[static_cast<size_t>(month - 1)];
+}
+
 }  // namespace
 
 std::string_view ToString(Provider p) { return NameOf(kProviderNames, p); }
@@ -83,27 +100,44 @@ std::string FormatTime(TimePoint t) {
 }
 
 std::optional<TimePoint> ParseTime(std::string_view s) {
-  // Accepts YYYY-MM-DDTHH:MM:SS[.fff]Z (UTC only: the API documents this form).
-  int y, mo, d, h, mi, sec;
-  int consumed = 0;
-  std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6)
-    return std::nullopt;
+  // Exactly YYYY-MM-DDTHH:MM:SS[.fraction]Z: UTC only, as the API documents, so an offset is refused
+  // rather than guessed at. Every field is a fixed run of digits; no sign, no space.
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (s.size() < kShape.size() + 1) return std::nullopt;
+  for (size_t i = 0; i < kShape.size(); ++i) {
+    const char c = s[i];
+    switch (kShape[i]) {
+      case 'd':
+        if (!IsDigit(c)) return std::nullopt;
+        break;
+      case 'T':
+        if (c != 'T' && c != 't') return std::nullopt;
+        break;
+      default:
+        if (c != kShape[i]) return std::nullopt;
+    }
+  }
+  const int y = Digits(s, 0, 4), mo = Digits(s, 5, 2), d = Digits(s, 8, 2);
+  const int h = Digits(s, 11, 2), mi = Digits(s, 14, 2), sec = Digits(s, 17, 2);
+  // A leap second (:60) is refused: timegm would silently move it into the next minute, and a time
+  // the caller did not write is worse than an error.
+  if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59) return std::nullopt;
+
+  size_t pos = kShape.size();
   int64_t ms = 0;
-  size_t pos = static_cast<size_t>(consumed);
-  if (pos < str.size() && str[pos] == '.') {
+  if (s[pos] == '.') {
     ++pos;
     int digits = 0;
-    while (pos < str.size() && str[pos] >= '0' && str[pos] <= '9') {
-      if (digits < 3) ms = ms * 10 + (str[pos] - '0');
+    while (pos < s.size() && IsDigit(s[pos])) {
+      if (digits < 3) ms = ms * 10 + (s[pos] - '0');
       ++digits;
       ++pos;
     }
     if (digits == 0) return std::nullopt;
     for (int i = digits; i < 3; ++i) ms *= 10;
   }
-  if (pos + 1 != str.size() || (str[pos] != 'Z' && str[pos] != 'z')) return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  if (pos + 1 != s.size() || (s[pos] != 'Z' && s[pos] != 'z')) return std::nullopt;
+
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;

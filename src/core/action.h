@@ -29,6 +29,9 @@ inline TimePoint FromUnixMillis(int64_t ms) { return TimePoint(Millis(ms)); }
 inline TimePoint Now() { return std::chrono::time_point_cast<Millis>(Clock::now()); }
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-24T20:31:05.123Z.
 std::string FormatTime(TimePoint t);
+// Strict RFC 3339 in UTC: YYYY-MM-DDTHH:MM:SS[.fraction]Z, every field in range for its calendar
+// (no Feb 31, no leap second), a fraction of any length truncated to milliseconds. Anything else,
+// including an offset such as +01:00, is nullopt.
 std::optional<TimePoint> ParseTime(std::string_view rfc3339);
 
 enum class Provider { kActiveDirectory, kEntra, kOkta };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace cordon {
 namespace {
 
@@ -33,6 +35,69 @@ TEST(ActionTime, FormatsAndParsesRfc3339Utc) {
   EXPECT_FALSE(ParseTime("2026-11-29T20:11:05+01:00").has_value());
   EXPECT_FALSE(ParseTime("yesterday").has_value());
   EXPECT_FALSE(ParseTime("2026-13-30T14:11:05Z").has_value());
+}
+
+TEST(ActionTime, RefusesDaysTheMonthDoesNotHave) {
+  EXPECT_FALSE(ParseTime("2026-02-31T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-04-31T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-01-32T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-01-00T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-00-10T00:00:00Z").has_value());
+  EXPECT_EQ(ParseTime("2026-01-31T00:00:00Z"), FromUnixMillis(1769817600000));
+  EXPECT_EQ(ParseTime("2026-12-31T23:59:59Z"), FromUnixMillis(1798761599000));
+}
+
+TEST(ActionTime, KnowsLeapYears) {
+  EXPECT_EQ(ParseTime("2024-02-29T12:00:00Z"), FromUnixMillis(1709208000000));
+  EXPECT_FALSE(ParseTime("2025-02-29T12:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("1900-02-29T12:00:00Z").has_value());
+  EXPECT_EQ(ParseTime("2000-02-29T12:00:00Z"), FromUnixMillis(951825600000));
+  EXPECT_FALSE(ParseTime("2024-02-30T12:00:00Z").has_value());
+}
+
+TEST(ActionTime, RefusesTimesOutOfRange) {
+  EXPECT_FALSE(ParseTime("2026-11-24T24:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T23:60:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-12-31T23:59:60Z").has_value());  // leap second
+  EXPECT_EQ(ParseTime("2026-11-24T00:00:00Z"), FromUnixMillis(1795478400000));
+}
+
+TEST(ActionTime, EveryFieldIsDigitsOnly) {
+  EXPECT_FALSE(ParseTime("2026-11-24T-1:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T+1:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-+1-24T01:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("+026-11-24T01:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T 1:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime(" 2026-11-24T01:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T01:00:00Z ").has_value());
+  EXPECT_FALSE(ParseTime("2026-1-24T01:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T1:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("20261-11-24T01:00:00Z").has_value());
+  EXPECT_FALSE(ParseTime("").has_value());
+}
+
+TEST(ActionTime, NeedsZuluAndNoOffset) {
+  EXPECT_FALSE(ParseTime("2026-11-24T01:00:00").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T01:00:00.5").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T01:00:00+01:00").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T01:00:00-00:00").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T01:00:00+00:00").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T01:00:00ZZ").has_value());
+  EXPECT_EQ(ParseTime("2026-11-24t01:00:00z"), ParseTime("2026-11-24T01:00:00Z"));
+  EXPECT_FALSE(ParseTime("2026-11-24X01:00:00Z").has_value());
+}
+
+TEST(ActionTime, KeepsFractionsToMilliseconds) {
+  const int64_t base = 1795478400000;  // 2026-11-24T00:00:00Z
+  EXPECT_EQ(ParseTime("2026-11-24T00:00:00.5Z"), FromUnixMillis(base + 500));
+  EXPECT_EQ(ParseTime("2026-11-24T00:00:00.05Z"), FromUnixMillis(base + 50));
+  EXPECT_EQ(ParseTime("2026-11-24T00:00:00.007Z"), FromUnixMillis(base + 7));
+  EXPECT_EQ(ParseTime("2026-11-24T00:00:00.123456789Z"), FromUnixMillis(base + 123));
+  EXPECT_EQ(ParseTime("2026-11-24T00:00:00.9999Z"), FromUnixMillis(base + 999));
+  EXPECT_FALSE(ParseTime("2026-11-24T00:00:00.Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T00:00:00.-5Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T00:00:00.5 Z").has_value());
+  EXPECT_FALSE(ParseTime("2026-11-24T00:00:00,5Z").has_value());
 }
 
 TEST(ActionStatusTest, TerminalStates) {

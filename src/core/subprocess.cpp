@@ -7,13 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <thread>
-
-extern char** environ;
 
 namespace cordon {
 namespace {
@@ -37,15 +37,22 @@ class CStringArray {
 };
 using Argv = CStringArray;
 
-// The caller's environment with `extra` applied, as "KEY=value" strings.
-std::vector<std::string> EnvironmentWith(const EnvVars& extra) {
+// What a child takes from the caller's environment: where to find programs,
+// how to print text and times, where to put temporary files, and the sanitizer
+// runtimes' options (so that a sanitized test run checks its children the same
+// way). None of them holds a secret.
+constexpr std::array<const char*, 10> kInherited = {
+    "PATH",   "LANG",         "LC_ALL",        "LC_CTYPE",      "TZ",
+    "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS",
+};
+constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// The child's environment as "KEY=value" strings: the inherited few with `extra` applied.
+std::vector<std::string> ChildEnvironment(const EnvVars& extra) {
   std::map<std::string, std::string> vars;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string_view kv(*e);
-    const auto eq = kv.find('=');
-    if (eq == std::string_view::npos) continue;
-    vars[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
-  }
+  for (const char* name : kInherited)
+    if (const char* value = std::getenv(name); value != nullptr) vars[name] = value;
+  if (vars["PATH"].empty()) vars["PATH"] = kDefaultPath;
   for (const auto& [k, v] : extra) vars[k] = v;
   std::vector<std::string> out;
   out.reserve(vars.size());
@@ -100,7 +107,7 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& args, const EnvVars& en
   posix_spawnattr_setsigmask(&sa.attr, &none);
   posix_spawnattr_setflags(&sa.attr, static_cast<short>(flags | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
   Argv argv(args);
-  CStringArray envp(EnvironmentWith(env));
+  CStringArray envp(ChildEnvironment(env));
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, args[0].c_str(), &sa.actions, &sa.attr, argv.get(), envp.get());
   if (rc != 0) return Fail(Error::Internal("cannot start " + args[0] + ": " + ErrnoText(rc)));

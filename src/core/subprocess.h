@@ -11,8 +11,16 @@
 //  For a process started by someone else (e.g. a pid read from a pid file),
 //  IsProcessAlive() and StopProcess() do the same by pid.
 //
-// argv[0] is looked up in PATH when it has no '/'. The environment is the
-// caller's, plus `env` additions (which override variables of the same name).
+// argv[0] is looked up in PATH when it has no '/'.
+//
+// A child does not inherit the caller's environment, which may hold secrets
+// (CORDON_TOKEN, a connector's password_env variable, ...) that the child has
+// no use for. It gets only the caller's PATH (or, if unset or empty,
+// /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin), LANG, LC_ALL,
+// LC_CTYPE, TZ, TMPDIR and the sanitizer runtime options (ASAN_OPTIONS,
+// UBSAN_OPTIONS, LSAN_OPTIONS, TSAN_OPTIONS), plus the `env` additions, which
+// override variables of the same name. Whatever else a child needs (HOME,
+// KRB5_CONFIG, LDAPTLS_CACERT, ...) the caller passes in `env`.
 // Never put secrets in argv (other local users can read it in /proc): pass
 // them through stdin_text, a file, or env.
 //
@@ -39,7 +47,7 @@ using EnvVars = std::vector<std::pair<std::string, std::string>>;
 struct RunOptions {
   std::vector<std::string> argv;           // argv[0] is the program
   std::optional<std::string> stdin_text;   // none: stdin is /dev/null
-  EnvVars env;                             // added to (overriding) the caller's environment
+  EnvVars env;                             // the child's environment beyond the inherited few (above)
   std::string cwd;                         // empty: the caller's
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
   std::size_t max_output = std::size_t{4} << 20;  // per stream; the rest is read and dropped
@@ -65,7 +73,7 @@ struct RunResult {
 
 struct SpawnOptions {
   std::vector<std::string> argv;
-  EnvVars env;
+  EnvVars env;  // as RunOptions::env
   std::string cwd;
   std::string stdout_file;  // appended to; empty: /dev/null
   std::string stderr_file;  // appended to; empty: /dev/null

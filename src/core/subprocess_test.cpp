@@ -1,9 +1,18 @@
 #include "core/subprocess.h"
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -55,6 +64,104 @@ TEST(RunProgram, AddsEnvironmentVariables) {
   auto r = RunProgram({.argv = {"sh", "-c", "printf %s \"$CORDON_TEST_VAR\""}, .env = {{"CORDON_TEST_VAR", "hello"}}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->out, "hello");
+}
+
+// Sets environment variables for one test and restores what was there before.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(std::vector<std::pair<std::string, std::optional<std::string>>> vars) {
+    for (auto& [name, value] : vars) {
+      const char* old = std::getenv(name.c_str());
+      saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+      Set(name, value);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : saved_) Set(name, value);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  static void Set(const std::string& name, const std::optional<std::string>& value) {
+    if (value) ::setenv(name.c_str(), value->c_str(), 1);
+    else ::unsetenv(name.c_str());
+  }
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+// The child's environment, one "KEY=value" per entry.
+std::set<std::string> EnvOf(const RunResult& r) {
+  std::set<std::string> vars;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) vars.insert(line);
+  return vars;
+}
+
+bool HasName(const std::set<std::string>& vars, const std::string& name) {
+  return std::any_of(vars.begin(), vars.end(), [&](const std::string& kv) { return kv.rfind(name + "=", 0) == 0; });
+}
+
+TEST(RunProgram, ChildGetsOnlyAnAllowListOfTheCallersEnvironment) {
+  ScopedEnv env({{"CORDON_TOKEN", "secret-token"},
+                 {"SOME_PASSWORD", "hunter2"},
+                 {"HOME", "/home/someone"},
+                 {"PATH", "/usr/bin:/bin"},
+                 {"TZ", "UTC"},
+                 {"ASAN_OPTIONS", "detect_leaks=0"}});
+  auto r = RunProgram({.argv = {"/usr/bin/env"}, .env = {{"CORDON_EXPLICIT", "given"}}});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(r->ok()) << r->err;
+  const auto vars = EnvOf(*r);
+  EXPECT_FALSE(HasName(vars, "CORDON_TOKEN")) << r->out;
+  EXPECT_FALSE(HasName(vars, "SOME_PASSWORD")) << r->out;
+  EXPECT_FALSE(HasName(vars, "HOME")) << r->out;
+  EXPECT_EQ(r->out.find("secret-token"), std::string::npos);
+  EXPECT_EQ(r->out.find("hunter2"), std::string::npos);
+  EXPECT_TRUE(vars.contains("PATH=/usr/bin:/bin")) << r->out;
+  EXPECT_TRUE(vars.contains("TZ=UTC")) << r->out;
+  EXPECT_TRUE(vars.contains("ASAN_OPTIONS=detect_leaks=0")) << r->out;
+  EXPECT_TRUE(vars.contains("CORDON_EXPLICIT=given")) << r->out;
+}
+
+TEST(RunProgram, ExplicitVariablesOverrideInheritedOnes) {
+  ScopedEnv env({{"TZ", "UTC"}, {"HOME", "/home/someone"}});
+  auto r = RunProgram({.argv = {"/usr/bin/env"}, .env = {{"TZ", "Europe/Paris"}, {"HOME", "/given/home"}}});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(r->ok()) << r->err;
+  const auto vars = EnvOf(*r);
+  EXPECT_TRUE(vars.contains("TZ=Europe/Paris")) << r->out;
+  EXPECT_FALSE(vars.contains("TZ=UTC")) << r->out;
+  EXPECT_TRUE(vars.contains("HOME=/given/home")) << r->out;
+}
+
+TEST(RunProgram, ChildGetsADefaultPathWhenTheCallerHasNone) {
+  ScopedEnv env({{"PATH", std::nullopt}});
+  auto r = RunProgram({.argv = {"/usr/bin/env"}});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(r->ok()) << r->err;
+  EXPECT_TRUE(EnvOf(*r).contains("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")) << r->out;
+}
+
+TEST(BackgroundProcess, ChildGetsOnlyAnAllowListOfTheCallersEnvironment) {
+  ScopedEnv env({{"CORDON_TOKEN", "secret-token"}, {"SOME_PASSWORD", "hunter2"}, {"HOME", "/home/someone"}});
+  const auto dir = std::filesystem::temp_directory_path() / ("cordon-subprocess-env-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto out = dir / "env.out";
+  auto p = Process::Start(
+      {.argv = {"/usr/bin/env"}, .env = {{"CORDON_EXPLICIT", "given"}}, .stdout_file = out.string()});
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_TRUE(p->Wait(seconds(30)));
+  std::ifstream in(out);
+  RunResult r;
+  r.out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::filesystem::remove_all(dir);
+  const auto vars = EnvOf(r);
+  EXPECT_FALSE(HasName(vars, "CORDON_TOKEN")) << r.out;
+  EXPECT_FALSE(HasName(vars, "SOME_PASSWORD")) << r.out;
+  EXPECT_FALSE(HasName(vars, "HOME")) << r.out;
+  EXPECT_TRUE(HasName(vars, "PATH")) << r.out;
+  EXPECT_TRUE(vars.contains("CORDON_EXPLICIT=given")) << r.out;
 }
 
 TEST(RunProgram, PassesArgumentsWithoutAShell) {
