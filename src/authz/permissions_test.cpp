@@ -15,7 +15,9 @@ TEST(Roles, NamesRoundTrip) {
 TEST(Permissions, NothingOutsideTheCatalogueMayRun) {
   for (Provider p : kAllProviders)
     for (ActionType t : kAllActionTypes)
-      if (!CatalogueHas(p, t)) EXPECT_FALSE(MayRun(Role::kGlobalAdministrator, p, t)) << ToString(t);
+      if (!CatalogueHas(p, t)) {
+        EXPECT_FALSE(MayRun(Role::kGlobalAdministrator, p, t)) << ToString(t);
+      }
 }
 
 TEST(Permissions, EveryCatalogueEntryHasATier) {
