@@ -3,6 +3,8 @@
 // tokens in the store (only their digests are kept).
 #include <filesystem>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <thread>
 
@@ -49,6 +51,7 @@ class SecretsTest : public ::testing::Test {
 };
 
 TEST_F(SecretsTest, FullScenarioLeaksNoSecret) {
+  ::umask(0022);  // the usual default: the store and the log must not depend on it
   auto created = TestServer::Create({.connectors_toml = LabAdSection(lab_)});
   ASSERT_TRUE(created.has_value());
   TestServer& s = **created;
@@ -126,6 +129,12 @@ TEST_F(SecretsTest, FullScenarioLeaksNoSecret) {
     ExpectNoSecretIn("the server log " + srv->log_path(), log);
     ExpectNoSecretIn("the server's stdout/stderr", srv->ServerOutput());
     ExpectNoSecretIn("the store", ReadFile(srv->db_path()) + ReadFile(srv->db_path() + "-wal"));
+  }
+  // Private by default: what the server wrote is its owner's alone, whatever the umask.
+  for (const std::string& file : {s.db_path(), s.db_path() + "-wal", s.db_path() + "-shm", s.log_path()}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
   }
   EXPECT_NE(seen.find("succeeded"), std::string::npos) << "the scenario did not run";
   EXPECT_NE(seen.find("ldap:50"), std::string::npos) << "the scenario did not reach the DC's refusal";

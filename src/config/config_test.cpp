@@ -31,6 +31,21 @@ TEST(ConfigTest, ParsesAGoodFile) {
   ASSERT_EQ(c->connectors.count(Provider::kActiveDirectory), 1u);
   EXPECT_EQ(ResolvePath(*c, c->store.path), "/etc/cordon/data/cordon.db");
   EXPECT_EQ(ResolvePath(*c, "/abs/x"), "/abs/x");
+  EXPECT_EQ(c->store.synchronous, "full") << "durable by default";
+  EXPECT_EQ(c->engine.action_budget_seconds, 86400);
+}
+
+TEST(ConfigTest, RelativePathsResolveAgainstTheConfigFilesFolderWhereverItWasNamedFrom) {
+  // `cordon serve --config conf/cordon.toml` run from another folder: paths in
+  // the file mean the file's folder, not the working directory.
+  auto c = ParseConfig(kGood, "conf/cordon.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const std::string folder = ConfigFolder(*c);
+  ASSERT_FALSE(folder.empty());
+  EXPECT_EQ(folder.front(), '/') << "absolute, so a later chdir changes nothing";
+  EXPECT_EQ(ResolvePath(*c, "data/cordon.db"), folder + "/data/cordon.db");
+  EXPECT_EQ(ResolvePath(*c, "./logs/../cordon.log"), folder + "/cordon.log");
+  EXPECT_EQ(ResolvePath(*c, ""), "") << "unset stays unset (stderr for the log)";
 }
 
 struct BadCase {
@@ -58,6 +73,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[server]\nplain_http = true\n[engine]\nbackoff_initial_ms = 10\nbackoff_max_ms = 5\n",
                 "engine.backoff_max_ms"},
         BadCase{"[server]\nplain_http = true\n[store]\nbackend = \"mysql\"\n", "store.backend"},
+        BadCase{"[server]\nplain_http = true\n[store]\nsynchronous = \"off\"\n", "store.synchronous"},
+        BadCase{"[server]\nplain_http = true\n[engine]\naction_budget_seconds = 1\n", "engine.action_budget_seconds"},
         BadCase{"[server]\nplain_http = true\n[log]\nlevel = \"loud\"\n", "log.level"},
         BadCase{"[server]\nplain_http = true\n[connectors.ldap]\nurl = \"x\"\n", "connectors.ldap"},
         BadCase{"[server]\nplain_http = true\n[srever]\n", "srever"},
