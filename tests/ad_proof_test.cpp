@@ -12,22 +12,14 @@
 // separate libldap connection, never through the connector under test.
 // Users touched: the last five staff users and bulk0951..bulk1000; each test
 // restores them.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <poll.h>
-
-#include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <thread>
-#include <utility>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -39,6 +31,7 @@
 #include "connectors/ad/ad_connector.h"
 #include "support/ad_probe.h"
 #include "support/lab_info.h"
+#include "support/tcp_proxy.h"
 
 namespace cordon::ad {
 namespace {
@@ -92,115 +85,6 @@ class Admin {
   std::unique_ptr<AdProbe> probe_;
 };
 
-
-// A TCP relay in front of the DC's LDAPS port, so a test can cut every open
-// connection (as a DC restart or a firewall idle timeout would) or stop
-// listening altogether, without disturbing the DC other tests share.
-class TcpRelay {
- public:
-  TcpRelay(uint16_t target_port) : target_port_(target_port) {
-    listener_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr = Loopback(0);
-    if (bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listener_, 16) != 0)
-      throw std::runtime_error("relay: cannot listen");
-    socklen_t len = sizeof addr;
-    getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    if (pipe(wake_) != 0) throw std::runtime_error("relay: pipe");
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~TcpRelay() {
-    stop_ = true;
-    Wake();
-    thread_.join();
-    CloseAll();
-    close(listener_);
-    close(wake_[0]);
-    close(wake_[1]);
-  }
-  uint16_t port() const { return port_; }
-  // Closes every relayed connection; new ones are still accepted.
-  void CutAll() {
-    cut_ = true;
-    Wake();
-    while (cut_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-
- private:
-  static sockaddr_in Loopback(uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    return a;
-  }
-  void Wake() { (void)!write(wake_[1], "x", 1); }
-  void CloseAll() {
-    for (auto& [a, b] : pairs_) {
-      close(a);
-      close(b);
-    }
-    pairs_.clear();
-  }
-  void Run() {
-    while (!stop_) {
-      std::vector<pollfd> fds = {{listener_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-      for (auto& [a, b] : pairs_) {
-        fds.push_back({a, POLLIN, 0});
-        fds.push_back({b, POLLIN, 0});
-      }
-      if (poll(fds.data(), fds.size(), 1000) < 0) continue;
-      if (fds[1].revents & POLLIN) {
-        char buf[16];
-        (void)!read(wake_[0], buf, sizeof buf);
-        if (cut_) {
-          CloseAll();
-          cut_ = false;
-          continue;
-        }
-      }
-      if (fds[0].revents & POLLIN) {
-        int client = accept(listener_, nullptr, nullptr);
-        int server = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in target = Loopback(target_port_);
-        if (client >= 0 && connect(server, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0) {
-          pairs_.emplace_back(client, server);
-        } else {
-          if (client >= 0) close(client);
-          close(server);
-        }
-      }
-      std::vector<std::size_t> dead;
-      for (std::size_t i = 2; i < fds.size(); ++i) {
-        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        std::size_t pair = (i - 2) / 2;
-        int from = fds[i].fd;
-        int to = (from == pairs_[pair].first) ? pairs_[pair].second : pairs_[pair].first;
-        char buf[16384];
-        ssize_t n = read(from, buf, sizeof buf);
-        if (n <= 0 || write(to, buf, n) != n) dead.push_back(pair);
-      }
-      std::sort(dead.begin(), dead.end());
-      dead.erase(std::unique(dead.begin(), dead.end()), dead.end());
-      for (auto it = dead.rbegin(); it != dead.rend(); ++it) {
-        close(pairs_[*it].first);
-        close(pairs_[*it].second);
-        pairs_.erase(pairs_.begin() + static_cast<std::ptrdiff_t>(*it));
-      }
-    }
-  }
-
-  uint16_t target_port_;
-  uint16_t port_ = 0;
-  int listener_ = -1;
-  int wake_[2] = {-1, -1};
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> cut_{false};
-  std::vector<std::pair<int, int>> pairs_;
-  std::thread thread_;
-};
 
 // ---- the connector under test ------------------------------------------------
 
@@ -517,16 +401,19 @@ TEST_F(AdProof, NothingIsChangedUnlessWhatWasSeenIsRecordedFirst) {
 TEST_F(AdProof, ReconnectsAfterTheConnectionIsCut) {
   const std::string user = StaffUser(0);
   admin_.Restore(user);
-  TcpRelay relay(636);
-  auto ad = Make(SimpleSection("ldaps://127.0.0.1:" + std::to_string(relay.port())));
+  // A proxy in front of the DC's LDAPS port cuts the connections as a DC
+  // restart or a firewall's idle timeout would, without disturbing the DC.
+  auto proxy = testing::TcpProxy::Start({.target_port = 636});
+  ASSERT_TRUE(proxy) << proxy.error().message;
+  auto ad = Make(SimpleSection("ldaps://127.0.0.1:" + std::to_string((*proxy)->port())));
   ASSERT_TRUE(ad->Lookup(user));
 
-  relay.CutAll();  // the open connection is now dead; the connector does not know yet
+  (*proxy)->CutAll();  // the open connection is now dead; the connector does not know yet
   auto disabled = Exec(*ad, MakeAction(ActionType::kDisable, user));
   ASSERT_TRUE(disabled) << disabled.error().message;
   EXPECT_EQ(admin_.Read(user).user_account_control, 514);
 
-  relay.CutAll();
+  (*proxy)->CutAll();
   std::vector<Action> batch = {MakeAction(ActionType::kEnable, user),
                                MakeAction(ActionType::kEnable, TheLab().BulkUser(1))};
   auto results = ExecBatch(*ad, batch);

@@ -1,6 +1,9 @@
 // The `cordon` CLI end to end — act (waits, prints the
 // outcome), --no-wait, actions list/show/undo/cancel, -o json, a progress bar
-// for bulk work, meaningful exit codes and --help on every command.
+// for bulk work, config check (with --connect: a bind to the lab's DC),
+// meaningful exit codes and --help on every command.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -9,6 +12,7 @@
 
 #include "support/ad_probe.h"
 #include "support/lab_info.h"
+#include "support/temp_dir.h"
 #include "support/test_server.h"
 
 namespace cordon::testing {
@@ -77,6 +81,48 @@ TEST(CliConfigTest, ServeRefusesABadConfigNamingTheKey) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("loopback"), std::string::npos) << r.err;
   std::filesystem::remove_all(dir);
+}
+
+// --connect binds as the action account and says what the DC answered,
+// never the password.
+TEST(CliConfigTest, CheckConnectBindsAsTheActionAccount) {
+  const LabInfo& lab = TheLab();
+  TempDir dir("cordon-cli-connect");
+  const std::string wrong_password = "Not-The-Password-" + std::to_string(::getpid());
+  std::ofstream(dir / "wrong.pw") << wrong_password;
+  auto write_config = [&](const std::string& password_file, const std::string& url) {
+    const std::string path = (dir / "cordon.toml").string();
+    std::ofstream(path, std::ios::trunc)
+        << "[server]\nplain_http = true\n\n[connectors.ad]\nurl = \"" << url << "\"\nca_file = \"" << lab.ca_file
+        << "\"\nbase_dn = \"" << lab.base_dn << "\"\nbind_dn = \"" << lab.action_account.bind_dn
+        << "\"\npassword_file = \"" << password_file << "\"\n";
+    return path;
+  };
+  const std::string real_password = ReadSecretFile(lab.action_account.password_file);
+
+  std::string path = write_config(lab.action_account.password_file, lab.ldaps_url);
+  RunResult good = Cordon({"config", "check", "--connect", "--config", path});
+  EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+  EXPECT_NE(good.out.find("connectors.ad: ok"), std::string::npos) << good.out;
+
+  // Relative to the config's folder, like every path in it.
+  path = write_config("wrong.pw", lab.ldaps_url);
+  RunResult offline = Cordon({"config", "check", "--config", path});
+  EXPECT_EQ(offline.exit_code, 0) << "without --connect the DC is not contacted: " << offline.err;
+  RunResult refused = Cordon({"config", "check", "--connect", "--config", path});
+  EXPECT_EQ(refused.exit_code, 5) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("connectors.ad: cannot connect"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("ldap:49"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("data 52e"), std::string::npos) << "the DC's own words: " << refused.err;
+  for (const std::string& secret : {wrong_password, real_password}) {
+    EXPECT_EQ(refused.out.find(secret), std::string::npos) << "a password is printed";
+    EXPECT_EQ(refused.err.find(secret), std::string::npos) << "a password is printed";
+  }
+
+  path = write_config(lab.action_account.password_file, "ldaps://127.0.0.1:1");
+  RunResult unreachable = Cordon({"config", "check", "--connect", "--config", path});
+  EXPECT_EQ(unreachable.exit_code, 5) << unreachable.out << unreachable.err;
+  EXPECT_NE(unreachable.err.find("ldap:-1"), std::string::npos) << unreachable.err;
 }
 
 class CliTest : public ::testing::Test {

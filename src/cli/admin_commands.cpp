@@ -3,6 +3,9 @@
 // the first token cannot need a token.
 #include <iostream>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -62,23 +65,45 @@ int CreateToken(const TokenOptions& opts) {
   return kExitOk;
 }
 
-int CheckConfig(const std::string& path) {
+// Connects to each provider with its action account (Connector::Probe) and
+// prints "ok" or why not, with the provider's own code and words.
+int ProbeConnectors(const std::vector<std::pair<std::string, LoadedConnector>>& connectors) {
+  int rc = kExitOk;
+  for (const auto& [name, loaded] : connectors) {
+    auto connector = loaded.factory();
+    Status probed = connector ? (*connector)->Probe(ExecutionContext{}) : Status(Fail(connector.error()));
+    if (probed) {
+      std::cout << name << ": ok (connected)\n";
+      continue;
+    }
+    const Error& e = probed.error();
+    std::cerr << name << ": cannot connect: " << e.message;
+    if (!e.provider_code.empty()) std::cerr << " [" << e.provider_code << "]";
+    std::cerr << "\n";
+    rc = kExitUnavailable;
+  }
+  return rc;
+}
+
+int CheckConfig(const std::string& path, bool connect) {
   auto config = LoadConfig(path);
   if (!config) {
     std::cerr << config.error().message << "\n";
     return kExitUsage;
   }
   const ConnectorRegistry registry = BuiltinConnectors();
+  std::vector<std::pair<std::string, LoadedConnector>> loaded_connectors;
   for (const auto& [provider, section] : config->connectors) {
-    auto loaded =
-        registry.Load(provider, section, "connectors." + std::string(ToString(provider)), ConfigFolder(*config));
+    const std::string name = "connectors." + std::string(ToString(provider));
+    auto loaded = registry.Load(provider, section, name, ConfigFolder(*config));
     if (!loaded) {
       std::cerr << config->source << ": " << loaded.error().message << "\n";
       return kExitUsage;
     }
+    loaded_connectors.emplace_back(name, std::move(*loaded));
   }
   std::cout << path << ": ok\n";
-  return kExitOk;
+  return connect ? ProbeConnectors(loaded_connectors) : kExitOk;
 }
 
 }  // namespace
@@ -105,10 +130,17 @@ void AddConfigCommands(CLI::App& app) {
   CLI::App* config = app.add_subcommand("config", "Work with cordon.toml.");
   config->require_subcommand(1);
   auto path = std::make_shared<std::string>("cordon.toml");
-  CLI::App* check = config->add_subcommand("check", "Validate the config, connector sections and secret references.");
+  auto connect = std::make_shared<bool>(false);
+  CLI::App* check = config->add_subcommand(
+      "check",
+      "Validate the config, connector sections and secret references; with --connect, also connect to each "
+      "provider. Exit 0 if all is well, 2 if the config is wrong, 5 if a provider cannot be reached or refuses.");
   check->add_option("-c,--config", *path, "Path of cordon.toml")->envname("CORDON_CONFIG")->capture_default_str();
-  check->callback([path] {
-    const int rc = CheckConfig(*path);
+  check->add_flag("--connect", *connect,
+                  "Also connect to every configured provider as its action account (for ad: TLS, bind, a read of "
+                  "the root DSE; nothing is changed) and print ok or the provider's answer");
+  check->callback([path, connect] {
+    const int rc = CheckConfig(*path, *connect);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }
