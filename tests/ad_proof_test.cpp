@@ -1,6 +1,8 @@
 // Proof on the lab's real Samba AD DC that the AD connector does what it
 // promises: Disable/Enable and ForcePasswordReset/ClearPasswordReset as seen
-// by a user's own bind (data 533 / data 773), already-in-state, least
+// by a user's own bind (data 533 / data 773), a forced reset refused where it
+// would force nothing ("password never expires", "smart card required"),
+// already-in-state, least
 // privilege (insufficient access outside OU=Staff, with the DC's words,
 // nothing changed), filter injection, lookup by every id kind, StartTLS,
 // GSSAPI with a keytab, optimistic concurrency, reconnection after a cut
@@ -10,8 +12,11 @@
 //
 // Every check of the directory's state is made as Administrator over a
 // separate libldap connection, never through the connector under test.
-// Users touched: the last five staff users and bulk0951..bulk1000; each test
-// restores them.
+// Users touched: the last five staff users, the lab's special users (never
+// changed) and bulk0951..bulk1000; each test restores them.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -214,6 +219,65 @@ TEST_F(AdProof, ForcePasswordResetMakesTheBindFailWithData773AndClearUndoesIt) {
   auto cleared_again = Exec(*ad, MakeAction(ActionType::kClearPasswordReset, user));
   ASSERT_TRUE(cleared_again);
   EXPECT_TRUE(cleared_again->already_in_state);
+}
+
+// pwdLastSet = 0 makes a user change the password at next logon only where the
+// password can expire and is what the user signs in with. AD accepts the write
+// on the other accounts too, so the connector refuses it, once and for all,
+// naming the flag: a "succeeded" would promise a containment that never happens.
+TEST_F(AdProof, AForcedResetThatWouldForceNothingFailsNamingTheFlag) {
+  struct Case {
+    std::string sam;
+    std::string flag;   // the userAccountControl bit, as the explanation names it
+    std::string words;  // and in the analyst's words
+  };
+  const std::vector<Case> cases = {
+      {TheLab().special_users.password_never_expires, "DONT_EXPIRE_PASSWORD 0x10000", "password never expires"},
+      {TheLab().special_users.smartcard_required, "SMARTCARD_REQUIRED 0x40000", "smart card is required"},
+  };
+  auto ad = Make(SimpleSection(TheLab().ldaps_url));
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.sam);
+    const testing::UserState before = admin_.Read(c.sam);
+    ASSERT_FALSE(before.dn.empty());
+    ASSERT_EQ(BindAsUser(c.sam).code, LDAP_SUCCESS) << "the lab's " << c.sam << " must sign in with the password";
+
+    auto r = Exec(*ad, MakeAction(ActionType::kForcePasswordReset, c.sam));
+    ASSERT_FALSE(r) << "a reset that forces nothing was reported done: " << r->message;
+    EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition) << r.error().message;
+    EXPECT_FALSE(r.error().retryable) << "no retry can change the answer";
+    EXPECT_EQ(r.error().blame, Blame::kAction) << "the account's, not the DC's: AD must not be paused";
+    EXPECT_NE(r.error().message.find(c.flag), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find(c.words), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find(before.dn), std::string::npos) << r.error().message;
+    ExpectNoSecret(r);
+
+    const testing::UserState after = admin_.Read(c.sam);
+    EXPECT_EQ(after.pwd_last_set, before.pwd_last_set) << "pwdLastSet was written";
+    EXPECT_NE(after.pwd_last_set, 0);
+    EXPECT_EQ(after.user_account_control, before.user_account_control);
+    const testing::LdapAnswer bind = BindAsUser(c.sam);
+    EXPECT_EQ(bind.code, LDAP_SUCCESS) << "the user's password must still work: " << bind.Describe();
+  }
+
+  // In a batch, beside an account on which the reset does force a change:
+  // each gets its own answer.
+  const std::string ordinary = StaffUser(1);
+  admin_.Restore(ordinary);
+  std::vector<Action> batch = {MakeAction(ActionType::kForcePasswordReset, cases[0].sam),
+                               MakeAction(ActionType::kForcePasswordReset, ordinary),
+                               MakeAction(ActionType::kForcePasswordReset, cases[1].sam)};
+  auto results = ExecBatch(*ad, batch);
+  ASSERT_EQ(results.size(), 3u);
+  ASSERT_TRUE(results[1]) << results[1].error().message;
+  EXPECT_EQ(admin_.Read(ordinary).pwd_last_set, 0);
+  for (int i : {0, 2}) {
+    ASSERT_FALSE(results[i]) << batch[i].target;
+    EXPECT_EQ(results[i].error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_FALSE(results[i].error().retryable);
+    EXPECT_NE(admin_.Read(batch[i].target).pwd_last_set, 0) << batch[i].target;
+  }
+  admin_.Restore(ordinary);
 }
 
 TEST_F(AdProof, OutsideStaffTheDelegatedAccountGetsInsufficientAccessAndNothingChanges) {

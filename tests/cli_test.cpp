@@ -1,7 +1,8 @@
 // The `cordon` CLI end to end — act (waits, prints the
 // outcome), --no-wait, actions list/show/undo/cancel, -o json, a progress bar
 // for bulk work, config check (with --connect: a bind to the lab's DC),
-// meaningful exit codes and --help on every command.
+// meaningful exit codes (a forced reset that would force nothing fails,
+// saying why) and --help on every command.
 #include <unistd.h>
 
 #include <filesystem>
@@ -24,7 +25,8 @@ TEST(CliHelpTest, EveryCommandHasHelp) {
   const std::vector<std::vector<std::string>> commands = {
       {},         {"serve"},   {"act"},         {"actions"},          {"actions", "list"}, {"actions", "show"},
       {"actions", "undo"},     {"actions", "cancel"}, {"token"},       {"token", "create"}, {"config"},
-      {"config", "check"},     {"lab"},        {"lab", "up"},        {"lab", "down"},     {"lab", "status"}};
+      {"config", "check"},     {"lab"},        {"lab", "up"},        {"lab", "down"},     {"lab", "status"},
+      {"lab", "stop"},         {"lab", "start"}, {"lab", "config"}};
   for (auto cmd : commands) {
     cmd.push_back("--help");
     RunResult r = Cordon(cmd);
@@ -239,6 +241,38 @@ TEST_F(CliTest, NoWaitThenCancelAndExitCodes) {
                         .env = {{"CORDON_TOKEN", *token}, {"CORDON_TOKEN_FILE", ""}, {"CORDON_CA_FILE", ""}}});
   ASSERT_TRUE(untrusted.has_value());
   EXPECT_EQ(untrusted->exit_code, 5) << untrusted->err;
+}
+
+// A forced reset that would force nothing fails at once (exit 1), and the CLI
+// prints why, naming the flag; the account is left as it was.
+TEST_F(CliTest, AForcedResetThatWouldForceNothingFailsAndSaysWhy) {
+  struct Case {
+    std::string sam;
+    std::string flag;
+  };
+  for (const Case& c : {Case{lab_.special_users.password_never_expires, "DONT_EXPIRE_PASSWORD"},
+                        Case{lab_.special_users.smartcard_required, "SMARTCARD_REQUIRED"}}) {
+    auto before = probe_->ReadUser(c.sam);
+    ASSERT_TRUE(before.has_value()) << c.sam;
+    RunResult r = server_->Cli({"act", "force_password_reset", c.sam, "--provider", "ad", "--reason", "token theft"},
+                               "security_operator");
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("failed"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("cannot force a password change"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(c.flag), std::string::npos) << r.out;
+
+    r = server_->Cli({"actions", "list", "--target", c.sam, "-o", "json"}, "security_reader");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json list = json::parse(r.out);
+    ASSERT_EQ(list["value"].size(), 1u) << r.out;
+    EXPECT_EQ(list["value"][0]["status"], "failed");
+    EXPECT_EQ(list["value"][0]["attemptCount"], 1) << "a permanent refusal is not retried";
+
+    auto after = probe_->ReadUser(c.sam);
+    ASSERT_TRUE(after.has_value());
+    EXPECT_EQ(after->pwd_last_set, before->pwd_last_set) << c.sam;
+    EXPECT_EQ(after->user_account_control, before->user_account_control) << c.sam;
+  }
 }
 
 TEST_F(CliTest, BulkFromAFileShowsProgressAndSummary) {

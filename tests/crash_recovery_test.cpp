@@ -18,21 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-// Every action of a bulk request, following the cursor.
-std::vector<json> BulkActions(cli::ApiClient& client, const std::string& bulk_id) {
-  std::vector<json> all;
-  std::string cursor;
-  do {
-    std::string path = "/api/v1/actions?limit=1000&bulkId=" + bulk_id;
-    if (!cursor.empty()) path += "&cursor=" + cursor;
-    auto r = client.Get(path);
-    if (!r || r->status != 200) return all;
-    for (auto& a : r->body["value"]) all.push_back(a);
-    cursor = r->body.value("nextCursor", json()).is_string() ? r->body["nextCursor"].get<std::string>() : "";
-  } while (!cursor.empty());
-  return all;
-}
-
 std::map<std::string, int> CountStatuses(const std::vector<json>& actions) {
   std::map<std::string, int> counts;
   for (const auto& a : actions) ++counts[a["status"].get<std::string>()];

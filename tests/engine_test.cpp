@@ -575,6 +575,7 @@ TEST_F(EngineTest, WhenTheTimeBudgetRunsOutTheActionFailsNamingTheOutage) {
   EXPECT_THAT(a.outcome, HasSubstr("ad has been paused since"));
   EXPECT_THAT(a.outcome, HasSubstr("credentials_refused"));
   EXPECT_THAT(a.outcome, HasSubstr("Invalid credentials (49)"));
+  EXPECT_THAT(a.outcome, HasSubstr("(credentials_refused, ldap:49)"));
   EXPECT_EQ(a.attempt_count, 0);
   EXPECT_GE(engine->Stats().providers[Provider::kActiveDirectory].out_of_time, 1);
 }

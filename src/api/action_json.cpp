@@ -44,6 +44,8 @@ json ActionToJson(const Action& a) {
       {"bulkId", StringOrNull(a.bulk_id)},
       {"outcome", StringOrNull(a.outcome)},
       {"resolvedAccount", StringOrNull(a.resolved_account)},
+      {"accountId", StringOrNull(a.account_id)},
+      {"priorState", StringOrNull(a.prior_state)},
       {"alreadyInState", a.already_in_state},
       {"providerAnswer", AnswerToJson(a.provider_answer)},
   };

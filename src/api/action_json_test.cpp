@@ -20,6 +20,8 @@ Action SampleAction() {
   a.updated_at = FromUnixMillis(1'700'000'001'000);
   a.next_attempt_at = FromUnixMillis(1'700'000'000'123);
   a.resolved_account = "CN=Alice Adams,OU=Staff,DC=corp,DC=example,DC=test";
+  a.account_id = "6f1c0e1a-0b5e-4c3a-9d2e-1f0a2b3c4d5e";
+  a.prior_state = "userAccountControl 0x200";
   a.provider_answer = {"ldap:0", "Success"};
   return a;
 }
@@ -38,6 +40,8 @@ TEST(ActionJsonTest, UsesCamelCaseNamesAndRfc3339Times) {
   EXPECT_EQ(j.at("providerAnswer").at("code"), "ldap:0");
   EXPECT_EQ(j.at("providerAnswer").at("detail"), "Success");
   EXPECT_EQ(j.at("alreadyInState"), false);
+  EXPECT_EQ(j.at("accountId"), "6f1c0e1a-0b5e-4c3a-9d2e-1f0a2b3c4d5e");
+  EXPECT_EQ(j.at("priorState"), "userAccountControl 0x200");
 }
 
 TEST(ActionJsonTest, AbsentLinksAndFinishedRetriesAreNull) {
@@ -46,6 +50,13 @@ TEST(ActionJsonTest, AbsentLinksAndFinishedRetriesAreNull) {
   EXPECT_TRUE(j.at("undoneBy").is_null());
   EXPECT_TRUE(j.at("bulkId").is_null());
   EXPECT_TRUE(j.at("outcome").is_null());
+
+  Action unseen = SampleAction();
+  unseen.account_id.clear();
+  unseen.prior_state.clear();
+  const auto u = ActionToJson(unseen);
+  EXPECT_TRUE(u.at("accountId").is_null());
+  EXPECT_TRUE(u.at("priorState").is_null());
   EXPECT_TRUE(j.at("nextAttemptAt").is_null()) << "a succeeded action has no next attempt";
 
   Action pending = SampleAction();

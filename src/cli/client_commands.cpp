@@ -98,7 +98,13 @@ void PrintAction(const json& a, std::ostream& os) {
   if (a.value("alreadyInState", false)) os << " (already in that state)";
   os << "\n";
   if (!Str(a, "outcome").empty()) os << "  outcome:   " << Str(a, "outcome") << "\n";
-  if (!Str(a, "resolvedAccount").empty()) os << "  account:   " << Str(a, "resolvedAccount") << "\n";
+  if (!Str(a, "resolvedAccount").empty() || !Str(a, "accountId").empty()) {
+    os << "  account:   " << Str(a, "resolvedAccount");
+    if (!Str(a, "accountId").empty())
+      os << (Str(a, "resolvedAccount").empty() ? "" : " ") << "(id " << Str(a, "accountId") << ")";
+    os << "\n";
+  }
+  if (!Str(a, "priorState").empty()) os << "  before:    " << Str(a, "priorState") << "\n";
   if (a.contains("providerAnswer") && a["providerAnswer"].is_object() && !Str(a["providerAnswer"], "code").empty())
     os << "  provider:  " << Str(a["providerAnswer"], "code") << " " << Str(a["providerAnswer"], "detail") << "\n";
   os << "  requested: " << Str(a, "requestedBy") << " at " << Str(a, "createdAt") << " — " << Str(a, "reason") << "\n";

@@ -64,6 +64,42 @@ void RunUp(const LabArgs& args) {
   Exit(0);
 }
 
+void RunStart(const LabArgs& args) {
+  auto lab = MakeLab(args);
+  auto report = lab.Start();
+  if (!report) {
+    std::cerr << "cordon lab start: " << report.error().message << "\n";
+    Exit(kExitFailed);
+  }
+  if (args.output == "json") {
+    nlohmann::json j = {{"lab_json", report->lab_json.string()},
+                        {"pid", report->pid},
+                        {"already_running", report->already_running},
+                        {"start_seconds", report->start_seconds}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "lab start: ldaps://127.0.0.1 (pid " << report->pid << "), "
+              << (report->already_running ? std::string("already running")
+                                          : "started in " + std::to_string(report->start_seconds) +
+                                                " s on its working copy")
+              << "\n"
+              << "lab description: " << report->lab_json.string() << "\n";
+  }
+  Exit(0);
+}
+
+void RunStop(const LabArgs& args) {
+  auto lab = MakeLab(args);
+  if (auto s = lab.Stop(); !s) {
+    std::cerr << "cordon lab stop: " << s.error().message << "\n";
+    Exit(kExitFailed);
+  }
+  if (!args.quiet)
+    std::cerr << "lab: stopped; its directory is kept in " << (lab.dir() / "dc").string()
+              << " (`cordon lab start` runs it again as it is, `cordon lab up` from a clean copy)\n";
+  Exit(0);
+}
+
 void RunDown(const LabArgs& args) {
   auto lab = MakeLab(args);
   if (auto s = lab.Down(); !s) {
@@ -83,6 +119,8 @@ void RunStatus(const LabArgs& args) {
   }
   if (args.output == "json") {
     nlohmann::json j = {{"dir", st->dir.string()},         {"snapshot", st->snapshot},
+                        {"snapshot_outdated", st->snapshot_outdated}, {"snapshot_seed", st->snapshot_seed},
+                        {"working_copy", st->working_copy},
                         {"running", st->running},          {"answering", st->answering},
                         {"pid", st->running ? st->pid : -1}, {"ldaps_url", st->ldaps_url},
                         {"lab_json", (st->dir / "lab.json").string()},
@@ -90,17 +128,24 @@ void RunStatus(const LabArgs& args) {
                          {{"staff_users", st->staff_users},
                           {"bulk_users", st->bulk_users},
                           {"other_users", st->other_users},
+                          {"special_users", st->special_users},
                           {"domain_admins", st->domain_admins}}}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "dir:       " << st->dir.string() << "\n"
-              << "snapshot:  " << (st->snapshot ? "yes" : "no (the next `lab up` provisions, 1-2 minutes)") << "\n"
+              << "snapshot:  "
+              << (st->snapshot ? "yes (seed " + std::to_string(st->snapshot_seed) + ")"
+                  : st->snapshot_outdated
+                      ? std::string("of an older seed (the next `lab up` provisions again, 1-2 minutes)")
+                      : std::string("no (the next `lab up` provisions, 1-2 minutes)"))
+              << "\n"
               << "running:   " << (st->running ? "yes, pid " + std::to_string(st->pid) : std::string("no")) << "\n";
     if (st->running)
       std::cout << "answering: " << (st->answering ? "yes, " + st->ldaps_url + " (CA verified)" : std::string("no"))
                 << "\n";
     if (st->staff_users > 0)
-      std::cout << "users:     " << st->staff_users << " staff, " << st->bulk_users << " bulk, " << st->other_users
+      std::cout << "users:     " << st->staff_users << " staff (+" << st->special_users
+                << " on which a forced reset forces nothing), " << st->bulk_users << " bulk, " << st->other_users
                 << " contractors, " << st->domain_admins << " domain admins\n";
   }
   Exit(st->running && st->answering ? 0 : kExitNotRunning);
@@ -160,9 +205,23 @@ void AddLabCommands(CLI::App& app) {
   up->add_option("-o,--output", args->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   up->callback([args] { RunUp(*args); });
 
-  CLI::App* down = lab->add_subcommand("down", "Stop the lab DC (the snapshot is kept). Exit 0 when stopped");
+  CLI::App* down = lab->add_subcommand(
+      "down", "Stop the lab DC (the snapshot is kept; the next `up` starts from a clean copy). Exit 0 when stopped");
   add_dir(down);
   down->callback([args] { RunDown(*args); });
+
+  CLI::App* stop = lab->add_subcommand(
+      "stop", "Stop the lab DC and keep its directory as it is, changes included (half of a DC reboot; `start` is "
+              "the other). Exit 0 when stopped");
+  add_dir(stop);
+  stop->callback([args] { RunStop(*args); });
+
+  CLI::App* start = lab->add_subcommand(
+      "start", "Start the lab DC again on the directory `stop` kept (not a clean copy: use `up` for that); writes "
+               "DIR/lab.json. Exit 0 once LDAPS answers, 1 on failure (e.g. no working copy: run `up`)");
+  add_dir(start);
+  start->add_option("-o,--output", args->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  start->callback([args] { RunStart(*args); });
 
   CLI::App* status = lab->add_subcommand(
       "status", "Show whether the lab DC runs and answers. Exit 0 if it answers, 5 if not running, 1 on error");

@@ -1,4 +1,5 @@
-// The `cordon lab` subcommand: up, down, status of the local lab (src/lab).
+// The `cordon lab` subcommand: up, down, stop, start, status, config of the
+// local lab (src/lab).
 //
 // Exit codes (cli/commands.h): 0 success; 1 the operation failed (message on
 // stderr); 5 `status` found the lab not running or not answering.
@@ -12,8 +13,9 @@
 
 namespace cordon::cli {
 
-// Adds `lab` with `up`, `down`, `status` to `app`. The subcommands run from
-// their callbacks and end the process with their exit code.
+// Adds `lab` with `up`, `down`, `stop`, `start`, `status`, `config` to `app`.
+// The subcommands run from their callbacks and end the process with their
+// exit code.
 void AddLabCommands(CLI::App& app);
 
 // The default state folder: $XDG_STATE_HOME/cordon/lab, else ~/.local/state/cordon/lab.

@@ -423,7 +423,8 @@ void Engine::FailOverdue(TimePoint now) {
       why = "it could not be carried out in time";
     } else {
       why = std::string(ToString(provider)) + " has been " + std::string(ToString(health.state)) + " since " +
-            FormatTime(health.since) + " (" + health.cause + "): " + health.reason;
+            FormatTime(health.since) + " (" + health.cause +
+            (health.provider_code.empty() ? "" : ", " + health.provider_code) + "): " + health.reason;
     }
     auto failed = store_.FailOverdue(provider, now, why);
     if (!failed) {

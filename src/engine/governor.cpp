@@ -184,6 +184,7 @@ void Governor::Failed(const Error& error, TimePoint now) {
   if (health_.state == ProviderState::kPaused) return;  // the pause already says so
   health_.cause = std::string(CauseOf(error));
   health_.reason = error.message;
+  health_.provider_code = error.provider_code;
   if (error.code == ErrorCode::kResourceExhausted) {
     const Millis hold = error.retry_after
                             ? std::min(*error.retry_after, options_.hold_max)
@@ -220,6 +221,7 @@ void Governor::ProbeFinished(const Status& result, TimePoint now) {
       ++failed_probes_this_pause_;
       health_.cause = std::string(CauseOf(result.error()));
       health_.reason = result.error().message;
+      health_.provider_code = result.error().provider_code;
       health_.until = now + Jittered(Doubled(options_.probe_initial, failed_probes_this_pause_, options_.probe_max),
                                      options_.probe_max);
       spdlog::info("provider {}: probe failed ({}); next probe in {} ms", ToString(health_.provider),

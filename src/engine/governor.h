@@ -78,6 +78,7 @@ struct ProviderHealth {
   // allowed to read it.
   std::string cause;
   std::string reason;
+  std::string provider_code;  // the provider's own code for it, e.g. "ldap:49"; may be empty
   int consecutive_failures = 0;
   int64_t pauses = 0;  // since start
   int64_t holds = 0;

@@ -57,6 +57,7 @@ TEST(Governor, RefusedCredentialsPauseAtOnce) {
   EXPECT_EQ(h.state, ProviderState::kPaused);
   EXPECT_EQ(h.cause, "credentials_refused");
   EXPECT_THAT(h.reason, HasSubstr("Invalid credentials"));
+  EXPECT_EQ(h.provider_code, "ldap:49");
   EXPECT_EQ(h.since, kT0);
   EXPECT_EQ(h.pauses, 1);
 }

@@ -62,7 +62,9 @@ struct Paths {
   fs::path dir;
   fs::path snapshot_dir() const { return dir / "snapshot"; }
   fs::path snapshot() const { return dir / "snapshot" / "dc.tar"; }
+  fs::path seed_version() const { return dir / "snapshot" / "seed-version"; }
   fs::path dc() const { return dir / "dc"; }
+  fs::path sam_ldb() const { return dir / "dc" / "private" / "sam.ldb"; }
   fs::path smb_conf() const { return dir / "dc" / "etc" / "smb.conf"; }
   fs::path ca_dir() const { return dir / "ca"; }
   fs::path ca_pem() const { return dir / "ca" / "ca.pem"; }
@@ -208,9 +210,11 @@ std::string SmbConf(const Paths& p) {
     << "\ttls certfile = " << ca << "/dc.pem\n"
     << "\ttls cafile = " << ca << "/ca.pem\n"
     // A throwaway DC restored from its snapshot on every `up`: its database
-    // need not survive a power cut, and without an fsync per write the DC's
-    // speed is its own rather than the disk's (which varies by tens of percent
-    // from run to run on shared machines and would drown every measurement).
+    // need not survive a power cut (a stop and start of the process keep it:
+    // the kernel holds what was written), and without an fsync per write the
+    // DC's speed is its own rather than the disk's (which varies by tens of
+    // percent from run to run on shared machines and would drown every
+    // measurement).
     << "\tldb:nosync = true\n"
     << "\n[sysvol]\n\tpath = " << dc << "/state/sysvol\n\tread only = No\n"
     << "\n[netlogon]\n\tpath = " << dc << "/state/sysvol/" << kDnsDomain << "/scripts\n\tread only = No\n";
@@ -257,6 +261,19 @@ std::string SeedLdif(std::string_view users_pw, std::string_view svc_pw) {
   for (int i = 1; i <= kBulkCount; ++i) {
     const std::string sam = BulkUser(i);
     AppendUser(o, sam, kBulkOu, sam, "Bulk", sam, user64, 512);
+  }
+  for (const auto& [sam, uac] : {std::pair{kPasswordNeverExpiresUser, kPasswordNeverExpiresUac},
+                                 std::pair{kSmartcardRequiredUser, kSmartcardRequiredUac}}) {
+    auto [given, sn] = GivenAndSurname(sam);
+    AppendUser(o, given + " " + sn, kStaffOu, sam, given, sn, user64, uac);
+  }
+  // Setting SMARTCARD_REQUIRED gives the account a random password (Samba
+  // does as Windows does); the users' password is set again afterwards, so
+  // that the password a forced reset would not make the user change is known.
+  {
+    auto [given, sn] = GivenAndSurname(kSmartcardRequiredUser);
+    o << "dn: CN=" << given << " " << sn << "," << kStaffOu << "\nchangetype: modify\nreplace: unicodePwd\n"
+      << "unicodePwd:: " << user64 << "\n-\n\n";
   }
   for (std::string_view sam : kOthers) {
     auto [given, sn] = GivenAndSurname(sam);
@@ -321,6 +338,16 @@ Status PortsFree() {
         "first, or run the lab in its own network namespace (unshare -n)"));
   }
   return {};
+}
+
+// The seed version of the snapshot on disk; 0 when there is none (a snapshot
+// made before snapshots were versioned holds seed 1, but says nothing).
+int SnapshotSeed(const Paths& p) {
+  if (!fs::exists(p.snapshot())) return 0;
+  std::ifstream in(p.seed_version());
+  int version = 0;
+  if (!(in >> version) || version <= 0) return 0;
+  return version;
 }
 
 pid_t ReadPidFile(const fs::path& path) {
@@ -506,6 +533,11 @@ Status Lab::Provision() {
   const auto start = Clock::now();
   Progress("provisioning a Samba AD DC in " + dir_.string() + " (once per lab; 1-2 minutes, most of it seeding 1,000+ users)");
   std::error_code ec;
+  // The old snapshot goes first: the passwords and the CA are made anew, so
+  // a provisioning that fails half-way must not leave a snapshot behind that
+  // no longer matches them.
+  fs::remove(p.seed_version(), ec);
+  fs::remove(p.snapshot(), ec);
   for (const fs::path& d : {p.dc(), p.ca_dir(), p.secrets()}) {
     fs::remove_all(d, ec);
     fs::create_directories(d, ec);
@@ -556,7 +588,7 @@ Status Lab::Provision() {
   if (!pid) return Fail(pid.error());
   auto stop_dc = [&] { (void)StopProcess(*pid, seconds(5)); };
 
-  Progress("seeding OUs and " + std::to_string(kStaff.size() + kBulkCount + kOthers.size() + 2) + " users over LDAPS");
+  Progress("seeding OUs and " + std::to_string(kStaff.size() + kBulkCount + kOthers.size() + 4) + " users over LDAPS");
   r = RunStep("seed the directory (ldapmodify)",
               {.argv = {"ldapmodify", "-x", "-H", "ldaps://127.0.0.1", "-D", "Administrator@" + std::string(kDnsDomain),
                         "-y", p.admin_pw().string(), "-c"},
@@ -619,19 +651,25 @@ Status Lab::Provision() {
   struct Probe {
     std::string dn;
     bool allowed;
+    int uac = 512;  // written back as it was seeded: the probe changes nothing
   };
-  const auto [agiven, asn] = GivenAndSurname(kStaff[0]);
-  const auto [cgiven, csn] = GivenAndSurname(kOthers[0]);
+  auto staff_dn = [](std::string_view sam, std::string_view ou) {
+    const auto [given, sn] = GivenAndSurname(sam);
+    return "CN=" + given + " " + sn + "," + std::string(ou);
+  };
   const std::vector<Probe> probes = {
-      {"CN=" + agiven + " " + asn + "," + std::string(kStaffOu), true},
+      {staff_dn(kStaff[0], kStaffOu), true},
       {"CN=" + BulkUser(1) + "," + std::string(kBulkOu), true},
+      {staff_dn(kPasswordNeverExpiresUser, kStaffOu), true, kPasswordNeverExpiresUac},
+      {staff_dn(kSmartcardRequiredUser, kStaffOu), true, kSmartcardRequiredUac},
       {"CN=Administrator,CN=Users," + std::string(kBaseDn), false},
-      {"CN=" + cgiven + " " + csn + "," + std::string(kOtherOu), false},
+      {staff_dn(kOthers[0], kOtherOu), false},
   };
   for (const auto& probe : probes) {
     const std::string ldif = "dn: " + probe.dn +
                              "\nchangetype: modify\nreplace: pwdLastSet\npwdLastSet: -1\n-\n"
-                             "replace: userAccountControl\nuserAccountControl: 512\n-\n";
+                             "replace: userAccountControl\nuserAccountControl: " +
+                             std::to_string(probe.uac) + "\n-\n";
     auto m = RunProgram({.argv = {"ldapmodify", "-x", "-H", "ldaps://127.0.0.1", "-D",
                            std::string(kActionAccount) + "@" + std::string(kDnsDomain), "-y", p.svc_pw().string()},
                   .stdin_text = ldif,
@@ -647,6 +685,21 @@ Status Lab::Provision() {
     }
   }
 
+  // The seed runs with -c (continue on errors): the users that later need
+  // their known password are checked here rather than at a test's failure.
+  for (std::string_view sam : {kPasswordNeverExpiresUser, kSmartcardRequiredUser}) {
+    auto bind = RunProgram({.argv = {"ldapsearch", "-x", "-H", "ldaps://127.0.0.1", "-o", "nettimeout=10", "-D",
+                                     std::string(sam) + "@" + std::string(kDnsDomain), "-y", p.users_pw().string(),
+                                     "-b", "", "-s", "base", "-LLL", "dnsHostName"},
+                            .env = LdapEnv(p),
+                            .timeout = seconds(30)});
+    if (!bind || !bind->ok()) {
+      stop_dc();
+      return Fail(Error::Internal("seeding failed: " + std::string(sam) + " cannot sign in with the users' password: " +
+                                  (bind ? bind->Describe() + " " + Tail(bind->err, 300) : bind.error().message)));
+    }
+  }
+
   Progress("stopping the DC and saving the snapshot");
   if (auto s = StopProcess(*pid, seconds(10)); !s) return s;
   fs::remove(p.pid_file(), ec);
@@ -656,6 +709,7 @@ Status Lab::Provision() {
   ::chmod(tmp.c_str(), 0600);
   fs::rename(tmp, p.snapshot(), ec);
   if (ec) return Fail(Error::Internal("cannot save the snapshot: " + ec.message()));
+  if (auto s = WriteFile(p.seed_version(), std::to_string(kSeedVersion) + "\n", 0644); !s) return s;
   Progress("provisioned in " + std::to_string(static_cast<int>(SecondsSince(start))) + " s");
   return {};
 }
@@ -671,7 +725,11 @@ Result<UpReport> Lab::Up() {
   if (auto s = PortsFree(); !s) return Fail(s.error());
 
   UpReport report;
-  if (!fs::exists(p.snapshot()) || !fs::exists(p.admin_pw()) || !fs::exists(p.ca_pem())) {
+  const int seed = SnapshotSeed(p);
+  if (fs::exists(p.snapshot()) && seed != kSeedVersion)
+    Progress("the snapshot holds seed " + (seed == 0 ? std::string("1 (unversioned)") : std::to_string(seed)) +
+             ", this Cordon seeds " + std::to_string(kSeedVersion) + ": provisioning again");
+  if (seed != kSeedVersion || !fs::exists(p.admin_pw()) || !fs::exists(p.ca_pem())) {
     const auto t = Clock::now();
     if (auto s = Provision(); !s) return Fail(s.error());
     report.provisioned = true;
@@ -707,6 +765,47 @@ Status Lab::Down() {
   return StopRunning();
 }
 
+// Down() leaves the working copy in place (only the next Up() replaces it):
+// stopping for a later Start() is the same act.
+Status Lab::Stop() { return Down(); }
+
+Result<UpReport> Lab::Start() {
+  const Paths p{dir_};
+  if (auto s = MakeDirs(p); !s) return Fail(s.error());
+  auto lock = DirLock::Acquire(p.lock());
+  if (!lock) return Fail(lock.error());
+  const auto start = Clock::now();
+  UpReport report;
+  report.lab_json = p.lab_json();
+  const std::vector<pid_t> running = DcProcessesOf(p.samba_out());
+  if (!running.empty()) {
+    const pid_t recorded = ReadPidFile(p.pid_file());
+    const pid_t pid = std::find(running.begin(), running.end(), recorded) != running.end() ? recorded : running.front();
+    Progress("the lab DC already runs (pid " + std::to_string(pid) + ")");
+    if (auto s = WaitUntilAnswering(pid); !s) return Fail(s.error());
+    if (auto s = WriteLabJson(); !s) return Fail(s.error());
+    report.already_running = true;
+    report.pid = pid;
+    report.start_seconds = SecondsSince(start);
+    return report;
+  }
+  if (SnapshotSeed(p) != kSeedVersion || !fs::exists(p.sam_ldb()) || !fs::exists(p.admin_pw()) ||
+      !fs::exists(p.ca_pem()))
+    return Fail(Error::FailedPrecondition("no working copy of the current lab directory in " + p.dc().string() +
+                                          " (never started, or seeded by an older Cordon): `cordon lab up --dir " +
+                                          dir_.string() + "` makes a fresh one"));
+  std::error_code ec;
+  fs::remove(p.lab_json(), ec);
+  Progress("starting the lab DC on its working copy " + p.dc().string());
+  if (auto s = WriteFile(p.krb5_conf(), Krb5Conf(), 0644); !s) return Fail(s.error());
+  auto pid = StartDc();
+  if (!pid) return Fail(pid.error());
+  if (auto s = WriteLabJson(); !s) return Fail(s.error());
+  report.pid = *pid;
+  report.start_seconds = SecondsSince(start);
+  return report;
+}
+
 Status Lab::Reset() {
   if (auto s = Down(); !s) return s;
   std::error_code ec;
@@ -719,7 +818,10 @@ Result<LabState> Lab::Status() const {
   const Paths p{dir_};
   LabState st;
   st.dir = dir_;
-  st.snapshot = fs::exists(p.snapshot());
+  st.snapshot_seed = SnapshotSeed(p);
+  st.snapshot = st.snapshot_seed == kSeedVersion;
+  st.snapshot_outdated = !st.snapshot && fs::exists(p.snapshot());
+  st.working_copy = fs::exists(p.sam_ldb());
   st.ldaps_url = "ldaps://127.0.0.1";
   const std::vector<pid_t> pids = DcProcessesOf(p.samba_out());
   st.running = !pids.empty();
@@ -738,6 +840,7 @@ Result<LabState> Lab::Status() const {
       st.staff_users = static_cast<int>(j.at("staff_users").size());
       st.bulk_users = j.at("bulk_users").at("count").get<int>();
       st.other_users = static_cast<int>(j.at("other_users").size());
+      st.special_users = static_cast<int>(j.value("special_users", nlohmann::json::object()).size());
       st.domain_admins = static_cast<int>(j.at("domain_admins").size());
     } catch (const std::exception& e) {
       return Fail(Error::Internal(p.lab_json().string() + " is malformed: " + e.what()));
@@ -771,6 +874,8 @@ Status Lab::WriteLabJson() const {
   j["staff_users"] = StaffUsers();
   j["bulk_ou"] = kBulkOu;
   j["bulk_users"] = {{"prefix", kBulkPrefix}, {"count", kBulkCount}, {"digits", kBulkDigits}};
+  j["special_users"] = {{"password_never_expires", kPasswordNeverExpiresUser},
+                        {"smartcard_required", kSmartcardRequiredUser}};
   j["other_ou"] = kOtherOu;
   j["other_users"] = OtherUsers();
   j["domain_admins"] = DomainAdmins();

@@ -3,7 +3,9 @@
 //
 // Everything lives under one state folder DIR:
 //   DIR/snapshot/dc.tar    the provisioned and seeded directory (made once)
-//   DIR/dc/                the working copy, restored from the snapshot on every Up()
+//   DIR/snapshot/seed-version  which seed (kSeedVersion) the snapshot holds
+//   DIR/dc/                the working copy, restored from the snapshot on every
+//                          Up(); Stop() and Start() keep it
 //   DIR/ca/                the lab CA and the DC's certificate (keys 0600)
 //   DIR/secrets/           random passwords (*.pw, 0600, no trailing newline) and
 //                          the action account's keytab
@@ -17,7 +19,8 @@
 // runs per network namespace.
 //
 // Thread-safety: a Lab object is not synchronised; use one per thread. Several
-// processes calling Up()/Down() on the same DIR are serialised by a lock file.
+// processes calling Up()/Down()/Start()/Stop() on the same DIR are serialised
+// by a lock file.
 #pragma once
 
 #include <sys/types.h>
@@ -47,6 +50,18 @@ inline constexpr std::string_view kActionAccount = "svc-cordon";
 inline constexpr std::string_view kBulkPrefix = "bulk";
 inline constexpr int kBulkCount = 1000;
 inline constexpr int kBulkDigits = 4;
+// Staff users on which a forced password reset forces nothing (AD accepts
+// pwdLastSet = 0, but the user is never made to change the password): one
+// whose password never expires (userAccountControl 0x10200), one who must
+// sign in with a smart card (0x40200). They are not among StaffUsers().
+inline constexpr std::string_view kPasswordNeverExpiresUser = "nora.noexpiry";
+inline constexpr std::string_view kSmartcardRequiredUser = "sam.smartcard";
+inline constexpr int kPasswordNeverExpiresUac = 0x10200;
+inline constexpr int kSmartcardRequiredUac = 0x40200;
+// What Provision() seeds, versioned: a snapshot seeded by another version
+// (an older Cordon, without the users added since) is provisioned again by
+// the next Up(). Raise it whenever the seed changes.
+inline constexpr int kSeedVersion = 2;
 
 // sAMAccountNames of the seeded users.
 [[nodiscard]] std::vector<std::string> StaffUsers();
@@ -59,23 +74,28 @@ inline constexpr int kBulkDigits = 4;
 using ProgressFn = std::function<void(std::string_view)>;
 
 struct UpReport {
-  bool provisioned = false;   // true if this Up() built the snapshot first
+  bool provisioned = false;      // true if this Up() built the snapshot first
+  bool already_running = false;  // Start() found the DC running and left it be
   double provision_seconds = 0;
-  double start_seconds = 0;   // restore + start + wait for LDAPS
+  double start_seconds = 0;  // (restore +) start + wait for LDAPS
   pid_t pid = -1;
   std::filesystem::path lab_json;
 };
 
 struct LabState {
   std::filesystem::path dir;
-  bool snapshot = false;      // a snapshot exists (Up() will be fast)
-  bool running = false;       // the DC process is alive
-  bool answering = false;     // LDAPS answers with the CA verified
+  bool snapshot = false;           // a snapshot of this seed version exists (Up() will be fast)
+  bool snapshot_outdated = false;  // a snapshot of another seed exists (Up() provisions again)
+  int snapshot_seed = 0;           // the seed version of the snapshot on disk; 0 = none or unversioned
+  bool working_copy = false;       // DIR/dc holds a directory Start() can run
+  bool running = false;            // the DC process is alive
+  bool answering = false;          // LDAPS answers with the CA verified
   pid_t pid = -1;
   std::string ldaps_url;
   int staff_users = 0;
   int bulk_users = 0;
   int other_users = 0;
+  int special_users = 0;
   int domain_admins = 0;
 };
 
@@ -88,8 +108,17 @@ class Lab {
   // is still running; fails if another program holds the DC ports.
   [[nodiscard]] Result<UpReport> Up();
   // Stops the DC (SIGTERM, then SIGKILL after a grace period) and removes
-  // lab.json, which only describes a running lab. Keeps the snapshot.
+  // lab.json, which only describes a running lab. Keeps the snapshot; the
+  // working copy is replaced by the next Up().
   [[nodiscard]] ::cordon::Status Down();
+  // A DC reboot, in two halves. Stop() stops the DC as Down() does and keeps
+  // its working copy; Start() starts the DC again on that working copy, as it
+  // was left (what was changed in the directory since Up() is still there),
+  // and returns once LDAPS answers. Start() on a running DC only rewrites
+  // lab.json; without a working copy of the current seed it fails, naming
+  // `lab up`.
+  [[nodiscard]] ::cordon::Status Stop();
+  [[nodiscard]] Result<UpReport> Start();
   [[nodiscard]] Result<LabState> Status() const;
   // Removes the snapshot so that the next Up() provisions from scratch.
   [[nodiscard]] ::cordon::Status Reset();

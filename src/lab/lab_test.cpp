@@ -1,14 +1,17 @@
 // Checks that the lab DC started by the ctest fixture `lab.up` is seeded as
 // lab.json describes, that the action account's delegation works and is
-// limited to OU=Staff, that TLS is verified with the lab CA, and that the
-// keytab gives a GSSAPI bind.
+// limited to OU=Staff, that TLS is verified with the lab CA, that the
+// keytab gives a GSSAPI bind, and that `lab stop` / `lab start` keep the
+// directory as it was.
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/subprocess.h"
 #include "lab/lab.h"
@@ -46,7 +49,8 @@ TEST_F(LabTest, StaffOuHasAtLeastTwentyNamedUsers) {
     return dn.find("," + lab().bulk_ou) == std::string::npos;
   });
   EXPECT_GE(direct, 20);
-  EXPECT_EQ(static_cast<std::size_t>(direct), lab().staff_users.size());
+  // The staff users, and the two on which a forced reset forces nothing.
+  EXPECT_EQ(static_cast<std::size_t>(direct), lab().staff_users.size() + 2);
   for (const auto& sam : lab().staff_users) {
     auto st = admin().ReadUser(sam);
     ASSERT_TRUE(st) << sam << ": " << st.error().message;
@@ -57,6 +61,37 @@ TEST_F(LabTest, StaffOuHasAtLeastTwentyNamedUsers) {
 
 TEST_F(LabTest, StaffCommonNameIsGivenAndSurname) {
   EXPECT_EQ(UserDn("alice.adams"), "CN=Alice Adams," + lab().staff_ou);
+}
+
+TEST_F(LabTest, SpecialUsersCarryTheirFlagsAndTheUsersPassword) {
+  const std::vector<std::pair<std::string, std::int64_t>> special = {
+      {lab().special_users.password_never_expires, 0x10200}, {lab().special_users.smartcard_required, 0x40200}};
+  for (const auto& [sam, uac] : special) {
+    ASSERT_FALSE(sam.empty());
+    EXPECT_EQ(std::count(lab().staff_users.begin(), lab().staff_users.end(), sam), 0) << sam;
+    auto st = admin().ReadUser(sam);
+    ASSERT_TRUE(st) << sam << ": " << st.error().message;
+    EXPECT_EQ(st->user_account_control, uac) << sam;
+    EXPECT_EQ(st->dn.find("," + lab().staff_ou), st->dn.size() - lab().staff_ou.size() - 1) << st->dn;
+    const auto bind = TryBind(lab(), lab().Upn(sam), ReadSecretFile(lab().user_password_file));
+    EXPECT_TRUE(bind.ok()) << sam << ": " << bind.Describe();
+  }
+}
+
+TEST_F(LabTest, ActionAccountMayWriteTheSpecialUsers) {
+  for (const std::string& sam : {lab().special_users.password_never_expires, lab().special_users.smartcard_required}) {
+    auto before = admin().ReadUser(sam);
+    ASSERT_TRUE(before) << sam;
+    // Their own values written back: allowed, and nothing changes.
+    auto answer = ReplaceAs(lab(), lab().action_account.bind_dn, SvcPassword(), before->dn, "userAccountControl",
+                            std::to_string(before->user_account_control));
+    EXPECT_TRUE(answer.ok()) << sam << ": " << answer.Describe();
+    answer = ReplaceAs(lab(), lab().action_account.bind_dn, SvcPassword(), before->dn, "pwdLastSet", "-1");
+    EXPECT_TRUE(answer.ok()) << sam << ": " << answer.Describe();
+    auto after = admin().ReadUser(sam);
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->user_account_control, before->user_account_control) << sam;
+  }
 }
 
 TEST_F(LabTest, BulkOuHoldsAllBulkUsers) {
@@ -242,6 +277,74 @@ TEST(LabCommand, StatusShowsNoSecret) {
       EXPECT_EQ(r->err.find(secret), std::string::npos);
     }
   }
+}
+
+TEST(LabFiles, SnapshotCarriesTheCurrentSeedVersion) {
+  const LabInfo& lab = TheLab();
+  std::ifstream in(lab.dir + "/snapshot/seed-version");
+  int version = 0;
+  ASSERT_TRUE(in >> version) << "no seed version beside the snapshot";
+  EXPECT_EQ(version, lab::kSeedVersion);
+}
+
+// A snapshot without a seed version (made by a Cordon before its seed was
+// versioned) is provisioned again; `lab status` says so before anyone waits.
+TEST(LabCommand, StatusCallsAnUnversionedSnapshotOld) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cordon-lab-old-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "snapshot");
+  std::ofstream(dir / "snapshot" / "dc.tar") << "an old snapshot";
+  auto r = RunProgram({.argv = {CORDON_BINARY, "lab", "status", "--dir", dir.string(), "-o", "json"}});
+  ASSERT_TRUE(r) << r.error().message;
+  const auto j = nlohmann::json::parse(r->out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r->out;
+  EXPECT_EQ(j.value("snapshot", true), false) << r->out;
+  EXPECT_EQ(j.value("snapshot_outdated", false), true) << r->out;
+  EXPECT_EQ(j.value("snapshot_seed", -1), 0) << r->out;
+  auto text = RunProgram({.argv = {CORDON_BINARY, "lab", "status", "--dir", dir.string()}});
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->out.find("provisions again"), std::string::npos) << text->out;
+  // `start` has no working copy to run and says what to do instead.
+  auto start = RunProgram({.argv = {CORDON_BINARY, "lab", "start", "--dir", dir.string(), "-q"}});
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->exit_code, 1) << start->out << start->err;
+  EXPECT_NE(start->err.find("cordon lab up"), std::string::npos) << start->err;
+  std::filesystem::remove_all(dir);
+}
+
+// A DC reboot: what was changed before `lab stop` is still there after `lab
+// start`, and the DC answers again.
+TEST(LabCommand, StopAndStartKeepTheDirectory) {
+  const LabInfo& lab = TheLab();
+  const std::string sam = lab.BulkUser(lab.bulk_count / 2 + 1);
+  {
+    auto probe = AdProbe::ConnectAsAdmin(lab);
+    ASSERT_TRUE(probe) << probe.error().message;
+    ASSERT_TRUE(probe->SetDisabled(sam, true));
+  }
+  auto stop = RunProgram({.argv = {CORDON_BINARY, "lab", "stop", "--dir", lab.dir, "-q"},
+                          .timeout = std::chrono::seconds(120)});
+  ASSERT_TRUE(stop) << stop.error().message;
+  EXPECT_EQ(stop->exit_code, 0) << stop->err;
+  auto status = RunProgram({.argv = {CORDON_BINARY, "lab", "status", "--dir", lab.dir}});
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code, 5) << status->out;
+  EXPECT_FALSE(std::filesystem::exists(lab.dir + "/lab.json"));
+
+  auto start = RunProgram({.argv = {CORDON_BINARY, "lab", "start", "--dir", lab.dir, "-q", "-o", "json"},
+                           .timeout = std::chrono::seconds(300)});
+  ASSERT_TRUE(start) << start.error().message;
+  ASSERT_EQ(start->exit_code, 0) << start->err;
+  const auto j = nlohmann::json::parse(start->out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << start->out;
+  EXPECT_EQ(j.value("already_running", true), false);
+  EXPECT_TRUE(std::filesystem::exists(lab.dir + "/lab.json"));
+
+  auto probe = AdProbe::ConnectAsAdmin(lab);
+  ASSERT_TRUE(probe) << probe.error().message;
+  auto st = probe->ReadUser(sam);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_TRUE(st->disabled()) << "the change made before the stop is gone: the DC started from a clean copy";
+  ASSERT_TRUE(probe->ResetUser(sam));
 }
 
 TEST(LabCommand, StatusOfAnEmptyDirSaysNotRunning) {

@@ -80,6 +80,35 @@ int SaslDefaults(LDAP*, unsigned, void*, void* in) {
   return LDAP_SUCCESS;
 }
 
+// AD's objectGUID bytes as text: the first three groups are little-endian.
+std::string GuidText(LDAP* ld, LDAPMessage* entry) {
+  berval** vals = ldap_get_values_len(ld, entry, "objectGUID");
+  if (vals == nullptr) return {};
+  std::string out;
+  if (vals[0] != nullptr && vals[0]->bv_len == 16) {
+    const auto* b = reinterpret_cast<const unsigned char*>(vals[0]->bv_val);
+    static constexpr int kOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+      out += kHex[b[kOrder[i]] >> 4];
+      out += kHex[b[kOrder[i]] & 0xf];
+    }
+  }
+  ldap_value_free_len(vals);
+  return out;
+}
+
+// unicodePwd wants the password in double quotes, in UTF-16LE.
+std::string UnicodePwd(const std::string& password) {
+  std::string out;
+  for (char c : "\"" + password + "\"") {
+    out += c;
+    out += '\0';
+  }
+  return out;
+}
+
 std::int64_t FirstInt(LDAP* ld, LDAPMessage* entry, const char* attr) {
   berval** vals = ldap_get_values_len(ld, entry, attr);
   if (vals == nullptr) return 0;
@@ -146,6 +175,7 @@ std::string EscapeFilterValue(std::string_view value) {
 struct AdProbe::Conn {
   LdapPtr ld;
   std::string base_dn;
+  std::string upn_domain;  // "corp.example.test"
 };
 
 AdProbe::AdProbe(std::unique_ptr<Conn> conn) : conn_(std::move(conn)) {}
@@ -162,14 +192,15 @@ Result<AdProbe> AdProbe::ConnectAsAdmin(const LabInfo& lab) {
   auto conn = std::make_unique<Conn>();
   conn->ld = std::move(*ld);
   conn->base_dn = lab.base_dn;
+  conn->upn_domain = lab.Upn("").substr(1);
   return AdProbe(std::move(conn));
 }
 
 Result<UserState> AdProbe::ReadUser(std::string_view sam) {
   const std::string filter = "(&(objectClass=user)(sAMAccountName=" + EscapeFilterValue(sam) + "))";
   char a1[] = "userAccountControl", a2[] = "pwdLastSet", a3[] = "msDS-User-Account-Control-Computed",
-       a4[] = "lockoutTime";
-  char* attrs[] = {a1, a2, a3, a4, nullptr};
+       a4[] = "lockoutTime", a5[] = "objectGUID";
+  char* attrs[] = {a1, a2, a3, a4, a5, nullptr};
   LDAPMessage* raw = nullptr;
   const int rc = ldap_search_ext_s(conn_->ld.get(), conn_->base_dn.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(), attrs,
                                    0, nullptr, nullptr, nullptr, 2, &raw);
@@ -187,6 +218,7 @@ Result<UserState> AdProbe::ReadUser(std::string_view sam) {
   st.pwd_last_set = FirstInt(conn_->ld.get(), entry, a2);
   st.uac_computed = FirstInt(conn_->ld.get(), entry, a3);
   st.lockout_time = FirstInt(conn_->ld.get(), entry, a4);
+  st.guid = GuidText(conn_->ld.get(), entry);
   return st;
 }
 
@@ -243,6 +275,52 @@ Status AdProbe::SetDisabled(std::string_view sam, bool disabled) {
   const std::int64_t uac = disabled ? (st->user_account_control | 0x2) : (st->user_account_control & ~std::int64_t{0x2});
   const int rc = Replace(conn_->ld.get(), st->dn, {{"userAccountControl", std::to_string(uac)}});
   if (rc != LDAP_SUCCESS) return Fail(LdapError("set userAccountControl of " + std::string(sam), conn_->ld.get(), rc));
+  return {};
+}
+
+Status AdProbe::RenameUser(std::string_view sam, std::string_view new_sam, std::string_view new_cn) {
+  auto st = ReadUser(sam);
+  if (!st) return Fail(st.error());
+  const std::string upn = std::string(new_sam) + "@" + conn_->upn_domain;
+  int rc = Replace(conn_->ld.get(), st->dn,
+                   {{"sAMAccountName", std::string(new_sam)}, {"userPrincipalName", upn},
+                    {"displayName", std::string(new_cn)}});
+  if (rc != LDAP_SUCCESS) return Fail(LdapError("rename " + std::string(sam), conn_->ld.get(), rc));
+  const std::string rdn = "CN=" + std::string(new_cn);
+  rc = ldap_rename_s(conn_->ld.get(), st->dn.c_str(), rdn.c_str(), nullptr, 1, nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) return Fail(LdapError("move " + st->dn + " to " + rdn, conn_->ld.get(), rc));
+  return {};
+}
+
+Status AdProbe::AddUser(std::string_view ou, std::string_view cn, std::string_view sam, const std::string& password,
+                        bool disabled) {
+  const std::string dn = "CN=" + std::string(cn) + "," + std::string(ou);
+  std::string object_class = "user", sam_value(sam), upn = std::string(sam) + "@" + conn_->upn_domain,
+              display(cn), uac = disabled ? "514" : "512", pwd = UnicodePwd(password);
+  char* oc_vals[] = {object_class.data(), nullptr};
+  char* sam_vals[] = {sam_value.data(), nullptr};
+  char* upn_vals[] = {upn.data(), nullptr};
+  char* display_vals[] = {display.data(), nullptr};
+  char* uac_vals[] = {uac.data(), nullptr};
+  berval pwd_val{static_cast<ber_len_t>(pwd.size()), pwd.data()};
+  berval* pwd_vals[] = {&pwd_val, nullptr};
+  char t_oc[] = "objectClass", t_sam[] = "sAMAccountName", t_upn[] = "userPrincipalName", t_display[] = "displayName",
+       t_uac[] = "userAccountControl", t_pwd[] = "unicodePwd";
+  LDAPMod oc{LDAP_MOD_ADD, t_oc, {oc_vals}}, sam_mod{LDAP_MOD_ADD, t_sam, {sam_vals}},
+      upn_mod{LDAP_MOD_ADD, t_upn, {upn_vals}}, display_mod{LDAP_MOD_ADD, t_display, {display_vals}},
+      uac_mod{LDAP_MOD_ADD, t_uac, {uac_vals}}, pwd_mod{LDAP_MOD_ADD | LDAP_MOD_BVALUES, t_pwd, {nullptr}};
+  pwd_mod.mod_bvalues = pwd_vals;
+  LDAPMod* mods[] = {&oc, &sam_mod, &upn_mod, &display_mod, &uac_mod, &pwd_mod, nullptr};
+  const int rc = ldap_add_ext_s(conn_->ld.get(), dn.c_str(), mods, nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) return Fail(LdapError("add " + dn, conn_->ld.get(), rc));
+  return {};
+}
+
+Status AdProbe::DeleteUser(std::string_view sam) {
+  auto st = ReadUser(sam);
+  if (!st) return Fail(st.error());
+  const int rc = ldap_delete_ext_s(conn_->ld.get(), st->dn.c_str(), nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) return Fail(LdapError("delete " + st->dn, conn_->ld.get(), rc));
   return {};
 }
 

@@ -1,10 +1,11 @@
 // AdProbe: an administrator's view of the lab's DC for tests, written
 // directly on libldap (not on Cordon's AD connector, which it checks).
 //
-// What tests need: read a user's userAccountControl / pwdLastSet, try a
-// simple bind as a user and see the DC's answer (e.g. "data 533" for a
-// disabled account), try a modify as some account, and reset users to the
-// seeded state (enabled, pwdLastSet -1) as Administrator.
+// What tests need: read a user's userAccountControl / pwdLastSet / objectGUID,
+// try a simple bind as a user and see the DC's answer (e.g. "data 533" for a
+// disabled account), try a modify as some account, reset users to the seeded
+// state (enabled, pwdLastSet -1) as Administrator, and rename, add and delete
+// users (to set up what happens to accounts between an action and its undo).
 //
 // Every connection verifies the DC's certificate with the lab CA unless a
 // test passes another CA file on purpose.
@@ -37,6 +38,7 @@ struct LdapAnswer {
 
 struct UserState {
   std::string dn;
+  std::string guid;  // objectGUID, "00112233-4455-6677-8899-aabbccddeeff" (first three groups little-endian)
   std::int64_t user_account_control = 0;
   std::int64_t pwd_last_set = 0;
   std::int64_t uac_computed = 0;  // msDS-User-Account-Control-Computed (0x800000: password expired)
@@ -64,6 +66,16 @@ class AdProbe {
   [[nodiscard]] Status ResetUser(std::string_view sam);
   // Sets or clears ACCOUNTDISABLE directly (to prepare a test's starting state).
   [[nodiscard]] Status SetDisabled(std::string_view sam, bool disabled);
+  // Renames a user as an administrator would: sAMAccountName, userPrincipalName
+  // (new_sam@the domain) and displayName, and the RDN to CN=new_cn in the same
+  // OU. The object (its objectGUID) stays the same.
+  [[nodiscard]] Status RenameUser(std::string_view sam, std::string_view new_sam, std::string_view new_cn);
+  // Adds a user CN=cn in `ou` with this sAMAccountName, UPN sam@the domain
+  // and password, enabled or disabled.
+  [[nodiscard]] Status AddUser(std::string_view ou, std::string_view cn, std::string_view sam,
+                               const std::string& password, bool disabled);
+  // Deletes the user with this sAMAccountName.
+  [[nodiscard]] Status DeleteUser(std::string_view sam);
 
  private:
   struct Conn;

@@ -68,6 +68,9 @@ Result<LabInfo> LoadLabInfo(const std::string& path) {
     lab.user_password_file = j.at("user_password_file").get<std::string>();
     lab.staff_ou = j.at("staff_ou").get<std::string>();
     lab.staff_users = j.at("staff_users").get<std::vector<std::string>>();
+    lab.special_users.password_never_expires =
+        j.at("special_users").at("password_never_expires").get<std::string>();
+    lab.special_users.smartcard_required = j.at("special_users").at("smartcard_required").get<std::string>();
     lab.bulk_ou = j.at("bulk_ou").get<std::string>();
     lab.bulk_prefix = j.at("bulk_users").at("prefix").get<std::string>();
     lab.bulk_count = j.at("bulk_users").at("count").get<int>();

@@ -24,6 +24,13 @@ struct LabAccount {
   std::string principal;      // action account only
 };
 
+// Staff users (in OU=Staff, within the delegation) on which a forced password
+// reset forces nothing; they are not in LabInfo::staff_users.
+struct LabSpecialUsers {
+  std::string password_never_expires;  // userAccountControl 0x10200
+  std::string smartcard_required;      // userAccountControl 0x40200
+};
+
 struct LabInfo {
   std::string dir;  // the folder lab.json was read from
   std::string realm, domain, base_dn, dc_host;
@@ -34,6 +41,7 @@ struct LabInfo {
   std::string user_password_file;
   std::string staff_ou;
   std::vector<std::string> staff_users;
+  LabSpecialUsers special_users;
   std::string bulk_ou;
   std::string bulk_prefix = "bulk";
   int bulk_count = 0;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -152,6 +154,91 @@ RunResult TestServer::Cli(std::vector<std::string> args, const std::string& role
     return failed;
   }
   return *r;
+}
+
+std::string StringAt(const nlohmann::json& object, std::string_view key) {
+  if (!object.is_object()) return "";
+  const auto it = object.find(std::string(key));
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string SubmitAction(cli::ApiClient& client, const std::string& action, const std::string& account,
+                         const std::string& reason) {
+  auto r = client.Post("/api/v1/actions", nlohmann::json{{"action", action},
+                                                         {"provider", "ad"},
+                                                         {"account", account},
+                                                         {"reason", reason}});
+  if (!r || r->status != 202 || !r->body.contains("id")) return "";
+  return r->body["id"].get<std::string>();
+}
+
+nlohmann::json WaitForAction(cli::ApiClient& client, const std::string& id,
+                             const std::function<bool(const nlohmann::json&)>& done, std::chrono::seconds limit) {
+  nlohmann::json last;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = client.Get("/api/v1/actions/" + id);
+    if (r && r->status == 200) {
+      last = r->body;
+      if (done(last)) return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return last;
+}
+
+bool IsFinished(const nlohmann::json& action) {
+  const std::string s = action.value("status", "");
+  return s == "succeeded" || s == "failed" || s == "cancelled" || s == "rejected";
+}
+
+std::vector<nlohmann::json> BulkActions(cli::ApiClient& client, const std::string& bulk_id) {
+  std::vector<nlohmann::json> all;
+  std::string cursor;
+  do {
+    std::string path = "/api/v1/actions?limit=1000&bulkId=" + bulk_id;
+    if (!cursor.empty()) path += "&cursor=" + cursor;
+    auto r = client.Get(path);
+    if (!r || r->status != 200) return all;
+    for (auto& a : r->body["value"]) all.push_back(a);
+    cursor = r->body.value("nextCursor", nlohmann::json()).is_string() ? r->body["nextCursor"].get<std::string>() : "";
+  } while (!cursor.empty());
+  return all;
+}
+
+pid_t LabDcPid(const LabInfo& lab) {
+  std::ifstream in(lab.dir + "/samba.pid");
+  long pid = -1;
+  if (!(in >> pid) || pid <= 0) return -1;
+  return static_cast<pid_t>(pid);
+}
+
+Result<std::string> TestServer::Metrics(const std::string& role) {
+  auto token = Token(role);
+  if (!token) return Fail(token.error());
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return Fail(Error::Internal("curl_easy_init failed"));
+  std::string text;
+  const std::string url = base_url_ + "/metrics";
+  const std::string auth = "Authorization: Bearer " + *token;
+  curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 30000L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t n, void* out) -> size_t {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+  });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &text);
+  const CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) return Fail(Error::Unavailable(std::string("GET /metrics: ") + curl_easy_strerror(rc)));
+  if (status != 200) return Fail(Error::Internal("GET /metrics answered " + std::to_string(status)));
+  return text;
 }
 
 std::string TestServer::ServerOutput() const { return ReadFile(dir_ + "/server.out") + ReadFile(dir_ + "/server.err"); }

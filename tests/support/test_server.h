@@ -2,14 +2,22 @@
 // tests. It writes a cordon.toml (HTTPS with a throwaway certificate, port 0,
 // SQLite store, JSON log file), creates tokens with `cordon token create`,
 // starts the server, learns its port from the "listening ..." line, and can
-// SIGKILL and restart it on the same store.
+// SIGKILL and restart it on the same store. Beside it, helpers to submit and
+// follow actions through the API, and the lab DC's pid (to hang it).
 //
-// Thread-safety: use from one test thread.
+// Thread-safety: use from one test thread; the free functions are reentrant.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/api_client.h"
 #include "core/error.h"
@@ -39,6 +47,9 @@ class TestServer {
   [[nodiscard]] Result<std::string> Token(const std::string& role);
   // A client for the token of `role`.
   [[nodiscard]] std::unique_ptr<cli::ApiClient> Client(const std::string& role);
+
+  // GET /metrics with the token of `role`: the Prometheus text.
+  [[nodiscard]] Result<std::string> Metrics(const std::string& role);
 
   // Runs the cordon binary with these arguments (and --server/--ca-file/--token-file
   // of `role` appended when role is not empty).
@@ -73,5 +84,23 @@ RunResult Cordon(std::vector<std::string> args);
 
 // Reads a whole file ("" if missing).
 std::string ReadFile(const std::string& path);
+
+// Following actions through the API.
+// The string at `key` of a JSON object; "" when the key is absent, null (the
+// API's "does not apply") or not a string, or when `object` is not an object.
+std::string StringAt(const nlohmann::json& object, std::string_view key);
+// POST /api/v1/actions; the new action's id, or "" if the server refused it.
+std::string SubmitAction(cli::ApiClient& client, const std::string& action, const std::string& account,
+                         const std::string& reason = "end-to-end test");
+// Polls GET /api/v1/actions/{id} until done(answer) or `limit` passes; returns the last answer.
+nlohmann::json WaitForAction(cli::ApiClient& client, const std::string& id,
+                             const std::function<bool(const nlohmann::json&)>& done, std::chrono::seconds limit);
+// succeeded, failed, cancelled or rejected.
+bool IsFinished(const nlohmann::json& action);
+// Every action of a bulk request, following the cursor.
+std::vector<nlohmann::json> BulkActions(cli::ApiClient& client, const std::string& bulk_id);
+
+// The pid of the lab's DC (from its pid file), or -1.
+pid_t LabDcPid(const LabInfo& lab);
 
 }  // namespace cordon::testing
