@@ -12,7 +12,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "api/api_test_harness.h"
+#include "support/api_fixture.h"
 #include "api/router.h"
 #include "engine/action_service.h"
 #include "authz/tokens.h"

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "api/api_test_harness.h"
+#include "support/api_fixture.h"
 
 namespace cordon::api {
 namespace {

@@ -1,4 +1,4 @@
-#include "api/api_test_harness.h"
+#include "support/api_fixture.h"
 
 #include <cstdlib>
 #include <filesystem>
