@@ -740,6 +740,10 @@ TEST_F(ApiTest, ProblemDocumentsNeverEchoTheRequest) {
                    400,
                    "unknown query parameter; known: status, type, provider, target, requestedBy, createdAfter, "
                    "createdBefore, bulkId, limit, cursor"});
+  cases.push_back({"unknown query parameter without a value",
+                   client_->Get(std::string(kActions) + "?" + marker, reader_token_), 400,
+                   "unknown query parameter; known: status, type, provider, target, requestedBy, createdAfter, "
+                   "createdBefore, bulkId, limit, cursor"});
   cases.push_back({"bad status value", client_->Get(std::string(kActions) + "?status=" + marker, reader_token_), 400,
                    "query parameter 'status': unknown status; known: awaiting_approval, pending, in_progress, "
                    "succeeded, failed, cancelled, rejected"});

@@ -709,6 +709,11 @@ RoutedResponse Router::List(Context& ctx) {
     // captures them, which clang 14 refuses for bindings.
     const std::string& key = param.first;
     const std::string& value = param.second;
+    // Only a known name is repeated back: it is the server's word, not the client's.
+    if (std::find(std::begin(kQueryParameters), std::end(kQueryParameters), key) == std::end(kQueryParameters))
+      return ctx.Fail(http::status::bad_request, "invalid-query",
+                      fmt::format("unknown query parameter; known: {}",
+                                  Join(kQueryParameters, [](std::string_view k) { return std::string(k); })));
     auto bad = [&](std::string_view why) {
       return ctx.Fail(http::status::bad_request, "invalid-query", fmt::format("query parameter '{}': {}", key, why));
     };
@@ -745,10 +750,6 @@ RoutedResponse Router::List(Context& ctx) {
     } else if (key == "cursor") {
       if (value.size() > kMaxCursorBytes) return bad("too long");
       filter.cursor = value;
-    } else {
-      return ctx.Fail(http::status::bad_request, "invalid-query",
-                      fmt::format("unknown query parameter; known: {}",
-                                  Join(kQueryParameters, [](std::string_view k) { return std::string(k); })));
     }
   }
   auto page = store_.ListActions(filter);
