@@ -1,29 +1,45 @@
 // libFuzzer harness for the REST API's request handling: the bytes are fed
 // to Beast's request parser with the server's limits, and whatever parses is
 // handed to the real Router (over a real SqliteStore in a temp dir and a real
-// ActionService without engine). Invariants: no crash, every answer has a
-// status from 200 to 599, every 4xx/5xx is a problem document that parses as
-// JSON, and no answer carries the valid token unless the request's path did.
+// ActionService without engine), then logged as the server logs it.
+//
+// The invariant is the API's echo policy (src/api/README.md, "What a problem
+// document may say" and "What reaches the logs"):
+//   * no answer, of any status, carries the valid token, unless it is a 2xx
+//     answer to a request whose body carried the token as data (e.g. as an
+//     account name, which the created action shows);
+//   * no log line carries the valid token, nor a control character;
+//   * every answer has a status from 200 to 599, and every 4xx/5xx is a
+//     problem document whose `instance` is a request id (the X-Request-Id
+//     header's).
+// A request that stored the token as data (a 2xx whose body carried it) would
+// let a later answer show it from the store, so the world is rebuilt after one.
 //
 // Build (clang only; from the repository root):
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc fuzz/api_request_fuzz.cpp \
 //     src/api/router.cpp src/api/query.cpp src/api/action_json.cpp src/api/http_metrics.cpp \
-//     src/authz/permissions.cpp src/authz/tokens.cpp src/core/action.cpp src/core/error.cpp \
-//     src/core/secret.cpp src/store/sqlite/sqlite_store.cpp src/engine/action_service.cpp \
-//     src/engine/engine.cpp src/engine/retry.cpp \
+//     src/api/safe_text.cpp src/api/failure_limiter.cpp src/api/auth_recorder.cpp \
+//     src/authz/permissions.cpp src/authz/tokens.cpp src/core/action.cpp src/core/catalogue.cpp \
+//     src/core/error.cpp src/core/secret.cpp src/store/sqlite/sqlite_store.cpp \
+//     src/engine/action_service.cpp src/engine/engine.cpp src/engine/governor.cpp src/engine/retry.cpp \
 //     -lsqlite3 -lssl -lcrypto -lfmt -lspdlog -o api_request_fuzz
 //   ./api_request_fuzz -max_total_time=60
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "api/query.h"
@@ -40,40 +56,77 @@ void Check(bool ok) {
   if (!ok) std::abort();
 }
 
+// The token the current world accepts; empty between worlds.
+std::string& ValidToken() {
+  static std::string token;
+  return token;
+}
+
+// Every log line goes through here: it must not carry the token nor a
+// control character.
+class WatchingSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    const std::string& token = ValidToken();
+    Check(token.empty() || payload.find(token) == std::string_view::npos);
+    for (const char c : payload) Check(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f);
+  }
+  void flush_() override {}
+};
+
 struct World {
+  std::string dir;
   std::unique_ptr<cordon::SqliteStore> store;
   std::unique_ptr<cordon::ActionService> service;
   cordon::api::HttpMetrics metrics;
   std::unique_ptr<cordon::api::Router> router;
   std::string token;
+  uint64_t inputs = 0;
+
+  ~World() {
+    router.reset();
+    service.reset();
+    store.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
 };
 
-World& TheWorld() {
-  static World* world = [] {
-    spdlog::set_level(spdlog::level::off);
-    auto* w = new World();
-    std::string dir = (std::filesystem::temp_directory_path() / "cordon-api-fuzz-XXXXXX").string();
-    Check(mkdtemp(dir.data()) != nullptr);
-    auto store = cordon::SqliteStore::Open(dir + "/cordon.db");
-    Check(store.has_value());
-    w->store = std::move(*store);
-    Check(w->store->Migrate().has_value());
-    w->service = std::make_unique<cordon::ActionService>(
-        *w->store, nullptr,
-        std::set<cordon::Provider>{cordon::Provider::kActiveDirectory, cordon::Provider::kOkta});
-    w->router = std::make_unique<cordon::api::Router>(*w->store, *w->service, w->metrics, nullptr);
-    auto issued = cordon::IssueToken(*w->store, "fuzzer", cordon::Role::kGlobalAdministrator);
-    Check(issued.has_value());
-    w->token = issued->token.Reveal();
-    return w;
+std::unique_ptr<World> MakeWorld() {
+  auto w = std::make_unique<World>();
+  std::string dir = (std::filesystem::temp_directory_path() / "cordon-api-fuzz-XXXXXX").string();
+  Check(mkdtemp(dir.data()) != nullptr);
+  w->dir = dir;
+  auto store = cordon::SqliteStore::Open(dir + "/cordon.db", {.sync = cordon::SqliteSync::kNormal});
+  Check(store.has_value());
+  w->store = std::move(*store);
+  Check(w->store->Migrate().has_value());
+  w->service = std::make_unique<cordon::ActionService>(
+      *w->store, nullptr, std::set<cordon::Provider>{cordon::Provider::kActiveDirectory, cordon::Provider::kOkta});
+  w->router = std::make_unique<cordon::api::Router>(*w->store, *w->service, w->metrics, nullptr);
+  auto issued = cordon::IssueToken(*w->store, "fuzzer", cordon::Role::kGlobalAdministrator);
+  Check(issued.has_value());
+  w->token = issued->token.Reveal();
+  ValidToken() = w->token;
+  return w;
+}
+
+std::unique_ptr<World>& TheWorld() {
+  static std::unique_ptr<World> world = [] {
+    auto logger = std::make_shared<spdlog::logger>("fuzz", std::make_shared<WatchingSink>());
+    logger->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+    return MakeWorld();
   }();
-  return *world;
+  return world;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  World& w = TheWorld();
+  std::unique_ptr<World>& world = TheWorld();
+  World& w = *world;
   std::string input(reinterpret_cast<const char*>(data), size);
 
   (void)cordon::api::ParseTarget(input);
@@ -95,18 +148,40 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     offset += used;
   }
   if (!parser.is_done()) return 0;
+  const cordon::api::HttpRequest& request = parser.get();
 
-  const cordon::api::RoutedResponse out = w.router->Handle(parser.get());
+  // A client address per input (the same input, the same address), so that
+  // the failure limiter both allows and refuses.
+  cordon::api::RequestMeta meta;
+  const size_t h = std::hash<std::string>{}(input);
+  meta.client_address = fmt::format("10.{}.{}.{}", (h >> 16) & 3, (h >> 8) & 255, h & 255);
+  const cordon::api::RoutedResponse out = w.router->Handle(request, meta);
+  spdlog::info("{}", cordon::api::AccessLogLine(cordon::api::ToStd(request.method_string()),
+                                                 cordon::api::ToStd(request.target()), out.response.result_int(), 0,
+                                                 out));
+  if (++w.inputs % 256 == 0) (void)w.router->Flush();
+
   const unsigned status = out.response.result_int();
   Check(status >= 200 && status < 600);
-  // The problem document echoes the path as `instance`; a caller who put the
-  // token in the path gets it back, but nothing else does.
-  const std::string_view target(parser.get().target().data(), parser.get().target().size());
-  if (target.find(w.token) == std::string_view::npos) Check(out.response.body().find(w.token) == std::string::npos);
+  const bool body_carried_token = request.body().find(w.token) != std::string::npos;
+  const bool shows_token = out.response.body().find(w.token) != std::string::npos;
+  for (const auto& field : out.response) Check(field.value().find(w.token) == boost::beast::string_view::npos);
+  Check(!shows_token || (status / 100 == 2 && body_carried_token));
   if (status >= 400) {
     Check(out.response[http::field::content_type] == "application/problem+json");
     const auto doc = nlohmann::json::parse(out.response.body(), nullptr, false);
     Check(doc.is_object() && doc.contains("status") && doc["status"] == status);
+    Check(doc.contains("instance") && doc["instance"].is_string());
+    const std::string instance = doc["instance"];
+    Check(instance.rfind(cordon::api::kRequestIdPrefix, 0) == 0);
+    Check(instance == cordon::api::ToStd(out.response["X-Request-Id"]));
+    Check(instance == out.request_id);
+  }
+  if (status / 100 == 2 && body_carried_token) {
+    (void)w.router->Flush();
+    ValidToken().clear();
+    world.reset();
+    world = MakeWorld();
   }
   return 0;
 }

@@ -1,10 +1,16 @@
 // The REST API end to end: a real ApiServer (HTTPS with a throwaway
 // certificate, and plain HTTP on loopback) over a real SqliteStore and a real
 // ActionService, driven by a verifying HTTP client.
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -12,10 +18,10 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "api/api_test_harness.h"
 #include "api/router.h"
-#include "engine/action_service.h"
 #include "authz/tokens.h"
+#include "engine/action_service.h"
+#include "support/api_fixture.h"
 
 namespace cordon::api {
 namespace {
@@ -69,6 +75,22 @@ class ApiTest : public ::testing::Test {
   std::string reader_token_;
 };
 
+// Captures what spdlog's default logger writes while it lives (every level).
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
+    logger->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string Text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
 void ExpectProblem(const HttpResult& r, unsigned status, const std::string& what) {
   SCOPED_TRACE(what);
   EXPECT_EQ(r.status, status) << r.transport_error << " " << r.body;
@@ -79,7 +101,23 @@ void ExpectProblem(const HttpResult& r, unsigned status, const std::string& what
   EXPECT_TRUE(doc.contains("title") && doc["title"].is_string());
   EXPECT_EQ(doc.value("status", 0u), status);
   EXPECT_TRUE(doc.contains("detail") && doc["detail"].is_string());
-  EXPECT_TRUE(doc.contains("instance") && doc["instance"].is_string());
+  // The instance is the request's id, never its path; the header carries it too.
+  ASSERT_TRUE(doc.contains("instance") && doc["instance"].is_string());
+  EXPECT_EQ(doc["instance"].get<std::string>().rfind("urn:cordon:request:", 0), 0u) << r.body;
+  EXPECT_EQ(r.Header("x-request-id"), doc["instance"].get<std::string>());
+}
+
+// Every audit row of refused calls whose event starts with `prefix`.
+std::vector<AuditEvent> Refusals(Store& store, const std::string& prefix) {
+  auto rows = store.ListAudit(prefix, 1000);
+  EXPECT_TRUE(rows.has_value());
+  return rows ? *rows : std::vector<AuditEvent>{};
+}
+
+int64_t CountOf(const std::vector<AuditEvent>& rows) {
+  int64_t n = 0;
+  for (const AuditEvent& e : rows) n += e.count;
+  return n;
 }
 
 TEST_F(ApiTest, HealthzAnswersWithoutToken) {
@@ -394,25 +432,43 @@ TEST_F(ApiTest, BadRequestsGetProblemsWriteNothingAndTheServerGoesOn) {
   }
 }
 
-TEST_F(ApiTest, RefusalsAreAuditedWithoutTheToken) {
+TEST_F(ApiTest, RefusalsAreAuditedAggregatedWithoutTheToken) {
   ASSERT_EQ(client_->Post(kActions, Disable("x"), "").status, 401u);
   ASSERT_EQ(client_->Post(kActions, Disable("x"), "cdn_wrong").status, 401u);
+  ASSERT_EQ(client_->Get(std::string(kActions) + "?status=pending", "cdn_wrong").status, 401u);
   ASSERT_EQ(client_->Post(kActions, Disable("x"), reader_token_).status, 403u);
+  // Written off the request path: nothing yet, until the flush.
+  EXPECT_TRUE(Refusals(fixture_->store(), "auth.").empty());
+  ASSERT_TRUE(fixture_->Flush().has_value());
 
-  auto unauthenticated = fixture_->store().ListAudit("auth.unauthenticated", 100);
-  ASSERT_TRUE(unauthenticated.has_value());
-  ASSERT_EQ(unauthenticated->size(), 2u);
-  for (const AuditEvent& e : *unauthenticated) {
+  // One row per (event, address, token, route class), with a count.
+  auto unauthenticated = Refusals(fixture_->store(), "auth.unauthenticated");
+  ASSERT_EQ(unauthenticated.size(), 2u);
+  EXPECT_EQ(CountOf(unauthenticated), 3);
+  for (const AuditEvent& e : unauthenticated) {
     EXPECT_EQ(e.actor, "anonymous");
-    EXPECT_EQ(e.detail.rfind("POST /api/v1/actions", 0), 0u) << e.detail;
+    EXPECT_TRUE(e.actor_token.empty()) << "an unknown token has no id";
+    EXPECT_EQ(e.client_address, "127.0.0.1");
     EXPECT_EQ(e.detail.find("cdn_"), std::string::npos);
+    EXPECT_EQ(e.detail.find("status=pending"), std::string::npos) << "the query string stays out: " << e.detail;
+    if (e.count == 2) {
+      EXPECT_EQ(e.detail.rfind("POST /api/v1/actions", 0), 0u) << e.detail;
+      EXPECT_NE(e.detail.find("route actions.submit"), std::string::npos) << e.detail;
+    } else {
+      EXPECT_EQ(e.detail.rfind("GET /api/v1/actions", 0), 0u) << e.detail;
+    }
   }
-  auto forbidden = fixture_->store().ListAudit("auth.forbidden", 100);
-  ASSERT_TRUE(forbidden.has_value());
-  ASSERT_EQ(forbidden->size(), 1u);
-  EXPECT_EQ(forbidden->front().actor, "security_reader-token");
-  EXPECT_NE(forbidden->front().detail.find("disable at ad"), std::string::npos) << forbidden->front().detail;
-  EXPECT_EQ(forbidden->front().detail.find(reader_token_), std::string::npos);
+  auto forbidden = Refusals(fixture_->store(), "auth.forbidden");
+  ASSERT_EQ(forbidden.size(), 1u);
+  EXPECT_EQ(forbidden.front().actor, "security_reader-token");
+  auto reader = fixture_->store().FindTokenByDigest(TokenDigest(reader_token_));
+  ASSERT_TRUE(reader.has_value() && reader->has_value());
+  EXPECT_EQ(forbidden.front().actor_token, (*reader)->id);
+  EXPECT_NE(forbidden.front().detail.find("disable at ad"), std::string::npos) << forbidden.front().detail;
+  EXPECT_EQ(forbidden.front().detail.find(reader_token_), std::string::npos);
+
+  ASSERT_TRUE(fixture_->Flush().has_value());
+  EXPECT_EQ(Refusals(fixture_->store(), "auth.").size(), 3u) << "a flush writes each refusal once";
 }
 
 TEST_F(ApiTest, CancelAndUndoNeedTheRightToRunTheAction) {
@@ -427,9 +483,10 @@ TEST_F(ApiTest, CancelAndUndoNeedTheRightToRunTheAction) {
   auto action = fixture_->store().GetAction(id);
   ASSERT_TRUE(action.has_value());
   EXPECT_TRUE(action->undone_by.empty());
-  auto forbidden = fixture_->store().ListAudit("auth.forbidden", 100);
-  ASSERT_TRUE(forbidden.has_value());
-  EXPECT_EQ(forbidden->size(), 2u);
+  ASSERT_TRUE(fixture_->Flush().has_value());
+  const auto forbidden = Refusals(fixture_->store(), "auth.forbidden");
+  EXPECT_EQ(forbidden.size(), 2u) << "cancel and undo are two route classes";
+  EXPECT_EQ(CountOf(forbidden), 2);
 }
 
 TEST_F(ApiTest, MetricsNeedATokenAndCountActionsRequestsAndRefusals) {
@@ -444,6 +501,7 @@ TEST_F(ApiTest, MetricsNeedATokenAndCountActionsRequestsAndRefusals) {
   EXPECT_NE(r.body.find("cordon_http_requests_total{route=\"actions.submit\",code=\"202\"} 1\n"), std::string::npos)
       << r.body;
   EXPECT_NE(r.body.find("cordon_auth_failures_total{reason=\"unauthenticated\"} 2\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("cordon_auth_failures_total{reason=\"throttled\"} 0\n"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("cordon_store_up 1\n"), std::string::npos);
 }
 
@@ -489,29 +547,380 @@ TEST_F(ApiTest, OversizedHeadersAreRefused) {
 }
 
 TEST_F(ApiTest, TokensNeverReachTheLog) {
-  std::ostringstream captured;
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
-  ASSERT_EQ(Submit(Disable("jack.jones")).status, 202u);
-  ASSERT_EQ(client_->Post(kActions, Disable("x"), reader_token_).status, 403u);
-  ASSERT_EQ(client_->Get(std::string(kActions) + "?target=jack.jones", operator_token_).status, 200u);
-  ASSERT_EQ(client_->Post(kActions, Disable("x"), "cdn_guessed-token").status, 401u);
-  spdlog::set_default_logger(previous);
+  std::string log;
+  {
+    LogCapture capture;
+    ASSERT_EQ(Submit(Disable("jack.jones")).status, 202u);
+    ASSERT_EQ(client_->Post(kActions, Disable("x"), reader_token_).status, 403u);
+    ASSERT_EQ(client_->Get(std::string(kActions) + "?target=jack.jones", operator_token_).status, 200u);
+    ASSERT_EQ(client_->Post(kActions, Disable("x"), "cdn_guessed-token").status, 401u);
+    ASSERT_EQ(client_->Get(std::string(kActions) + "/" + operator_token_, operator_token_).status, 404u);
+    log = capture.Text();
+  }
 
-  const std::string log = captured.str();
   EXPECT_NE(log.find("POST /api/v1/actions 202"), std::string::npos) << log;
   EXPECT_NE(log.find("actor=security_operator-token"), std::string::npos) << log;
+  auto op = fixture_->store().FindTokenByDigest(TokenDigest(operator_token_));
+  ASSERT_TRUE(op.has_value() && op->has_value());
+  EXPECT_NE(log.find("token=" + (*op)->id), std::string::npos) << "the log names the token by its id: " << log;
+  EXPECT_NE(log.find("GET /api/v1/actions/cdn_*** 404"), std::string::npos) << "a token in a path is masked: " << log;
   EXPECT_EQ(log.find("target=jack.jones"), std::string::npos) << "the query string is not logged";
   for (const std::string& token : fixture_->AllTokens()) EXPECT_EQ(log.find(token), std::string::npos);
-  EXPECT_EQ(log.find("cdn_"), std::string::npos);
+  for (size_t at = log.find("cdn_"); at != std::string::npos; at = log.find("cdn_", at + 1))
+    EXPECT_EQ(log.compare(at, 7, "cdn_***"), 0) << "token-shaped text unmasked: " << log.substr(at, 40);
   EXPECT_EQ(log.find("Bearer"), std::string::npos);
+}
+
+TEST_F(ApiTest, FailedAuthenticationIsThrottledPerAddressWhileValidTokensAreServed) {
+  // The shipped burst: 20 failures in a row from one address are answered 401.
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(client_->Get(kActions, "cdn_guess" + std::to_string(i)).status, 401u) << i;
+  const HttpResult throttled = client_->Get(kActions, "cdn_one-more-guess");
+  ExpectProblem(throttled, 429, "the 21st failure");
+  EXPECT_GE(std::stoi(throttled.Header("retry-after")), 1) << throttled.Header("retry-after");
+  ExpectProblem(client_->Get(kActions, ""), 429, "no token at all");
+
+  // A valid token from the same address is served as ever.
+  EXPECT_EQ(client_->Get(kActions, reader_token_).status, 200u);
+  EXPECT_EQ(Submit(Disable("lena.lund")).status, 202u);
+  EXPECT_EQ(client_->Get("/healthz", "").status, 200u);
+
+  const HttpResult metrics = client_->Get("/metrics", reader_token_);
+  ASSERT_EQ(metrics.status, 200u);
+  EXPECT_NE(metrics.body.find("cordon_auth_failures_total{reason=\"unauthenticated\"} 20\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("cordon_auth_failures_total{reason=\"throttled\"} 2\n"), std::string::npos)
+      << metrics.body;
+
+  // Throttled refusals are refusals too: counted in the trail.
+  ASSERT_TRUE(fixture_->Flush().has_value());
+  EXPECT_EQ(CountOf(Refusals(fixture_->store(), "auth.unauthenticated")), 22);
+}
+
+// The store's size in bytes as a reader sees it (WAL frames included).
+int64_t StoreBytes(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return -1;
+  }
+  auto pragma = [&](const char* sql) -> int64_t {
+    sqlite3_stmt* stmt = nullptr;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+      value = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return value;
+  };
+  const int64_t bytes = pragma("PRAGMA page_count") * pragma("PRAGMA page_size");
+  sqlite3_close(db);
+  return bytes;
+}
+
+TEST_F(ApiTest, AFloodOfBadTokensAddsABoundedNumberOfRowsToTheStore) {
+  ASSERT_TRUE(fixture_->Flush().has_value());
+  const int64_t before = StoreBytes(fixture_->db_path());
+  ASSERT_GT(before, 0);
+
+  constexpr int kConnections = 4;
+  constexpr int kPerConnection = 5000;
+  std::vector<std::thread> flooders;
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  for (int c = 0; c < kConnections; ++c) {
+    flooders.emplace_back([&, c] {
+      TestClient client = fixture_->Client();
+      for (int i = 0; i < kPerConnection; ++i) {
+        const unsigned status =
+            client.Get(std::string(kActions) + "/act_01hzx3k9m2qv7w8e5r4t6y1n0b", "cdn_flood-" + std::to_string(c))
+                .status;
+        (status == 401 || status == 429 ? refused : other)++;
+      }
+      EXPECT_EQ(client.connections_opened(), 1) << "keep-alive holds through refusals";
+    });
+  }
+  for (auto& t : flooders) t.join();
+  ASSERT_EQ(refused.load(), kConnections * kPerConnection);
+  ASSERT_EQ(other.load(), 0);
+  ASSERT_TRUE(fixture_->Flush().has_value());
+
+  const auto rows = Refusals(fixture_->store(), "auth.");
+  EXPECT_EQ(CountOf(rows), kConnections * kPerConnection) << "every refusal is counted";
+  // One row per key and interval (here one key: one address, no known token,
+  // one route class), not one per request.
+  EXPECT_LE(rows.size(), 50u);
+  for (const AuditEvent& e : rows) EXPECT_EQ(e.event, "auth.unauthenticated");
+  const int64_t growth = StoreBytes(fixture_->db_path()) - before;
+  EXPECT_LT(growth, 1024 * 1024) << growth << " bytes for " << rows.size() << " rows";
+}
+
+TEST_F(ApiTest, RevokedAndExpiredTokensAreRefusedAtOnce) {
+  auto issued = IssueToken(fixture_->store(), "contractor", Role::kSecurityOperator, Now() + Millis(3600 * 1000));
+  ASSERT_TRUE(issued.has_value()) << issued.error().message;
+  const std::string token = issued->token.Reveal();
+  ASSERT_EQ(client_->Get(kActions, token).status, 200u);
+  auto revoked = fixture_->store().RevokeToken(issued->record.id, Actor{"local:test", ""}, "contract ended", Now());
+  ASSERT_TRUE(revoked.has_value());
+  ExpectProblem(client_->Get(kActions, token), 401, "revoked, the very next request");
+
+  // A token whose expiry has passed (written straight to the store: IssueToken
+  // refuses an expiry in the past).
+  auto secret = GenerateToken();
+  ASSERT_TRUE(secret.has_value());
+  TokenRecord expired;
+  expired.id = "tok_expired0000001";
+  expired.name = "old-automation";
+  expired.role = "security_operator";
+  expired.sha256_hex = TokenDigest(secret->Reveal());
+  expired.created_at = Now() - Millis(7200 * 1000);
+  expired.expires_at = Now() - Millis(1000);
+  ASSERT_TRUE(fixture_->store().CreateToken(expired).has_value());
+  ExpectProblem(client_->Get(kActions, secret->Reveal()), 401, "expired");
+
+  // The trail knows which token it was: a revoked or expired token is known.
+  ASSERT_TRUE(fixture_->Flush().has_value());
+  std::map<std::string, std::string> details;
+  for (const AuditEvent& e : Refusals(fixture_->store(), "auth.unauthenticated")) details[e.actor_token] = e.detail;
+  ASSERT_EQ(details.count(issued->record.id), 1u);
+  EXPECT_NE(details[issued->record.id].find("revoked token"), std::string::npos) << details[issued->record.id];
+  ASSERT_EQ(details.count(expired.id), 1u);
+  EXPECT_NE(details[expired.id].find("expired token"), std::string::npos) << details[expired.id];
+}
+
+TEST_F(ApiTest, LastUseIsRecordedOffTheRequestPath) {
+  auto find = [&](const std::string& token) -> TokenRecord {
+    auto record = fixture_->store().FindTokenByDigest(TokenDigest(token));
+    EXPECT_TRUE(record.has_value() && record->has_value());
+    return record && *record ? **record : TokenRecord{};
+  };
+  EXPECT_EQ(find(operator_token_).last_used_at, TimePoint{}) << "never used yet";
+  const TimePoint before = Now();
+  ASSERT_EQ(client_->Get(kActions, operator_token_).status, 200u);
+  ASSERT_EQ(client_->Get(kActions, operator_token_).status, 200u);
+  EXPECT_EQ(find(operator_token_).last_used_at, TimePoint{}) << "not written on the request path";
+  ASSERT_TRUE(fixture_->Flush().has_value());
+  const TokenRecord used = find(operator_token_);
+  EXPECT_GE(used.last_used_at, before);
+  EXPECT_LE(used.last_used_at, Now());
+  EXPECT_EQ(find(reader_token_).last_used_at, TimePoint{}) << "the reader's token was not used";
+}
+
+TEST_F(ApiTest, ProblemDocumentsNeverEchoTheRequest) {
+  auto post = [&](const std::string& target, const std::string& body) {
+    RawRequest r;
+    r.method = http::verb::post;
+    r.target = target;
+    r.body = body;
+    r.token = operator_token_;
+    return client_->Send(r);
+  };
+  struct Case {
+    std::string name;
+    HttpResult result;
+    unsigned status;
+    std::string detail;
+  };
+  const std::string marker = "zq7marker";
+  std::vector<Case> cases;
+  cases.push_back({"unknown field named by the token",
+                   post(kActions, json{{"action", "disable"}, {"provider", "ad"}, {"account", "a"}, {"reason", "r"},
+                                       {operator_token_, "x"}}
+                                      .dump()),
+                   400, "unknown field; allowed: action, provider, account, reason"});
+  cases.push_back({"unknown action",
+                   post(kActions,
+                        json{{"action", marker}, {"provider", "ad"}, {"account", "a"}, {"reason", "r"}}.dump()),
+                   422,
+                   "unknown action; known: disable, enable, force_password_reset, clear_password_reset, suspend, "
+                   "unsuspend, deactivate, activate, revoke_sessions, mark_compromised, dismiss_risk"});
+  cases.push_back({"unknown provider",
+                   post(kActions,
+                        json{{"action", "disable"}, {"provider", marker}, {"account", "a"}, {"reason", "r"}}.dump()),
+                   422, "unknown provider; known: ad, entra, okta"});
+  cases.push_back({"unknown query parameter", client_->Get(std::string(kActions) + "?" + marker + "=1", reader_token_),
+                   400,
+                   "unknown query parameter; known: status, type, provider, target, requestedBy, createdAfter, "
+                   "createdBefore, bulkId, limit, cursor"});
+  cases.push_back({"unknown query parameter without a value",
+                   client_->Get(std::string(kActions) + "?" + marker, reader_token_), 400,
+                   "unknown query parameter; known: status, type, provider, target, requestedBy, createdAfter, "
+                   "createdBefore, bulkId, limit, cursor"});
+  cases.push_back({"bad status value", client_->Get(std::string(kActions) + "?status=" + marker, reader_token_), 400,
+                   "query parameter 'status': unknown status; known: awaiting_approval, pending, in_progress, "
+                   "succeeded, failed, cancelled, rejected"});
+  cases.push_back({"over-long query value",
+                   client_->Get(std::string(kActions) + "?" + marker + "=" + std::string(2000, 'v'), reader_token_),
+                   400,
+                   "a query parameter value is longer than 1024 bytes"});
+  cases.push_back({"unknown route", client_->Get("/api/v1/" + marker, reader_token_), 404, "no such route"});
+  cases.push_back({"malformed action id", client_->Get(std::string(kActions) + "/" + marker, reader_token_), 404,
+                   "no action has this id"});
+  cases.push_back({"unknown action id",
+                   client_->Get(std::string(kActions) + "/act_01hzx3k9m2qv7w8e5r4t6y1n0b", reader_token_), 404,
+                   "no action has this id"});
+  cases.push_back({"wrong method", client_->Post("/healthz", json::object(), reader_token_), 405,
+                   "allowed methods on this route: GET"});
+  for (const Case& c : cases) {
+    ExpectProblem(c.result, c.status, c.name);
+    EXPECT_EQ(c.result.Json().value("detail", ""), c.detail) << c.name;
+    EXPECT_EQ(c.result.body.find(marker), std::string::npos) << c.name << ": " << c.result.body;
+    EXPECT_EQ(c.result.body.find(operator_token_), std::string::npos) << c.name << ": " << c.result.body;
+    EXPECT_EQ(c.result.body.find("/api/v1"), std::string::npos) << c.name << ": the path is not echoed";
+  }
+
+  // A finished action's refusal names it "the action", not by the id the client sent.
+  const HttpResult created = Submit(Disable("mona.moss"));
+  ASSERT_EQ(created.status, 202u);
+  const std::string id = created.Json().at("id");
+  ASSERT_TRUE(fixture_->Succeed(id).has_value());
+  const HttpResult twice = client_->Post(std::string(kActions) + "/" + id + "/cancel", json{{"reason", "r"}},
+                                         operator_token_);
+  ExpectProblem(twice, 409, "cancel a finished action");
+  EXPECT_EQ(twice.Json().value("detail", ""),
+            "the action is succeeded; only pending or awaiting_approval actions can be cancelled");
+}
+
+TEST_F(ApiTest, TheLogLineCarriesTheProblemsRequestId) {
+  std::string log;
+  HttpResult missing;
+  {
+    LogCapture capture;
+    missing = client_->Get(std::string(kActions) + "/act_01hzx3k9m2qv7w8e5r4t6y1n0b", reader_token_);
+    log = capture.Text();
+  }
+  ExpectProblem(missing, 404, "unknown id");
+  const std::string id = missing.Json().at("instance");
+  EXPECT_NE(log.find("GET /api/v1/actions/act_01hzx3k9m2qv7w8e5r4t6y1n0b 404"), std::string::npos) << log;
+  EXPECT_NE(log.find("request=" + id), std::string::npos) << log;
+}
+
+TEST_F(ApiTest, ControlCharactersInPathsNeverReachLogsOrAudit) {
+  std::string log;
+  {
+    LogCapture capture;
+    // Percent-encoded line breaks, raw bytes that are not UTF-8, and a C1
+    // control character (U+009B, the 8-bit CSI), with a bad token so that the
+    // refusal is audited.
+    const std::string target = std::string(kActions) + "/%0a%0dforged%20200\xff\xfe\xc2\x9b" + "[2J";
+    ExpectProblem(client_->Get(target, "cdn_wrong"), 401, "bad token, odd path");
+    ExpectProblem(client_->Get(target, reader_token_), 404, "odd path");
+    // A raw control byte in the request line: Beast refuses it before the router.
+    const std::string raw =
+        client_->SendBytes("GET /api/v1/actions/\x01\x1b[31m HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    log = capture.Text();
+  }
+  ASSERT_TRUE(fixture_->Flush().has_value());
+  const auto rows = Refusals(fixture_->store(), "auth.");
+  ASSERT_EQ(rows.size(), 1u);
+
+  auto clean = [](const std::string& text, const std::string& where) {
+    for (size_t i = 0; i < text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      const bool line_end = c == '\n' && where == "log";
+      EXPECT_TRUE(line_end || (c >= 0x20 && c != 0x7f && c != 0xff && c != 0xfe)) << where << " byte " << i;
+      if (c == 0xc2 && i + 1 < text.size()) {
+        EXPECT_GE(static_cast<unsigned char>(text[i + 1]), 0xa0) << where;
+      }
+    }
+  };
+  clean(log, "log");
+  clean(rows.front().detail, "audit");
+  EXPECT_NE(rows.front().detail.find("%0a%0dforged%20200\\xff\\xfe\\xc2\\x9b[2J"), std::string::npos)
+      << rows.front().detail;
+  EXPECT_NE(log.find("%0a%0dforged%20200\\xff\\xfe\\xc2\\x9b[2J 404"), std::string::npos) << log;
 }
 
 TEST_F(ApiTest, StopClosesIdleKeepAliveConnections) {
   ASSERT_EQ(client_->Get("/healthz", "").status, 200u);
   fixture_->server().Stop();  // would wait for the 30 s read timeout if idle connections were not closed
   EXPECT_EQ(client_->Get("/healthz", "").status, 0u);
+}
+
+// Two bulk submits of 10,000 accounts on two connections, held in the store
+// until a read on a third connection has been answered: reads do not wait
+// for writes to leave the handler threads. The hold has a deadline so that a
+// server that cannot answer the read meanwhile fails the test instead of
+// hanging it.
+TEST(HandlerPoolTest, ReadsAreAnsweredWhileBulkSubmitsAreInTheStore) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int entered = 0;
+  bool released = false;
+  bool held_to_deadline = false;
+  ApiFixtureOptions options;
+  options.before_create_actions = [&] {
+    std::unique_lock lock(mu);
+    ++entered;
+    cv.notify_all();
+    if (!cv.wait_for(lock, std::chrono::seconds(20), [&] { return released; })) held_to_deadline = true;
+  };
+  auto started = ApiFixture::Start(options);
+  ASSERT_TRUE(started.has_value()) << started.error().message;
+  ApiFixture& f = **started;
+  const std::string token = f.Token(Role::kSecurityOperator);
+
+  // The action to read, written straight to the store (the hook is for the API's writes).
+  NewAction existing;
+  existing.target = "nina.north";
+  existing.requested_by = "test";
+  existing.reason = "to read";
+  auto created = f.store().CreateActions(std::span(&existing, 1), Now());
+  ASSERT_TRUE(created.has_value());
+  const std::string existing_path = std::string(kActions) + "/" + created->front().id;
+
+  std::atomic<int> sequence{0};
+  std::atomic<int> bulks_answered{0};
+  std::vector<int> bulk_order(2, 0);
+  std::vector<unsigned> bulk_status(2, 0);
+  std::vector<std::thread> bulks;
+  for (int b = 0; b < 2; ++b) {
+    bulks.emplace_back([&, b] {
+      json accounts = json::array();
+      for (int i = 0; i < 10000; ++i) accounts.push_back("held" + std::to_string(b) + "-" + std::to_string(i));
+      TestClient client = f.Client();
+      const HttpResult r = client.Post(
+          std::string(kActions) + "/bulk",
+          json{{"action", "disable"}, {"provider", "ad"}, {"accounts", accounts}, {"reason", "campaign"}}, token);
+      bulk_order[b] = ++sequence;
+      bulk_status[b] = r.status;
+      ++bulks_answered;
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return entered == 2; }))
+        << "both bulk submits reach the store";
+  }
+
+  TestClient reader = f.Client();
+  int first_read = 0;
+  int reads = 0;
+  while (bulks_answered < 2) {
+    const HttpResult health = reader.Get("/healthz", "");
+    const HttpResult action = reader.Get(existing_path, token);
+    EXPECT_EQ(health.status, 200u) << health.transport_error;
+    EXPECT_EQ(action.status, 200u) << action.transport_error;
+    ++reads;
+    if (first_read == 0) {
+      first_read = ++sequence;
+      std::lock_guard lock(mu);
+      released = true;
+      cv.notify_all();
+    }
+  }
+  for (auto& t : bulks) t.join();
+
+  EXPECT_EQ(bulk_status[0], 202u);
+  EXPECT_EQ(bulk_status[1], 202u);
+  EXPECT_GE(reads, 1);
+  EXPECT_FALSE(held_to_deadline) << "no read was answered while the bulk submits were in the store";
+  EXPECT_LT(first_read, bulk_order[0]);
+  EXPECT_LT(first_read, bulk_order[1]);
+  ActionFilter all;
+  all.limit = 1;
+  all.target = "held1-9999";
+  auto last = f.store().ListActions(all);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->actions.size(), 1u);
 }
 
 class PlainHttpApiTest : public ApiTest {

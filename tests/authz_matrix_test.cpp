@@ -4,12 +4,13 @@
 // not recomputed from authz::MayRun, so a change to the table must change
 // this test too.
 #include <map>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "api/api_test_harness.h"
+#include "support/api_fixture.h"
 
 namespace cordon::api {
 namespace {
@@ -117,21 +118,31 @@ TEST(AuthzMatrixTest, EveryRoleAndActionThroughTheApi) {
   ASSERT_TRUE(page.has_value());
   EXPECT_EQ(static_cast<int>(page->actions.size()), accepted);
 
-  // Every 403 is in the audit trail, with the token's name as the actor.
+  // Every 403 is in the audit trail, aggregated per token (one address, one
+  // route), with the token's name as the actor and its id.
+  ASSERT_TRUE(f.Flush().has_value());
   auto refused = f.store().ListAudit("auth.forbidden", 1000);
   ASSERT_TRUE(refused.has_value());
-  EXPECT_EQ(static_cast<int>(refused->size()), forbidden);
+  int64_t counted = 0;
+  std::set<std::string> tokens;
   for (const AuditEvent& e : *refused) {
+    counted += e.count;
     EXPECT_NE(e.actor, "anonymous");
     EXPECT_EQ(e.actor.size() > 6 && e.actor.substr(e.actor.size() - 6) == "-token", true) << e.actor;
+    EXPECT_EQ(e.actor_token.rfind("tok_", 0), 0u) << e.actor_token;
+    EXPECT_TRUE(tokens.insert(e.actor_token).second) << "one row per token";
   }
+  EXPECT_EQ(counted, forbidden);
+  EXPECT_EQ(tokens.size(), 4u) << "every role but global_administrator is refused something";
 
   // And a 401 too.
   ASSERT_EQ(client.Post("/api/v1/actions", json{{"action", "disable"}}, "").status, 401u);
+  ASSERT_TRUE(f.Flush().has_value());
   auto unauthenticated = f.store().ListAudit("auth.unauthenticated", 10);
   ASSERT_TRUE(unauthenticated.has_value());
   ASSERT_EQ(unauthenticated->size(), 1u);
   EXPECT_EQ(unauthenticated->front().actor, "anonymous");
+  EXPECT_EQ(unauthenticated->front().count, 1);
 }
 
 }  // namespace

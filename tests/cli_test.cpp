@@ -1,16 +1,20 @@
 // The `cordon` CLI end to end — act (waits, prints the
 // outcome), --no-wait, actions list/show/undo/cancel, -o json, a progress bar
-// for bulk work, config check (with --connect: a bind to the lab's DC),
-// meaningful exit codes (a forced reset that would force nothing fails,
-// saying why) and --help on every command.
+// for bulk work, the token life cycle (create with an expiry, list, revoke),
+// config check (with --connect: a bind to the lab's DC), meaningful exit
+// codes (a forced reset that would force nothing fails, saying why) and
+// --help on every command.
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite/sqlite_store.h"
 #include "support/ad_probe.h"
 #include "support/lab_info.h"
 #include "support/temp_dir.h"
@@ -24,7 +28,8 @@ using nlohmann::json;
 TEST(CliHelpTest, EveryCommandHasHelp) {
   const std::vector<std::vector<std::string>> commands = {
       {},         {"serve"},   {"act"},         {"actions"},          {"actions", "list"}, {"actions", "show"},
-      {"actions", "undo"},     {"actions", "cancel"}, {"token"},       {"token", "create"}, {"config"},
+      {"actions", "undo"},     {"actions", "cancel"}, {"token"},       {"token", "create"}, {"token", "list"},
+      {"token", "revoke"},     {"config"},
       {"config", "check"},     {"lab"},        {"lab", "up"},        {"lab", "down"},     {"lab", "status"},
       {"lab", "stop"},         {"lab", "start"}, {"lab", "config"}};
   for (auto cmd : commands) {
@@ -273,6 +278,99 @@ TEST_F(CliTest, AForcedResetThatWouldForceNothingFailsAndSaysWhy) {
     EXPECT_EQ(after->pwd_last_set, before->pwd_last_set) << c.sam;
     EXPECT_EQ(after->user_account_control, before->user_account_control) << c.sam;
   }
+}
+
+TEST_F(CliTest, TwoSpellingsOfOneAccountAreOneAction) {
+  const std::string user = lab_.staff_users.at(2);
+  std::string upper = user;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ASSERT_NE(upper, user);
+  RunResult r = server_->Cli({"act", "disable", user, upper, "--reason", "phishing INC-2"}, "security_operator");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::istringstream lines(r.out);
+  int results = 0;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("act_", 0) == 0) {
+      ++results;
+      EXPECT_NE(line.find("succeeded"), std::string::npos) << line;
+    }
+  EXPECT_EQ(results, 1) << r.out;
+  EXPECT_TRUE(probe_->ReadUser(user)->disabled());
+}
+
+TEST_F(CliTest, TokenLifeCycleCreateWithExpiryListRevoke) {
+  auto local = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--config", server_->config_path()});
+    return Cordon(args);
+  };
+  auto with_token = [&](const std::string& token, std::vector<std::string> args) {
+    std::vector<std::string> argv{CORDON_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto run = RunProgram({.argv = argv,
+                           .env = {{"CORDON_SERVER", server_->base_url()}, {"CORDON_CA_FILE", server_->ca_file()},
+                                   {"CORDON_TOKEN", token}, {"CORDON_TOKEN_FILE", ""}}});
+    return run ? *run : RunResult{};
+  };
+
+  RunResult created = local({"token", "create", "--role", "security_reader", "--name", "contractor", "--expires-in",
+                             "90d", "-o", "json"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const json issued = json::parse(created.out);
+  const std::string id = issued.at("id");
+  const std::string token = issued.at("token");
+  ASSERT_TRUE(issued.at("expiresAt").is_string()) << created.out;
+  RunResult dated = local({"token", "create", "--role", "security_reader", "--name", "auditor", "--expires-at",
+                           "2099-01-01T00:00:00Z"});
+  ASSERT_EQ(dated.exit_code, 0) << dated.err;
+  EXPECT_NE(dated.err.find("expires 2099-01-01T00:00:00.000Z"), std::string::npos) << dated.err;
+  EXPECT_EQ(local({"token", "create", "--role", "security_reader", "--name", "x", "--expires-in", "soon"}).exit_code,
+            2);
+
+  EXPECT_EQ(with_token(token, {"actions", "list"}).exit_code, 0);
+
+  for (const char* format : {"json", "text"}) {
+    RunResult listed = local({"token", "list", "-o", format});
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    EXPECT_NE(listed.out.find(id), std::string::npos) << listed.out;
+    EXPECT_NE(listed.out.find("contractor"), std::string::npos) << listed.out;
+    EXPECT_NE(listed.out.find("2099-01-01T00:00:00.000Z"), std::string::npos) << listed.out;
+    EXPECT_FALSE(std::regex_search(listed.out, std::regex("[0-9a-f]{64}"))) << "no digest: " << listed.out;
+    EXPECT_EQ(listed.out.find(token), std::string::npos);
+  }
+  const json list = json::parse(local({"token", "list", "-o", "json"}).out);
+  bool found = false;
+  for (const json& t : list) {
+    if (t.at("id") != id) continue;
+    found = true;
+    EXPECT_EQ(t.at("name"), "contractor");
+    EXPECT_EQ(t.at("role"), "security_reader");
+    EXPECT_TRUE(t.at("createdAt").is_string());
+    EXPECT_EQ(t.at("expiresAt"), issued.at("expiresAt"));
+    EXPECT_TRUE(t.contains("lastUsedAt"));
+    EXPECT_EQ(t.at("revoked"), false);
+  }
+  EXPECT_TRUE(found) << list.dump();
+
+  RunResult revoked = local({"token", "revoke", id, "--reason", "contract ended"});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_NE(revoked.out.find("revoked at"), std::string::npos) << revoked.out;
+  EXPECT_EQ(local({"token", "revoke", "tok_doesnotexist", "--reason", "x"}).exit_code, 4);
+
+  // Refused from the very next request: the API keeps no cache of tokens.
+  RunResult refused = with_token(token, {"actions", "list"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("401"), std::string::npos) << refused.err;
+
+  // The revocation is audited with the local operator as the actor.
+  auto store = SqliteStore::Open(server_->db_path());
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  auto events = (*store)->ListAudit("token.revoked", 10);
+  ASSERT_TRUE(events.has_value());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().actor.rfind("local:", 0), 0u) << events->front().actor;
+  EXPECT_TRUE(events->front().actor_token.empty());
+  EXPECT_EQ(events->front().reason, "contract ended");
+  EXPECT_NE(events->front().detail.find(id), std::string::npos) << events->front().detail;
 }
 
 TEST_F(CliTest, BulkFromAFileShowsProgressAndSummary) {

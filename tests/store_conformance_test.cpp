@@ -97,8 +97,7 @@ TEST_P(StoreConformance, CreatedActionsRoundTripWithIdsAndAudit) {
   EXPECT_EQ((*created)[1].target, "bob.brown");
   EXPECT_NE((*created)[0].id, (*created)[1].id);
   for (const Action& a : *created) {
-    EXPECT_EQ(a.id.rfind("act_", 0), 0u) << a.id;
-    EXPECT_EQ(a.id.size(), 30u) << a.id;
+    EXPECT_TRUE(IsActionId(a.id)) << a.id;
   }
 
   auto got = store_->GetAction((*created)[1].id);
@@ -154,7 +153,7 @@ TEST_P(StoreConformance, UnknownActionIsNotFound) {
   auto got = store_->GetAction("act_doesnotexist");
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, ErrorCode::kNotFound);
-  auto cancelled = store_->Cancel("act_doesnotexist", "analyst", "x", t0_);
+  auto cancelled = store_->Cancel("act_doesnotexist", Actor{"analyst", ""}, "x", t0_);
   ASSERT_FALSE(cancelled);
   EXPECT_EQ(cancelled.error().code, ErrorCode::kNotFound);
 }
@@ -168,7 +167,7 @@ TEST_P(StoreConformance, ListFiltersByEveryField) {
   Action a2 = CreateOne(okta, t0_ + Millis(1));
   Action a3 = CreateOne(bulk, t0_ + Millis(2));
   Action a4 = CreateOne(MakeAction("Alice", ActionType::kForcePasswordReset), t0_ + Millis(3));
-  ASSERT_TRUE(store_->Cancel(a4.id, "analyst", "oops", t0_ + Millis(4)));
+  ASSERT_TRUE(store_->Cancel(a4.id, Actor{"analyst", ""}, "oops", t0_ + Millis(4)));
 
   auto ids = [&](ActionFilter f) {
     auto page = store_->ListActions(f);
@@ -474,17 +473,17 @@ TEST_P(StoreConformance, OnlyPendingOrAwaitingActionsCanBeCancelled) {
   Action running = CreateOne(MakeAction("c", ActionType::kSuspend, Provider::kOkta), t0_);
   ASSERT_TRUE(store_->ClaimDue(Provider::kOkta, "w", 1, t0_, Millis(1000)));
 
-  auto c1 = store_->Cancel(pending.id, "boss", "false positive", t0_ + Millis(1));
+  auto c1 = store_->Cancel(pending.id, Actor{"boss", "tok_boss"}, "false positive", t0_ + Millis(1));
   ASSERT_TRUE(c1) << c1.error().message;
   EXPECT_EQ(c1->status, ActionStatus::kCancelled);
-  auto c2 = store_->Cancel(waiting.id, "boss", "not needed", t0_ + Millis(1));
+  auto c2 = store_->Cancel(waiting.id, Actor{"boss", ""}, "not needed", t0_ + Millis(1));
   ASSERT_TRUE(c2);
   EXPECT_EQ(c2->status, ActionStatus::kCancelled);
 
-  auto c3 = store_->Cancel(running.id, "boss", "too late", t0_ + Millis(1));
+  auto c3 = store_->Cancel(running.id, Actor{"boss", ""}, "too late", t0_ + Millis(1));
   ASSERT_FALSE(c3);
   EXPECT_EQ(c3.error().code, ErrorCode::kFailedPrecondition);
-  auto c4 = store_->Cancel(pending.id, "boss", "twice", t0_ + Millis(2));
+  auto c4 = store_->Cancel(pending.id, Actor{"boss", ""}, "twice", t0_ + Millis(2));
   ASSERT_FALSE(c4);
   EXPECT_EQ(c4.error().code, ErrorCode::kFailedPrecondition);
 
@@ -496,6 +495,7 @@ TEST_P(StoreConformance, OnlyPendingOrAwaitingActionsCanBeCancelled) {
   auto audit = store_->GetAudit(pending.id);
   ASSERT_TRUE(audit);
   EXPECT_EQ(audit->back().actor, "boss");
+  EXPECT_EQ(audit->back().actor_token, "tok_boss");
   EXPECT_EQ(audit->back().reason, "false positive");
   EXPECT_EQ(audit->back().from_status, "pending");
   EXPECT_EQ(audit->back().to_status, "cancelled");
@@ -572,7 +572,7 @@ TEST_P(StoreConformance, AFailedOrCancelledUndoLeavesTheOriginalUndoable) {
   undo.undo_of = a.id;
   auto first = store_->CreateUndo(undo, t0_ + Millis(1));
   ASSERT_TRUE(first);
-  ASSERT_TRUE(store_->Cancel(first->id, "boss", "not now", t0_ + Millis(2)));
+  ASSERT_TRUE(store_->Cancel(first->id, Actor{"boss", ""}, "not now", t0_ + Millis(2)));
   auto second = store_->CreateUndo(undo, t0_ + Millis(3));
   ASSERT_TRUE(second) << second.error().message;
   ASSERT_TRUE(store_->ClaimDue(Provider::kActiveDirectory, "w", 1, t0_ + Millis(4), Millis(1000)));
@@ -873,7 +873,7 @@ TEST_P(StoreConformance, CountsByStatus) {
   CreateOne(MakeAction("a"), t0_);
   CreateOne(MakeAction("b"), t0_);
   Action c = CreateOne(MakeAction("c"), t0_);
-  ASSERT_TRUE(store_->Cancel(c.id, "x", "y", t0_));
+  ASSERT_TRUE(store_->Cancel(c.id, Actor{"x", ""}, "y", t0_));
   auto counts = store_->CountByStatus();
   ASSERT_TRUE(counts);
   int64_t pending = -1, cancelled = -1, failed = -1;

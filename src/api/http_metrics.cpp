@@ -11,10 +11,11 @@ void HttpMetrics::CountRequest(std::string_view route_class, unsigned status) {
 
 void HttpMetrics::CountAuthFailure(AuthFailure kind) {
   std::lock_guard lock(mu_);
-  if (kind == AuthFailure::kUnauthenticated)
-    ++unauthenticated_;
-  else
-    ++forbidden_;
+  switch (kind) {
+    case AuthFailure::kUnauthenticated: ++unauthenticated_; break;
+    case AuthFailure::kForbidden: ++forbidden_; break;
+    case AuthFailure::kThrottled: ++throttled_; break;
+  }
 }
 
 std::string HttpMetrics::Render() const {
@@ -26,10 +27,12 @@ std::string HttpMetrics::Render() const {
   // so they need no label escaping.
   for (const auto& [key, count] : requests_)
     out += fmt::format("cordon_http_requests_total{{route=\"{}\",code=\"{}\"}} {}\n", key.first, key.second, count);
-  out += "# HELP cordon_auth_failures_total API calls refused for missing or bad credentials or lack of rights.\n";
+  out += "# HELP cordon_auth_failures_total API calls refused for missing or bad credentials (throttled: "
+         "answered 429), or for lack of rights.\n";
   out += "# TYPE cordon_auth_failures_total counter\n";
   out += fmt::format("cordon_auth_failures_total{{reason=\"unauthenticated\"}} {}\n", unauthenticated_);
   out += fmt::format("cordon_auth_failures_total{{reason=\"forbidden\"}} {}\n", forbidden_);
+  out += fmt::format("cordon_auth_failures_total{{reason=\"throttled\"}} {}\n", throttled_);
   return out;
 }
 

@@ -1,5 +1,5 @@
 // Counters the API exposes on /metrics: requests by route class and status
-// code, and refused authentications. Action counts come from the store at
+// code, and refused or throttled authentications. Action counts come from the store at
 // scrape time, not from here.
 //
 // Thread-safety: every method may be called from any thread.
@@ -14,7 +14,8 @@
 
 namespace cordon::api {
 
-enum class AuthFailure { kUnauthenticated, kForbidden };
+// kThrottled: a failed authentication answered 429 (FailureLimiter).
+enum class AuthFailure { kUnauthenticated, kForbidden, kThrottled };
 
 class HttpMetrics {
  public:
@@ -29,6 +30,7 @@ class HttpMetrics {
   std::map<std::pair<std::string, unsigned>, uint64_t> requests_;
   uint64_t unauthenticated_ = 0;
   uint64_t forbidden_ = 0;
+  uint64_t throttled_ = 0;
 };
 
 }  // namespace cordon::api

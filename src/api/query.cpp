@@ -56,7 +56,8 @@ Result<RequestTarget> ParseTarget(std::string_view target) {
     if (!value) return Fail(std::move(value.error()));
     if (key->empty()) return Fail(Error::InvalidArgument("empty query parameter name"));
     if (value->size() > kMaxParamValueBytes)
-      return Fail(Error::InvalidArgument("query parameter '" + *key + "' is too long"));
+      return Fail(Error::InvalidArgument("a query parameter value is longer than " +
+                                         std::to_string(kMaxParamValueBytes) + " bytes"));
     if (out.params.size() >= kMaxQueryParams) return Fail(Error::InvalidArgument("too many query parameters"));
     if (!out.params.emplace(std::move(*key), std::move(*value)).second)
       return Fail(Error::InvalidArgument("a query parameter is given twice"));

@@ -2,7 +2,8 @@
 //
 // The target comes from the network, so every step is bounded and total:
 // malformed percent escapes, repeated parameters and over-long values are
-// reported, never guessed at.
+// reported, never guessed at. Error messages are fixed words: they never
+// repeat the target.
 //
 // Thread-safety: pure functions.
 #pragma once

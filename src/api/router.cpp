@@ -8,13 +8,15 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include "api/action_json.h"
 #include "api/query.h"
+#include "api/safe_text.h"
 #include "authz/permissions.h"
-#include "core/catalogue.h"
 #include "authz/tokens.h"
+#include "core/catalogue.h"
 #include "engine/action_service.h"
 
 namespace cordon::api {
@@ -23,29 +25,54 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kActionsPath = "/api/v1/actions";
-constexpr size_t kMaxIdBytes = 128;
 constexpr size_t kMaxAccountBytes = 256;
 constexpr size_t kMaxReasonBytes = 1024;
 constexpr size_t kMaxBulkAccounts = 10000;
 constexpr size_t kMaxJsonDepth = 16;
 constexpr size_t kMaxCursorBytes = 512;
 
-// Request-supplied text goes into problem details and JSON answers; replace
-// invalid UTF-8 instead of letting dump() throw.
+// Stored text (accounts, reasons) goes into JSON answers; replace invalid
+// UTF-8 instead of letting dump() throw.
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// "a, b, c": the server's own names, for problem details that say what is
+// accepted instead of repeating what was sent.
+template <typename Range, typename Name>
+std::string Join(const Range& items, Name name) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += name(item);
+  }
+  return out;
+}
+
+std::string KnownActions() {
+  return Join(kAllActionTypes, [](ActionType t) { return std::string(ToString(t)); });
+}
+std::string KnownProviders() {
+  return Join(kAllProviders, [](Provider p) { return std::string(ToString(p)); });
+}
+std::string KnownStatuses() {
+  constexpr ActionStatus kAll[] = {ActionStatus::kAwaitingApproval, ActionStatus::kPending,
+                                   ActionStatus::kInProgress,       ActionStatus::kSucceeded,
+                                   ActionStatus::kFailed,           ActionStatus::kCancelled,
+                                   ActionStatus::kRejected};
+  return Join(kAll, [](ActionStatus st) { return std::string(ToString(st)); });
+}
+
+constexpr std::string_view kQueryParameters[] = {"status",       "type",          "provider", "target", "requestedBy",
+                                                 "createdAfter", "createdBefore", "bulkId",   "limit",  "cursor"};
+
+void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
 
 std::string ProblemSlug(ErrorCode code) {
   std::string slug(ToString(code));
   std::replace(slug.begin(), slug.end(), '_', '-');
   return slug;
-}
-
-bool IsValidId(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdBytes) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.';
-  });
 }
 
 bool HasControlCharacter(std::string_view s) {
@@ -129,30 +156,49 @@ struct Router::Caller {
 
 struct Router::Context {
   const HttpRequest& request;
-  std::string path;
+  const RequestMeta& meta;
+  std::string request_id;
+  std::string path;  // percent-decoded, for routing only: logs and audit take SafePath of the raw target
   std::map<std::string, std::string> params;
   std::string actor = "anonymous";
+  std::string token_id;
   std::string route_class = "unknown";
+  std::string action_id;  // the route's action id, once it passed IsActionId
+  bool throttled = false;
 
-  // Bounded: Beast accepts any token as a method, and it reaches logs and the audit trail.
-  [[nodiscard]] std::string Method() const { return std::string(ToStd(request.method_string()).substr(0, 16)); }
+  // Method and path as logs and the audit trail may carry them.
+  [[nodiscard]] std::string Method() const { return SafeMethod(ToStd(request.method_string())); }
+  [[nodiscard]] std::string Path() const { return SafePath(ToStd(request.target())); }
 
   [[nodiscard]] RoutedResponse Done(HttpResponse response) const {
     response.set(http::field::cache_control, "no-store");
     response.set("X-Content-Type-Options", "nosniff");
+    response.set("X-Request-Id", request_id);
     response.prepare_payload();
-    return {std::move(response), route_class, actor};
+    return {std::move(response), route_class, actor, token_id, request_id, throttled};
   }
 
   [[nodiscard]] RoutedResponse Fail(http::status status, std::string_view slug, std::string_view detail) const {
-    return Done(Problem(status, slug, detail, path, request.version(), request.keep_alive()));
+    return Done(Problem(status, slug, detail, request_id, request.version(), request.keep_alive()));
   }
 
+  // A store or service error. Their messages may name the action the route
+  // names, which the client sent: it becomes "the action" (it is theirs to
+  // know which). Internal errors say nothing but the request id; the log has
+  // the rest.
   [[nodiscard]] RoutedResponse FailWith(const Error& error) const {
     const http::status status = HttpStatusFor(error.code);
     if (status == http::status::internal_server_error) {
-      spdlog::error("api: {} {}: internal error: {}", Method(), path, error.message);
-      return Fail(status, ProblemSlug(error.code), "internal error; see the server log");
+      spdlog::error("api: request {} ({} {}): internal error: {}", request_id, Method(), Path(),
+                    SafeText(error.message, 1024));
+      return Fail(status, ProblemSlug(error.code), "internal error; the server log has it under this request's id");
+    }
+    if (!action_id.empty()) {
+      if (error.code == ErrorCode::kNotFound) return Fail(status, ProblemSlug(error.code), "no action has this id");
+      std::string detail = error.message;
+      ReplaceAll(detail, "action " + action_id, "the action");
+      ReplaceAll(detail, action_id, "the action");
+      return Fail(status, ProblemSlug(error.code), detail);
     }
     return Fail(status, ProblemSlug(error.code), error.message);
   }
@@ -167,15 +213,23 @@ struct Router::Context {
 
   [[nodiscard]] RoutedResponse MethodNotAllowed(std::string_view allow) const {
     HttpResponse response = Problem(http::status::method_not_allowed, "method-not-allowed",
-                                    fmt::format("allowed methods on {}: {}", path, allow), path,
+                                    fmt::format("allowed methods on this route: {}", allow), request_id,
                                     request.version(), request.keep_alive());
     response.set(http::field::allow, ToBeast(allow));
     return Done(std::move(response));
   }
 
-  [[nodiscard]] RoutedResponse AuthFailed(const Error& error) const {
+  [[nodiscard]] RoutedResponse AuthFailed(const Error& error) {
+    if (error.code == ErrorCode::kResourceExhausted) {
+      throttled = true;
+      HttpResponse response = Problem(http::status::too_many_requests, "too-many-failed-authentications",
+                                      error.message, request_id, request.version(), request.keep_alive());
+      const auto wait = std::chrono::duration_cast<std::chrono::seconds>(error.retry_after.value_or(Millis(1000)));
+      response.set(http::field::retry_after, std::to_string(std::max<int64_t>(wait.count(), 1)));
+      return Done(std::move(response));
+    }
     if (error.code != ErrorCode::kUnauthenticated) return FailWith(error);
-    HttpResponse response = Problem(http::status::unauthorized, "unauthenticated", error.message, path,
+    HttpResponse response = Problem(http::status::unauthorized, "unauthenticated", error.message, request_id,
                                     request.version(), request.keep_alive());
     // RFC 6750 section 3: name the error only when a token was presented.
     const bool presented = request.find(http::field::authorization) != request.end();
@@ -206,7 +260,9 @@ struct Router::Context {
     if (!parsed.is_object()) return tl::unexpected(BadRequest("malformed-json", "the body must be a JSON object"));
     for (const auto& [key, value] : parsed.items()) {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-        return tl::unexpected(BadRequest("unknown-field", fmt::format("unknown field '{}'", key.substr(0, 64))));
+        return tl::unexpected(BadRequest(
+            "unknown-field", fmt::format("unknown field; allowed: {}",
+                                         Join(allowed, [](std::string_view a) { return std::string(a); }))));
     }
     return parsed;
   }
@@ -292,6 +348,30 @@ http::status HttpStatusFor(ErrorCode code) {
   return http::status::internal_server_error;
 }
 
+std::string NewRequestId() {
+  std::array<unsigned char, 12> bytes{};
+  // Uniqueness is what matters here, not secrecy; should the generator fail,
+  // the bytes stay zero and the id is still a well-formed one.
+  (void)RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(kRequestIdPrefix);
+  for (const unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+bool IsMutation(const HttpRequest& request) { return request.method() == http::verb::post; }
+
+std::string AccessLogLine(std::string_view method, std::string_view target, unsigned status, int64_t millis,
+                          const RoutedResponse& routed) {
+  return fmt::format("http {} {} {} {}ms route={} actor={} token={} request={}", SafeMethod(method),
+                     SafePath(target), status, millis, routed.route_class, SafeText(routed.actor, 128),
+                     routed.token_id.empty() ? "-" : SafeText(routed.token_id, 64),
+                     routed.request_id.empty() ? "-" : routed.request_id);
+}
+
 HttpResponse Problem(http::status status, std::string_view slug, std::string_view detail, std::string_view instance,
                      unsigned version, bool keep_alive) {
   HttpResponse response(status, version);
@@ -311,30 +391,36 @@ HttpResponse Problem(http::status status, std::string_view slug, std::string_vie
 
 Router::Router(Store& store, ActionService& actions, HttpMetrics& metrics,
                std::function<std::string()> metrics_extra,
-               std::function<std::vector<ProviderHealth>()> provider_health)
+               std::function<std::vector<ProviderHealth>()> provider_health, RouterOptions options)
     : store_(store),
       actions_(actions),
       metrics_(metrics),
       metrics_extra_(std::move(metrics_extra)),
-      provider_health_(std::move(provider_health)) {}
+      provider_health_(std::move(provider_health)),
+      failures_(options.failures),
+      records_(store, options.records) {}
 
-RoutedResponse Router::Handle(const HttpRequest& request) {
-  Context ctx{request};
+Status Router::Flush() { return records_.Flush(); }
+void Router::StartBackground() { records_.Start(); }
+void Router::StopBackground() { records_.Stop(); }
+
+RoutedResponse Router::Handle(const HttpRequest& request, const RequestMeta& meta) {
+  Context ctx{request, meta};
+  ctx.request_id = meta.request_id.empty() ? NewRequestId() : meta.request_id;
   try {
     auto target = ParseTarget(ToStd(request.target()));
-    if (!target) {
-      ctx.path = "/";
-      return ctx.Fail(http::status::bad_request, "malformed-target", target.error().message);
-    }
+    if (!target) return ctx.Fail(http::status::bad_request, "malformed-target", target.error().message);
     ctx.path = std::move(target->path);
     ctx.params = std::move(target->params);
     return Route(ctx);
   } catch (const std::exception& e) {
-    spdlog::error("api: {} {}: unexpected exception: {}", ctx.Method(), ctx.path, e.what());
+    spdlog::error("api: request {} ({} {}): unexpected exception: {}", ctx.request_id, ctx.Method(), ctx.Path(),
+                  SafeText(e.what(), 1024));
   } catch (...) {
-    spdlog::error("api: {} {}: unexpected exception", ctx.Method(), ctx.path);
+    spdlog::error("api: request {} ({} {}): unexpected exception", ctx.request_id, ctx.Method(), ctx.Path());
   }
-  return ctx.Fail(http::status::internal_server_error, "internal", "internal error; see the server log");
+  return ctx.Fail(http::status::internal_server_error, "internal",
+                  "internal error; the server log has it under this request's id");
 }
 
 RoutedResponse Router::Route(Context& ctx) {
@@ -372,12 +458,12 @@ RoutedResponse Router::Route(Context& ctx) {
     }
     if (rest.front() == '/') {
       const auto segments = SplitPath(rest.substr(1));
-      if (segments.size() == 1 && IsValidId(segments[0])) {
+      if (segments.size() == 1 && !segments[0].empty()) {
         ctx.route_class = "actions.get";
         if (method != http::verb::get) return ctx.MethodNotAllowed("GET");
         return GetOne(ctx, std::string(segments[0]));
       }
-      if (segments.size() == 2 && IsValidId(segments[0]) && (segments[1] == "cancel" || segments[1] == "undo")) {
+      if (segments.size() == 2 && !segments[0].empty() && (segments[1] == "cancel" || segments[1] == "undo")) {
         const bool undo = segments[1] == "undo";
         ctx.route_class = undo ? "actions.undo" : "actions.cancel";
         if (method != http::verb::post) return ctx.MethodNotAllowed("POST");
@@ -388,41 +474,65 @@ RoutedResponse Router::Route(Context& ctx) {
   return ctx.Fail(http::status::not_found, "not-found", "no such route");
 }
 
-void Router::AuditRefusal(Context& ctx, std::string_view event, std::string_view actor, std::string_view detail) {
-  AuditEvent audit;
-  audit.at = Now();
-  audit.actor = std::string(actor);
-  audit.event = std::string(event);
+void Router::RecordRefusal(Context& ctx, std::string_view event, std::string_view actor, std::string_view token_id,
+                           std::string_view what) {
+  Refusal refusal;
+  refusal.event = std::string(event);
+  refusal.client_address = SafeText(ctx.meta.client_address, 64);
+  refusal.actor = std::string(actor);
+  refusal.token_id = std::string(token_id);
+  refusal.route_class = ctx.route_class;
   // Method and path only: the query may carry search terms and the headers
   // the token; neither belongs in the trail.
-  audit.detail = fmt::format("{} {}", ctx.Method(), ctx.path.substr(0, 512));
-  if (!detail.empty()) audit.detail += fmt::format(" ({})", detail);
-  if (auto st = store_.AppendAudit(audit); !st)
-    spdlog::error("api: cannot audit a refused call: {}", st.error().message);
+  refusal.detail = fmt::format("{} {}", ctx.Method(), ctx.Path());
+  if (!what.empty()) refusal.detail += fmt::format(" ({})", what);
+  refusal.at = Now();
+  records_.Refused(std::move(refusal));
 }
 
 Result<Router::Caller> Router::Authenticate(Context& ctx) {
-  auto refuse = [&](std::string message) -> Result<Caller> {
-    metrics_.CountAuthFailure(AuthFailure::kUnauthenticated);
-    AuditRefusal(ctx, "auth.unauthenticated", "anonymous", "");
-    return cordon::Fail(Error::Unauthenticated(std::move(message)));
+  // `why` is for the audit trail, in the server's words; `known` is the
+  // presented token when the store knows it (revoked or expired).
+  auto refuse = [&](std::string message, std::string_view why, const TokenRecord* known) -> Result<Caller> {
+    RecordRefusal(ctx, "auth.unauthenticated", "anonymous", known != nullptr ? known->id : "", why);
+    const auto verdict = failures_.Failure(ctx.meta.client_address, std::chrono::steady_clock::now());
+    if (verdict.allowed) {
+      metrics_.CountAuthFailure(AuthFailure::kUnauthenticated);
+      return cordon::Fail(Error::Unauthenticated(std::move(message)));
+    }
+    metrics_.CountAuthFailure(AuthFailure::kThrottled);
+    if (verdict.newly_throttled)
+      spdlog::warn("api: too many failed authentications from {}: answering 429 until they slow down",
+                   SafeText(ctx.meta.client_address.empty() ? "-" : ctx.meta.client_address, 64));
+    Error error = Error::ResourceExhausted("too many failed authentications from this address; retry later");
+    error.retry_after = verdict.retry_after;
+    return cordon::Fail(std::move(error));
   };
 
   const auto header = ctx.request.find(http::field::authorization);
-  if (header == ctx.request.end()) return refuse("a bearer token is required");
+  if (header == ctx.request.end()) return refuse("a bearer token is required", "no token", nullptr);
   const std::string_view value = Trim(ToStd(header->value()));
   if (value.size() > kMaxTokenBytes || !StartsWithNoCase(value, "bearer "))
-    return refuse("the Authorization header must be 'Bearer <token>'");
+    return refuse("the Authorization header must be 'Bearer <token>'", "not a bearer token", nullptr);
   const std::string_view token = Trim(value.substr(7));
-  if (token.empty()) return refuse("the Authorization header must be 'Bearer <token>'");
+  if (token.empty()) return refuse("the Authorization header must be 'Bearer <token>'", "not a bearer token", nullptr);
 
+  // Looked up on every call, never cached: a revocation or an expiry takes
+  // effect on the next request.
   auto record = store_.FindTokenByDigest(TokenDigest(token));
   if (!record) return cordon::Fail(std::move(record.error()));
-  if (!record->has_value() || !(*record)->UsableAt(Now())) return refuse("the token is unknown, revoked or expired");
-  const auto role = ParseRole((*record)->role);
-  if (!role) return refuse("the token has no valid role");
-  ctx.actor = (*record)->name;
-  return Caller{Actor{(*record)->name, (*record)->id}, *role};
+  constexpr std::string_view kRefused = "the token is unknown, revoked or expired";
+  if (!record->has_value()) return refuse(std::string(kRefused), "unknown token", nullptr);
+  const TokenRecord& known = **record;
+  const TimePoint now = Now();
+  if (known.revoked) return refuse(std::string(kRefused), "revoked token", &known);
+  if (!known.UsableAt(now)) return refuse(std::string(kRefused), "expired token", &known);
+  const auto role = ParseRole(known.role);
+  if (!role) return refuse("the token has no valid role", "token without a valid role", &known);
+  ctx.actor = known.name;
+  ctx.token_id = known.id;
+  records_.Used(known.id, now);
+  return Caller{Actor{known.name, known.id}, *role};
 }
 
 // Unauthenticated, so it says little and costs the same whatever the store
@@ -530,11 +640,11 @@ RoutedResponse Router::Submit(Context& ctx, bool bulk) {
   const auto type = ParseActionType(*action_name);
   if (!type)
     return ctx.Fail(http::status::unprocessable_entity, "unknown-action",
-                    fmt::format("unknown action '{}'", action_name->substr(0, 64)));
+                    fmt::format("unknown action; known: {}", KnownActions()));
   const auto provider = ParseProvider(*provider_name);
   if (!provider)
     return ctx.Fail(http::status::unprocessable_entity, "unknown-provider",
-                    fmt::format("unknown provider '{}'", provider_name->substr(0, 64)));
+                    fmt::format("unknown provider; known: {}", KnownProviders()));
   if (!CatalogueHas(*provider, *type))
     return ctx.Fail(http::status::unprocessable_entity, "action-not-offered",
                     fmt::format("the provider '{}' does not offer the action '{}'", ToString(*provider),
@@ -542,7 +652,7 @@ RoutedResponse Router::Submit(Context& ctx, bool bulk) {
   if (!MayRun(caller->role, *provider, *type)) {
     const std::string what = fmt::format("{} at {}", ToString(*type), ToString(*provider));
     metrics_.CountAuthFailure(AuthFailure::kForbidden);
-    AuditRefusal(ctx, "auth.forbidden", caller->actor.name, what);
+    RecordRefusal(ctx, "auth.forbidden", caller->actor.name, caller->actor.token_id, what);
     return ctx.Fail(http::status::forbidden, "forbidden",
                     fmt::format("the role '{}' may not run {}", ToString(caller->role), what));
   }
@@ -577,6 +687,8 @@ RoutedResponse Router::Submit(Context& ctx, bool bulk) {
 RoutedResponse Router::GetOne(Context& ctx, const std::string& id) {
   auto caller = Authenticate(ctx);
   if (!caller) return ctx.AuthFailed(caller.error());
+  if (!IsActionId(id)) return ctx.Fail(http::status::not_found, "not-found", "no action has this id");
+  ctx.action_id = id;
 
   auto action = store_.GetAction(id);
   if (!action) return ctx.FailWith(action.error());
@@ -597,19 +709,24 @@ RoutedResponse Router::List(Context& ctx) {
     // captures them, which clang 14 refuses for bindings.
     const std::string& key = param.first;
     const std::string& value = param.second;
+    // Only a known name is repeated back: it is the server's word, not the client's.
+    if (std::find(std::begin(kQueryParameters), std::end(kQueryParameters), key) == std::end(kQueryParameters))
+      return ctx.Fail(http::status::bad_request, "invalid-query",
+                      fmt::format("unknown query parameter; known: {}",
+                                  Join(kQueryParameters, [](std::string_view k) { return std::string(k); })));
     auto bad = [&](std::string_view why) {
       return ctx.Fail(http::status::bad_request, "invalid-query", fmt::format("query parameter '{}': {}", key, why));
     };
     if (value.empty()) return bad("must not be empty");
     if (key == "status") {
       filter.status = ParseActionStatus(value);
-      if (!filter.status) return bad("unknown status");
+      if (!filter.status) return bad(fmt::format("unknown status; known: {}", KnownStatuses()));
     } else if (key == "type") {
       filter.type = ParseActionType(value);
-      if (!filter.type) return bad("unknown action");
+      if (!filter.type) return bad(fmt::format("unknown action; known: {}", KnownActions()));
     } else if (key == "provider") {
       filter.provider = ParseProvider(value);
-      if (!filter.provider) return bad("unknown provider");
+      if (!filter.provider) return bad(fmt::format("unknown provider; known: {}", KnownProviders()));
     } else if (key == "target") {
       if (value.size() > kMaxAccountBytes) return bad("too long");
       filter.target = value;
@@ -633,9 +750,6 @@ RoutedResponse Router::List(Context& ctx) {
     } else if (key == "cursor") {
       if (value.size() > kMaxCursorBytes) return bad("too long");
       filter.cursor = value;
-    } else {
-      return ctx.Fail(http::status::bad_request, "invalid-query",
-                      fmt::format("unknown query parameter '{}'", key.substr(0, 64)));
     }
   }
   auto page = store_.ListActions(filter);
@@ -650,6 +764,8 @@ RoutedResponse Router::List(Context& ctx) {
 RoutedResponse Router::CancelOrUndo(Context& ctx, const std::string& id, bool undo) {
   auto caller = Authenticate(ctx);
   if (!caller) return ctx.AuthFailed(caller.error());
+  if (!IsActionId(id)) return ctx.Fail(http::status::not_found, "not-found", "no action has this id");
+  ctx.action_id = id;
 
   auto body = ctx.ParseObject({"reason"});
   if (!body) return ctx.Fail(body.error());
@@ -674,7 +790,7 @@ RoutedResponse Router::CancelOrUndo(Context& ctx, const std::string& id, bool un
     const std::string what = fmt::format("{} of {} at {}", undo ? "undo" : "cancel", ToString(original->type),
                                          ToString(original->provider));
     metrics_.CountAuthFailure(AuthFailure::kForbidden);
-    AuditRefusal(ctx, "auth.forbidden", caller->actor.name, what);
+    RecordRefusal(ctx, "auth.forbidden", caller->actor.name, caller->actor.token_id, what);
     return ctx.Fail(http::status::forbidden, "forbidden",
                     fmt::format("the role '{}' may not {}", ToString(caller->role), what));
   }

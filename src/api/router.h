@@ -5,8 +5,16 @@
 // the answer (JSON, or an RFC 9457 problem document). The server (server.h)
 // feeds it complete requests; tests and the fuzz harness may too.
 //
-// Thread-safety: Handle may be called from any thread concurrently (the Store
-// and the ActionService are thread-safe; the metrics lock).
+// What a refusal costs is bounded: failed authentications are counted per
+// client address (FailureLimiter: 429 once an address fails too often), and
+// refusals and token uses reach the store aggregated, off the request path
+// (AuthRecorder). A problem document never echoes what the client sent: it
+// names the server's own vocabulary, and its `instance` is the request id
+// that the access log line carries too.
+//
+// Thread-safety: Handle and Flush may be called from any thread concurrently
+// (the Store and the ActionService are thread-safe; the rest locks).
+// StartBackground and StopBackground are called by one owner.
 #pragma once
 
 #include <functional>
@@ -17,6 +25,8 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "api/auth_recorder.h"
+#include "api/failure_limiter.h"
 #include "api/http_metrics.h"
 #include "core/error.h"
 #include "engine/governor.h"
@@ -38,29 +48,66 @@ inline constexpr std::string_view kProblemContentType = "application/problem+jso
 inline std::string_view ToStd(boost::beast::string_view s) { return {s.data(), s.size()}; }
 inline boost::beast::string_view ToBeast(std::string_view s) { return {s.data(), s.size()}; }
 
+inline constexpr std::string_view kRequestIdPrefix = "urn:cordon:request:";
+
+// What the server knows of a request besides its bytes.
+struct RequestMeta {
+  std::string client_address;  // the peer's IP address; empty when unknown (in-process callers)
+  std::string request_id;      // see NewRequestId; empty: the router makes one
+};
+
 // What Router::Handle produced, with what the access log needs.
 struct RoutedResponse {
   HttpResponse response;
   std::string route_class;  // fixed name, e.g. "actions.submit", for metrics
   std::string actor;        // token name, or "anonymous"
+  std::string token_id;     // the authenticated token's id, or empty
+  std::string request_id;   // the problem documents' `instance`
+  bool throttled = false;   // a 429 for repeated failed authentication: logged at debug level only
 };
+
+// A fresh request id: kRequestIdPrefix and 24 random hex digits.
+[[nodiscard]] std::string NewRequestId();
+
+// Whether a request may change the action center (submit, bulk, cancel,
+// undo): the server runs those on its writer pool, everything else on its
+// reader pool.
+[[nodiscard]] bool IsMutation(const HttpRequest& request);
+
+// The access log line of one answered request: method, safe path (never the
+// query string), status, time, route class, actor name, token id and request id.
+[[nodiscard]] std::string AccessLogLine(std::string_view method, std::string_view target, unsigned status,
+                                        int64_t millis, const RoutedResponse& routed);
 
 // The HTTP status that stands for an Error code (the one place this is decided).
 [[nodiscard]] http::status HttpStatusFor(ErrorCode code);
 
 // An RFC 9457 problem document. `slug` names the problem type
-// ("urn:cordon:problem:<slug>"); `instance` is the request path.
+// ("urn:cordon:problem:<slug>"); `instance` is the request id; `detail` is
+// the server's own words, never text from the request.
 [[nodiscard]] HttpResponse Problem(http::status status, std::string_view slug, std::string_view detail,
                                    std::string_view instance, unsigned version, bool keep_alive);
+
+struct RouterOptions {
+  FailureLimiter::Options failures;
+  AuthRecorder::Options records;
+};
 
 class Router {
  public:
   // provider_health: each provider's standing (engine), for /healthz and
   // /metrics; may be empty (no engine).
   Router(Store& store, ActionService& actions, HttpMetrics& metrics, std::function<std::string()> metrics_extra,
-         std::function<std::vector<ProviderHealth>()> provider_health = {});
+         std::function<std::vector<ProviderHealth>()> provider_health = {}, RouterOptions options = {});
 
-  [[nodiscard]] RoutedResponse Handle(const HttpRequest& request);
+  [[nodiscard]] RoutedResponse Handle(const HttpRequest& request, const RequestMeta& meta = {});
+
+  // Writes the refusals and token uses noted so far to the store now.
+  Status Flush();
+  // Writes them every interval from a background thread, until StopBackground
+  // (which writes what is left).
+  void StartBackground();
+  void StopBackground();
 
  private:
   struct Caller;
@@ -68,7 +115,8 @@ class Router {
 
   RoutedResponse Route(Context& ctx);
   Result<Caller> Authenticate(Context& ctx);
-  void AuditRefusal(Context& ctx, std::string_view event, std::string_view actor, std::string_view detail);
+  void RecordRefusal(Context& ctx, std::string_view event, std::string_view actor, std::string_view token_id,
+                     std::string_view what);
 
   RoutedResponse Healthz(Context& ctx);
   RoutedResponse Metrics(Context& ctx);
@@ -82,6 +130,8 @@ class Router {
   HttpMetrics& metrics_;
   std::function<std::string()> metrics_extra_;
   std::function<std::vector<ProviderHealth>()> provider_health_;
+  FailureLimiter failures_;
+  AuthRecorder records_;
 };
 
 }  // namespace cordon::api

@@ -12,6 +12,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -30,6 +31,7 @@ using api::HttpMetrics;
 using api::HttpRequest;
 using api::HttpResponse;
 using api::Problem;
+using api::RequestMeta;
 using api::RoutedResponse;
 using api::Router;
 using api::ToStd;
@@ -68,6 +70,9 @@ struct Shared {
   Router router;
   size_t max_body;
   std::chrono::seconds read_timeout;
+  // The handler pools (server.h); made by Start.
+  std::optional<asio::thread_pool> readers;
+  std::optional<asio::thread_pool> writers;
   std::atomic<bool> stopping{false};
   std::atomic<size_t> live{0};
   std::mutex mu;
@@ -80,10 +85,16 @@ struct Shared {
   }
 };
 
-std::string PathForLog(std::string_view target) {
-  target = target.substr(0, target.find('?'));
-  if (target.size() > 256) return std::string(target.substr(0, 256)) + "...";
-  return std::string(target);
+// The peer's address as the limiter and the audit trail see it: an IPv4
+// client reaching an IPv6 socket is shown as the IPv4 address it is.
+std::string ClientAddress(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  const auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
 }
 
 // Engine counters in Prometheus text, followed by the caller's own extra text.
@@ -139,7 +150,8 @@ class Session final : public SessionBase {
 
  public:
   template <class... Args>
-  explicit Session(Shared& shared, Args&&... args) : shared_(shared), stream_(std::forward<Args>(args)...) {
+  Session(Shared& shared, std::string client_address, Args&&... args)
+      : shared_(shared), client_address_(std::move(client_address)), stream_(std::forward<Args>(args)...) {
     ++shared_.live;
   }
   ~Session() override { --shared_.live; }
@@ -218,52 +230,88 @@ class Session final : public SessionBase {
   void OnReadError(beast::error_code ec) {
     if (ec == beast::http::error::body_limit) return RejectTooLarge();
     if (ec == beast::http::error::header_limit)
-      return Reply(Problem(beast::http::status::request_header_fields_too_large, "header-too-large",
-                           "the request header is too large", "/", 11, false),
-                   "invalid", true);
+      return Reply(beast::http::status::request_header_fields_too_large, "header-too-large",
+                   "the request header is too large", "invalid", 11);
     if (IsHttpParseError(ec) && ec != beast::http::error::end_of_stream && ec != beast::http::error::partial_message)
-      return Reply(Problem(beast::http::status::bad_request, "malformed-request", "the request is not valid HTTP/1.1",
-                           "/", 11, false),
-                   "invalid", true);
+      return Reply(beast::http::status::bad_request, "malformed-request", "the request is not valid HTTP/1.1",
+                   "invalid", 11);
     CloseNow();
   }
 
   void RejectTooLarge() {
     if (started_ == SteadyClock::time_point{}) started_ = SteadyClock::now();
-    const std::string path = PathForLog(ToStd(parser_->get().target()));
     // The body stays unread, so the connection cannot carry another request.
-    Reply(Problem(beast::http::status::payload_too_large, "body-too-large",
-                  fmt::format("the body exceeds {} bytes", shared_.max_body), path, parser_->get().version(), false),
-          "too_large", true);
+    Reply(beast::http::status::payload_too_large, "body-too-large",
+          fmt::format("the body exceeds {} bytes", shared_.max_body), "too_large", parser_->get().version());
   }
 
   void OnRead(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     state_ = State::kHandling;
-    const HttpRequest request = parser_->release();
-    RoutedResponse routed = shared_.router.Handle(request);
+    auto request = std::make_shared<HttpRequest>(parser_->release());
+    RequestMeta meta{client_address_, api::NewRequestId()};
+    asio::thread_pool& pool = api::IsMutation(*request) ? *shared_.writers : *shared_.readers;
+    asio::post(pool, [self = Self(), request, meta = std::move(meta)] {
+      auto routed = std::make_shared<RoutedResponse>(self->Handle(*request, meta));
+      asio::post(self->stream_.get_executor(), [self, request, routed] { self->OnHandled(*request, *routed); });
+    });
+  }
+
+  // On a handler pool thread.
+  RoutedResponse Handle(const HttpRequest& request, const RequestMeta& meta) {
+    try {
+      return shared_.router.Handle(request, meta);
+    } catch (const std::exception& e) {
+      spdlog::error("api: request {}: unexpected exception: {}", meta.request_id, e.what());
+    } catch (...) {
+      spdlog::error("api: request {}: unexpected exception", meta.request_id);
+    }
+    RoutedResponse failed;
+    failed.response = Problem(beast::http::status::internal_server_error, "internal",
+                              "internal error; the server log has it under this request's id", meta.request_id,
+                              request.version(), false);
+    failed.route_class = "unknown";
+    failed.actor = "anonymous";
+    failed.request_id = meta.request_id;
+    return failed;
+  }
+
+  // Back on the connection's strand.
+  void OnHandled(const HttpRequest& request, RoutedResponse& routed) {
     if (shared_.stopping) routed.response.keep_alive(false);
-    Log(ToStd(request.method_string()).substr(0, 16), PathForLog(ToStd(request.target())),
-        routed.response.result_int(), routed.route_class, routed.actor);
+    Log(ToStd(request.method_string()), ToStd(request.target()), routed);
     Write(std::move(routed.response), false);
   }
 
-  void Reply(HttpResponse response, std::string_view route_class, bool drain) {
+  // An answer the server gives before the router sees the request (it could
+  // not be read whole); the connection closes after it.
+  void Reply(beast::http::status status, std::string_view slug, std::string_view detail,
+             std::string_view route_class, unsigned version) {
     state_ = State::kHandling;
-    response.keep_alive(false);
-    response.set(beast::http::field::cache_control, "no-store");
-    const std::string method =
-        parser_ ? std::string(ToStd(parser_->get().method_string()).substr(0, 16)) : std::string("-");
-    const std::string path = parser_ ? PathForLog(ToStd(parser_->get().target())) : std::string("-");
-    Log(method, path, response.result_int(), route_class, "anonymous");
-    Write(std::move(response), drain);
+    RoutedResponse routed;
+    routed.request_id = api::NewRequestId();
+    routed.route_class = std::string(route_class);
+    routed.actor = "anonymous";
+    routed.response = Problem(status, slug, detail, routed.request_id, version, false);
+    routed.response.set(beast::http::field::cache_control, "no-store");
+    routed.response.set("X-Request-Id", routed.request_id);
+    const std::string_view method = parser_ ? ToStd(parser_->get().method_string()) : std::string_view();
+    const std::string_view target = parser_ ? ToStd(parser_->get().target()) : std::string_view();
+    Log(method, target, routed);
+    Write(std::move(routed.response), true);
   }
 
-  void Log(std::string_view method, std::string_view path, unsigned status, std::string_view route_class,
-           std::string_view actor) {
+  void Log(std::string_view method, std::string_view target, const RoutedResponse& routed) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started_).count();
-    shared_.metrics.CountRequest(route_class, status);
-    spdlog::info("http {} {} {} {}ms actor={}", method, path, status, ms, actor);
+    const unsigned status = routed.response.result_int();
+    shared_.metrics.CountRequest(routed.route_class, status);
+    // A flood of throttled refusals must not flood the log: the limiter
+    // warns once when it starts refusing an address.
+    const std::string line = api::AccessLogLine(method, target, status, ms, routed);
+    if (routed.throttled)
+      spdlog::debug("{}", line);
+    else
+      spdlog::info("{}", line);
   }
 
   void Write(HttpResponse response, bool drain) {
@@ -326,6 +374,7 @@ class Session final : public SessionBase {
   }
 
   Shared& shared_;
+  const std::string client_address_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
@@ -363,6 +412,9 @@ class ApiServer::Impl {
       return Fail(Error::InvalidArgument("max_body_bytes must be between 1 byte and 64 MiB"));
     if (options_.threads < 1 || options_.threads > 64)
       return Fail(Error::InvalidArgument("threads must be between 1 and 64"));
+    if (options_.reader_threads < 1 || options_.reader_threads > 64 || options_.writer_threads < 1 ||
+        options_.writer_threads > 64)
+      return Fail(Error::InvalidArgument("reader_threads and writer_threads must be between 1 and 64"));
     if (options_.read_timeout.count() < 1) return Fail(Error::InvalidArgument("read_timeout must be at least 1 s"));
 
     if (!options_.plain_http) {
@@ -408,6 +460,9 @@ class ApiServer::Impl {
   void Start() {
     if (started_ || stopped_) return;
     started_ = true;
+    shared_.readers.emplace(static_cast<size_t>(options_.reader_threads));
+    shared_.writers.emplace(static_cast<size_t>(options_.writer_threads));
+    shared_.router.StartBackground();
     asio::dispatch(acceptor_.get_executor(), [this] { DoAccept(); });
     threads_.reserve(static_cast<size_t>(options_.threads));
     for (int i = 0; i < options_.threads; ++i) {
@@ -434,6 +489,7 @@ class ApiServer::Impl {
     if (!started_) {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      shared_.router.StopBackground();
       return;
     }
     asio::post(acceptor_.get_executor(), [this] {
@@ -451,7 +507,14 @@ class ApiServer::Impl {
     for (auto& t : threads_)
       if (t.joinable()) t.join();
     threads_.clear();
+    // Handlers still running finish their store work; their answers have no
+    // connection left to go to.
+    shared_.readers->join();
+    shared_.writers->join();
+    shared_.router.StopBackground();
   }
+
+  Status Flush() { return shared_.router.Flush(); }
 
  private:
   void DoAccept() {
@@ -475,11 +538,14 @@ class ApiServer::Impl {
       beast::error_code ignored;
       socket.close(ignored);
     } else if (tls_) {
-      auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(shared_, std::move(socket), *tls_);
+      std::string client = ClientAddress(socket);
+      auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(shared_, std::move(client),
+                                                                                    std::move(socket), *tls_);
       shared_.Register(session);
       session->Run();
     } else {
-      auto session = std::make_shared<Session<beast::tcp_stream>>(shared_, std::move(socket));
+      std::string client = ClientAddress(socket);
+      auto session = std::make_shared<Session<beast::tcp_stream>>(shared_, std::move(client), std::move(socket));
       shared_.Register(session);
       session->Run();
     }
@@ -513,5 +579,6 @@ ApiServer::~ApiServer() = default;
 uint16_t ApiServer::port() const { return impl_->port(); }
 void ApiServer::Start() { impl_->Start(); }
 void ApiServer::Stop() { impl_->Stop(); }
+Status ApiServer::Flush() { return impl_->Flush(); }
 
 }  // namespace cordon

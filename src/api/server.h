@@ -1,14 +1,19 @@
 // ApiServer: Cordon's HTTPS front door (REST /api/v1, /healthz, /metrics),
 // built on Boost.Beast and Asio with OpenSSL.
 //
-// Connections are accepted asynchronously and served on a small thread pool;
+// Connections are accepted and read asynchronously on a few I/O threads;
 // each request is bounded (header limit, body limit answered with 413 before
-// the body is read, read timeout) and handed whole to the Router. Plain HTTP
-// exists for local development and tests and is refused unless the listening
-// address is loopback.
+// the body is read, read timeout) and handed whole to the Router on a
+// handler pool, never on an I/O thread: requests that change the action
+// center (submit, bulk, cancel, undo) on the writer pool, all others on the
+// reader pool, so a long bulk submit neither stalls reads nor other
+// connections' I/O. The answer is written back on the connection's strand.
+// Plain HTTP exists for local development and tests and is refused unless
+// the listening address is loopback.
 //
 // Thread-safety: Create, Start and Stop are called by one owning thread;
-// port() may be called from any thread. The destructor stops the server.
+// port() and Flush() may be called from any thread. The destructor stops the
+// server.
 #pragma once
 
 #include <chrono>
@@ -33,7 +38,9 @@ struct ApiOptions {
   std::string tls_key_file;   // PEM private key
   bool plain_http = false;    // allowed only on a loopback address
   size_t max_body_bytes = 1024 * 1024;
-  int threads = 2;
+  int threads = 2;         // I/O: accept, TLS, read and write
+  int reader_threads = 4;  // handler pool for reads (GET, /healthz, /metrics, refusals)
+  int writer_threads = 2;  // handler pool for submit, bulk, cancel and undo
   std::chrono::seconds read_timeout{30};  // whole request, and the idle time between keep-alive requests
 };
 
@@ -61,8 +68,13 @@ class ApiServer {
   void Start();
 
   // Stops accepting, lets requests in flight finish (up to a few seconds),
-  // closes idle connections and joins the threads. Idempotent.
+  // closes idle connections, joins the threads and writes the refusals and
+  // token uses still pending. Idempotent.
   void Stop();
+
+  // Writes the aggregated refusals and token uses noted so far to the store
+  // now (a background thread does so every 10 s, and Stop at the end).
+  Status Flush();
 
  private:
   class Impl;

@@ -71,6 +71,29 @@ std::string TokenDigest(std::string_view token) {
   return Hex(digest.data(), size);
 }
 
+Result<Millis> ParseTokenLifetime(std::string_view text) {
+  constexpr int64_t kMaxMinutes = int64_t{3650} * 24 * 60;
+  const auto bad = [&] {
+    return Fail(Error::InvalidArgument(
+        "a lifetime is a whole number of days, hours or minutes, such as 90d, 12h or 30m, of at most 3650d"));
+  };
+  if (text.size() < 2 || text.size() > 12) return bad();
+  const char unit = text.back();
+  const std::string_view digits = text.substr(0, text.size() - 1);
+  if (digits.find_first_not_of("0123456789") != std::string_view::npos) return bad();
+  int64_t value = 0;
+  for (const char c : digits) value = value * 10 + (c - '0');
+  int64_t minutes = 0;
+  switch (unit) {
+    case 'd': minutes = value * 24 * 60; break;
+    case 'h': minutes = value * 60; break;
+    case 'm': minutes = value; break;
+    default: return bad();
+  }
+  if (value <= 0 || minutes > kMaxMinutes) return bad();
+  return Millis(minutes * 60 * 1000);
+}
+
 Result<IssuedToken> IssueToken(Store& store, std::string_view name, Role role, std::optional<TimePoint> expires_at) {
   if (name.empty() || name.size() > kMaxTokenNameBytes)
     return Fail(Error::InvalidArgument("a token name must be 1 to 128 characters"));

@@ -36,6 +36,10 @@ struct IssuedToken {
   TokenRecord record;  // what the store holds (digest, name, role)
 };
 
+// A token's lifetime as an operator writes it: a positive whole number of
+// days, hours or minutes ("90d", "12h", "30m"), at most ten years.
+[[nodiscard]] Result<Millis> ParseTokenLifetime(std::string_view text);
+
 // Creates a token for `name` with `role` and stores its digest. With
 // `expires_at`, the token is refused from that time on.
 [[nodiscard]] Result<IssuedToken> IssueToken(Store& store, std::string_view name, Role role,

@@ -28,7 +28,7 @@ class TokenOnlyStore : public Store {
   Result<Action> FinishAttempt(const AttemptReport&) override { return Unused(); }
   Result<int> FailOverdue(Provider, TimePoint, std::string_view) override { return Unused(); }
   Result<int> RecoverExpiredLeases(TimePoint) override { return Unused(); }
-  Result<Action> Cancel(std::string_view, std::string_view, std::string_view, TimePoint) override { return Unused(); }
+  Result<Action> Cancel(std::string_view, const Actor&, std::string_view, TimePoint) override { return Unused(); }
   Result<Action> CreateUndo(const NewAction&, TimePoint) override { return Unused(); }
   Status AppendAudit(std::span<const AuditEvent>) override { return Unused(); }
   Result<std::vector<AuditEvent>> ListAudit(std::string_view, int) override { return Unused(); }
@@ -117,6 +117,40 @@ TEST(TokensTest, IssuePassesStoreErrorsOn) {
   auto issued = IssueToken(store, "ops", Role::kGlobalAdministrator);
   ASSERT_FALSE(issued.has_value());
   EXPECT_EQ(issued.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(TokensTest, IssueWithAnExpiry) {
+  TokenOnlyStore store;
+  const TimePoint in_a_day = Now() + Millis(24 * 3600 * 1000);
+  auto issued = IssueToken(store, "contractor", Role::kSecurityReader, in_a_day);
+  ASSERT_TRUE(issued.has_value()) << issued.error().message;
+  ASSERT_EQ(store.tokens.size(), 1u);
+  EXPECT_EQ(store.tokens[0].expires_at, in_a_day);
+  EXPECT_TRUE(store.tokens[0].UsableAt(in_a_day - Millis(1)));
+  EXPECT_FALSE(store.tokens[0].UsableAt(in_a_day)) << "refused from the expiry on";
+
+  auto past = IssueToken(store, "late", Role::kSecurityReader, Now() - Millis(1000));
+  ASSERT_FALSE(past.has_value());
+  EXPECT_EQ(past.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store.tokens.size(), 1u);
+}
+
+TEST(TokensTest, RevokedTokensAreNeverUsable) {
+  TokenRecord record;
+  EXPECT_TRUE(record.UsableAt(Now())) << "no expiry, not revoked";
+  record.revoked = true;
+  record.revoked_at = Now();
+  EXPECT_FALSE(record.UsableAt(Now()));
+}
+
+TEST(TokensTest, LifetimesInDaysHoursOrMinutes) {
+  EXPECT_EQ(ParseTokenLifetime("90d").value(), Millis(int64_t{90} * 24 * 3600 * 1000));
+  EXPECT_EQ(ParseTokenLifetime("12h").value(), Millis(int64_t{12} * 3600 * 1000));
+  EXPECT_EQ(ParseTokenLifetime("30m").value(), Millis(int64_t{30} * 60 * 1000));
+  EXPECT_EQ(ParseTokenLifetime("3650d").value(), Millis(int64_t{3650} * 24 * 3600 * 1000));
+  for (const char* bad : {"", "d", "90", "0d", "-1d", "1.5d", "90 d", "90D", "1w", "3651d", "99999999999d", "1dd"}) {
+    EXPECT_FALSE(ParseTokenLifetime(bad).has_value()) << bad;
+  }
 }
 
 }  // namespace

@@ -89,6 +89,8 @@ std::string DescribeProblem(const ApiResponse& response) {
   if (b.is_object()) {
     if (b.contains("title") && b["title"].is_string()) text += ": " + b["title"].get<std::string>();
     if (b.contains("detail") && b["detail"].is_string()) text += " — " + b["detail"].get<std::string>();
+    // The server's log has the request under this id.
+    if (b.contains("instance") && b["instance"].is_string()) text += " (" + b["instance"].get<std::string>() + ")";
   }
   return text;
 }

@@ -42,7 +42,8 @@ class ApiClient {
   void* curl_ = nullptr;  // CURL*, reused so that keep-alive connections are
 };
 
-// The text of a problem document or error body, for the terminal.
+// The text of a problem document or error body, for the terminal, with the
+// request id the server logged it under.
 std::string DescribeProblem(const ApiResponse& response);
 
 }  // namespace cordon::cli

@@ -254,15 +254,24 @@ int Act(ActOptions& o) {
   else body["account"] = o.accounts.front();
   auto r = client->Post(bulk ? "/api/v1/actions/bulk" : "/api/v1/actions", body);
   if (auto rc = Refused("cordon act", r)) return *rc;
+  // The server merges two spellings of one account ("alice", "ALICE") into
+  // one action: a bulk request may come back with a single action.
+  const json& ids = bulk ? r->body["actions"] : json::array();
+  const size_t count = bulk ? ids.size() : 1;
+  if (bulk && count == 0) {
+    std::cerr << "cordon act: the server created no action\n";
+    return kExitInternal;
+  }
   if (o.no_wait) {
     if (o.client.output == "json") std::cout << r->body.dump(2) << "\n";
-    else if (bulk) std::cout << "bulk " << Str(r->body, "bulkId") << ": " << o.accounts.size() << " actions queued\n";
+    else if (bulk) std::cout << "bulk " << Str(r->body, "bulkId") << ": " << count << " actions queued\n";
     else std::cout << Str(r->body, "id") << " " << Str(r->body, "status") << "\n";
     return kExitOk;
   }
   const auto timeout = std::chrono::seconds(o.timeout_s);
-  if (bulk) return WaitForBulk(*client, Str(r->body, "bulkId"), o.accounts.size(), timeout, o.client);
-  return WaitForAction(*client, Str(r->body, "id"), timeout, o.client);
+  if (bulk && count > 1) return WaitForBulk(*client, Str(r->body, "bulkId"), count, timeout, o.client);
+  const std::string id = bulk ? (ids[0].is_string() ? ids[0].get<std::string>() : std::string()) : Str(r->body, "id");
+  return WaitForAction(*client, id, timeout, o.client);
 }
 
 struct ListOptions {

@@ -83,6 +83,15 @@ bool IsTerminal(ActionStatus s) {
          s == ActionStatus::kRejected;
 }
 
+bool IsActionId(std::string_view id) {
+  constexpr std::string_view kPrefix = "act_";
+  constexpr std::string_view kDigits = "0123456789abcdefghjkmnpqrstvwxyz";
+  if (id.size() != kPrefix.size() + 26 || id.substr(0, kPrefix.size()) != kPrefix) return false;
+  const std::string_view digits = id.substr(kPrefix.size());
+  if (digits.front() < '0' || digits.front() > '7') return false;
+  return digits.find_first_not_of(kDigits) == std::string_view::npos;
+}
+
 std::string FormatTime(TimePoint t) {
   const int64_t ms = ToUnixMillis(t);
   std::time_t secs = static_cast<std::time_t>(ms / 1000);

@@ -77,6 +77,11 @@ inline constexpr Provider kAllProviders[] = {Provider::kActiveDirectory, Provide
 
 bool IsTerminal(ActionStatus s);
 
+// Whether `id` has the exact form of an action id: "act_" and 26 lowercase
+// Crockford base32 digits holding 128 bits (so the first digit is 0-7), as
+// the store makes them. A client-supplied id is checked before any lookup.
+bool IsActionId(std::string_view id);
+
 // Who asks: the API token's name (what people read) and its id (what is
 // unique: names may repeat). The token id is empty for local requesters
 // such as `cordon token create`.

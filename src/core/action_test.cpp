@@ -109,5 +109,17 @@ TEST(ActionStatusTest, TerminalStates) {
   EXPECT_FALSE(IsTerminal(ActionStatus::kAwaitingApproval));
 }
 
+TEST(ActionIdTest, OnlyTheExactFormIsAnActionId) {
+  EXPECT_TRUE(IsActionId("act_01hzx3k9m2qv7w8e5r4t6y1n0b"));
+  EXPECT_TRUE(IsActionId("act_7zzzzzzzzzzzzzzzzzzzzzzzzz"));
+  for (const char* bad : {"", "act_", "act_01hzx3k9m2qv7w8e5r4t6y1n0", "act_01hzx3k9m2qv7w8e5r4t6y1n0bb",
+                          "act_01HZX3K9M2QV7W8E5R4T6Y1N0B", "act_01hzx3k9m2qv7w8e5r4t6y1n0i",
+                          "act_01hzx3k9m2qv7w8e5r4t6y1n0u", "act_81hzx3k9m2qv7w8e5r4t6y1n0b",
+                          "tok_01hzx3k9m2qv7w8e5r4t6y1n0b", "act_01hzx3k9m2qv7w8e5r4t6y1n0\n",
+                          "act_does_not_exist", "ACT_01hzx3k9m2qv7w8e5r4t6y1n0b"}) {
+    EXPECT_FALSE(IsActionId(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace cordon

@@ -199,7 +199,7 @@ Result<Action> ActionService::Cancel(std::string_view id, const Actor& actor, st
   if (auto s = CheckId(id); !s) return Fail(s.error());
   if (auto s = CheckActor(actor); !s) return Fail(s.error());
   if (auto s = CheckReason(reason, false); !s) return Fail(s.error());
-  return store_.Cancel(id, actor.name, reason, Now());
+  return store_.Cancel(id, actor, reason, Now());
 }
 
 Result<Action> ActionService::Undo(std::string_view id, const Actor& actor, std::string_view reason) {

@@ -142,8 +142,9 @@ class Store {
   // is recorded as "lease_expired"). Returns how many.
   [[nodiscard]] virtual Result<int> RecoverExpiredLeases(TimePoint now) = 0;
 
-  // awaiting_approval | pending -> cancelled. kFailedPrecondition otherwise.
-  [[nodiscard]] virtual Result<Action> Cancel(std::string_view id, std::string_view actor, std::string_view reason,
+  // awaiting_approval | pending -> cancelled, audited with the actor's name
+  // and token id. kFailedPrecondition otherwise.
+  [[nodiscard]] virtual Result<Action> Cancel(std::string_view id, const Actor& actor, std::string_view reason,
                                               TimePoint now) = 0;
 
   // Creates `undo` (whose undo_of names the original), in one transaction

@@ -1121,10 +1121,11 @@ Result<int> SqliteStore::RecoverExpiredLeases(TimePoint now) {
   return static_cast<int>(expired.size());
 }
 
-Result<Action> SqliteStore::Cancel(std::string_view id, std::string_view actor, std::string_view reason,
+Result<Action> SqliteStore::Cancel(std::string_view id, const Actor& actor, std::string_view reason,
                                    TimePoint now) {
   if (auto s = CheckField("reason", reason); !s) return Fail(s.error());
-  if (auto s = CheckField("actor", actor); !s) return Fail(s.error());
+  if (auto s = CheckField("actor", actor.name); !s) return Fail(s.error());
+  if (auto s = CheckField("actor token", actor.token_id); !s) return Fail(s.error());
   std::lock_guard lock(writer_.mu);
   Transaction tx(*this);
   if (auto s = tx.Begin(); !s) return Fail(s.error());
@@ -1133,7 +1134,7 @@ Result<Action> SqliteStore::Cancel(std::string_view id, std::string_view actor, 
   if (current->status != ActionStatus::kPending && current->status != ActionStatus::kAwaitingApproval)
     return Fail(Error::FailedPrecondition("action " + current->id + " is " + std::string(ToString(current->status)) +
                                           "; only pending or awaiting_approval actions can be cancelled"));
-  std::string outcome = "cancelled by " + std::string(actor);
+  std::string outcome = "cancelled by " + actor.name;
   {
     auto stmt =
         Prepare(writer_, "UPDATE actions SET status = 'cancelled', updated_at = ?2, outcome = ?3 WHERE id = ?1");
@@ -1141,10 +1142,10 @@ Result<Action> SqliteStore::Cancel(std::string_view id, std::string_view actor, 
     stmt->Bind(1, current->id).Bind(2, ToUnixMillis(now)).Bind(3, outcome);
     if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "cancel action"));
   }
-  if (auto s = InsertAudit(
-          Transition(current->id, now, actor, current->status, ActionStatus::kCancelled, std::string(reason)));
-      !s)
-    return Fail(s.error());
+  AuditEvent cancelled =
+      Transition(current->id, now, actor.name, current->status, ActionStatus::kCancelled, std::string(reason));
+  cancelled.actor_token = actor.token_id;
+  if (auto s = InsertAudit(cancelled); !s) return Fail(s.error());
   auto updated = LoadAction(writer_, current->id);
   if (!updated) return Fail(updated.error());
   if (auto s = tx.Commit(); !s) return Fail(s.error());

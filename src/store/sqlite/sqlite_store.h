@@ -73,7 +73,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<Action> FinishAttempt(const AttemptReport& report) override;
   [[nodiscard]] Result<int> FailOverdue(Provider provider, TimePoint now, std::string_view why) override;
   [[nodiscard]] Result<int> RecoverExpiredLeases(TimePoint now) override;
-  [[nodiscard]] Result<Action> Cancel(std::string_view id, std::string_view actor, std::string_view reason,
+  [[nodiscard]] Result<Action> Cancel(std::string_view id, const Actor& actor, std::string_view reason,
                                       TimePoint now) override;
   [[nodiscard]] Result<Action> CreateUndo(const NewAction& undo, TimePoint now) override;
   using Store::AppendAudit;

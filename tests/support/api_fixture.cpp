@@ -1,4 +1,4 @@
-#include "api/api_test_harness.h"
+#include "support/api_fixture.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "authz/tokens.h"
+#include "support/forwarding_store.h"
 
 namespace cordon::api::testing {
 namespace {
@@ -25,6 +26,19 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 constexpr auto kIoTimeout = std::chrono::seconds(30);
+
+class HookedStore final : public ::cordon::testing::ForwardingStore {
+ public:
+  HookedStore(Store& inner, std::function<void()> before_create)
+      : ::cordon::testing::ForwardingStore(inner), before_create_(std::move(before_create)) {}
+  Result<std::vector<Action>> CreateActions(std::span<const NewAction> actions, TimePoint now) override {
+    before_create_();
+    return ::cordon::testing::ForwardingStore::CreateActions(actions, now);
+  }
+
+ private:
+  std::function<void()> before_create_;
+};
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -222,7 +236,12 @@ Result<std::unique_ptr<ApiFixture>> ApiFixture::Start(ApiFixtureOptions options)
   if (!store) return Fail(std::move(store.error()));
   f->store_ = std::move(*store);
   if (auto st = f->store_->Migrate(); !st) return Fail(std::move(st.error()));
-  f->service_ = std::make_unique<ActionService>(*f->store_, nullptr, options.providers);
+  Store* served = f->store_.get();
+  if (options.before_create_actions) {
+    f->served_store_ = std::make_unique<HookedStore>(*f->store_, options.before_create_actions);
+    served = f->served_store_.get();
+  }
+  f->service_ = std::make_unique<ActionService>(*served, nullptr, options.providers);
 
   ApiOptions api;
   api.address = "127.0.0.1";
@@ -234,7 +253,7 @@ Result<std::unique_ptr<ApiFixture>> ApiFixture::Start(ApiFixtureOptions options)
     api.tls_cert_file = f->ca_file_;
     api.tls_key_file = f->key_file_;
   }
-  auto server = ApiServer::Create(api, ApiDeps{*f->store_, *f->service_});
+  auto server = ApiServer::Create(api, ApiDeps{*served, *f->service_});
   if (!server) return Fail(std::move(server.error()));
   f->server_ = std::move(*server);
   f->server_->Start();
@@ -245,6 +264,7 @@ ApiFixture::~ApiFixture() {
   if (server_) server_->Stop();
   server_.reset();
   service_.reset();
+  served_store_.reset();
   store_.reset();
   std::error_code ignored;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);

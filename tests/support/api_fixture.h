@@ -3,12 +3,13 @@
 // stay pending unless a test moves them through the store), with a
 // throwaway certificate, plus a small verifying HTTP(S) client.
 //
-// Used by tests/api_test.cpp and tests/authz_matrix_test.cpp; not part of
-// the product.
+// Used by tests/api_test.cpp, tests/authz_matrix_test.cpp and
+// bench/auth_flood_bench.cpp; not part of the product.
 //
 // Thread-safety: use from one test thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,6 +73,9 @@ struct ApiFixtureOptions {
   bool plain_http = false;
   std::set<Provider> providers{Provider::kActiveDirectory, Provider::kEntra, Provider::kOkta};
   size_t max_body_bytes = 1024 * 1024;
+  // Called by the server's store on every CreateActions before the real one
+  // runs (on the thread that handles the request), e.g. to hold it there.
+  std::function<void()> before_create_actions;
 };
 
 class ApiFixture {
@@ -79,12 +83,17 @@ class ApiFixture {
   [[nodiscard]] static Result<std::unique_ptr<ApiFixture>> Start(ApiFixtureOptions options = {});
   ~ApiFixture();
 
+  // The real store (not the watched one the server may use).
   [[nodiscard]] Store& store() { return *store_; }
   [[nodiscard]] ApiServer& server() { return *server_; }
   [[nodiscard]] uint16_t port() const { return server_->port(); }
   [[nodiscard]] const std::string& dir() const { return dir_; }
   [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
+  [[nodiscard]] std::string db_path() const { return dir_ + "/cordon.db"; }
 
+  // Writes the server's aggregated refusals and token uses to the store now
+  // (ApiServer::Flush), so a test can read them.
+  [[nodiscard]] Status Flush() { return server_->Flush(); }
   // The token of `role` (issued on first use, name "<role>-token").
   [[nodiscard]] std::string Token(Role role);
   // Every token issued so far, so tests can scan output for them.
@@ -99,6 +108,7 @@ class ApiFixture {
   std::string dir_, ca_file_, key_file_;
   bool plain_http_ = false;
   std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> served_store_;  // store_ watched for before_create_actions, when set
   std::unique_ptr<ActionService> service_;
   std::unique_ptr<ApiServer> server_;
   std::map<Role, std::string> tokens_;
