@@ -1,11 +1,16 @@
 # Cordon's two front doors:
 #   make demo   install what is missing, build, start the lab and the server, print the URL and a token
 #   make test   install what is missing, build, start the lab, run every test under ctest
+# and the checks CI runs after `make test`:
+#   make sanitize   every test under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make fuzz       every libFuzzer harness of fuzz/ for FUZZ_SECONDS from its seed corpus (build-fuzz/)
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test demo bench sanitize clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build test demo bench sanitize fuzz clean
 
 all: build
 
@@ -32,6 +37,11 @@ sanitize: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCORDON_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS) --timeout 900
+
+fuzz: deps
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORDON_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS) --target fuzzers
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

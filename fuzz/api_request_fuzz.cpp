@@ -5,14 +5,7 @@
 // status from 200 to 599, every 4xx/5xx is a problem document that parses as
 // JSON, and no answer carries the valid token unless the request's path did.
 //
-// Build (clang only; from the repository root):
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc fuzz/api_request_fuzz.cpp \
-//     src/api/router.cpp src/api/query.cpp src/api/action_json.cpp src/api/http_metrics.cpp \
-//     src/authz/permissions.cpp src/authz/tokens.cpp src/core/action.cpp src/core/error.cpp \
-//     src/core/secret.cpp src/store/sqlite/sqlite_store.cpp src/engine/action_service.cpp \
-//     src/engine/engine.cpp src/engine/retry.cpp \
-//     -lsqlite3 -lssl -lcrypto -lfmt -lspdlog -o api_request_fuzz
-//   ./api_request_fuzz -max_total_time=60
+// Built and run by `make fuzz` (fuzz/README.md).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
