@@ -104,7 +104,10 @@ int main(int argc, char** argv) {
   }
   // BENCH_AD_KEYS adds keys to [connectors.ad], e.g. "workers = 1\nbatch_size = 100\n".
   const char* ad_keys = std::getenv("BENCH_AD_KEYS");
+  // BENCH_STORE_KEYS adds keys to [store], e.g. "synchronous = \"normal\"\n".
+  const char* store_keys = std::getenv("BENCH_STORE_KEYS");
   auto server_or = TestServer::Create({.connectors_toml = LabAdSection(lab, ad_keys ? ad_keys : ""),
+                                       .store_toml = store_keys ? store_keys : "",
                                        .log_level = "info"});
   if (!server_or) {
     std::cerr << "bench: " << server_or.error().message << "\n";

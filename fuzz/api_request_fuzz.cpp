@@ -15,15 +15,7 @@
 // A request that stored the token as data (a 2xx whose body carried it) would
 // let a later answer show it from the store, so the world is rebuilt after one.
 //
-// Build (clang only; from the repository root):
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc fuzz/api_request_fuzz.cpp \
-//     src/api/router.cpp src/api/query.cpp src/api/action_json.cpp src/api/http_metrics.cpp \
-//     src/api/safe_text.cpp src/api/failure_limiter.cpp src/api/auth_recorder.cpp \
-//     src/authz/permissions.cpp src/authz/tokens.cpp src/core/action.cpp src/core/catalogue.cpp \
-//     src/core/error.cpp src/core/secret.cpp src/store/sqlite/sqlite_store.cpp \
-//     src/engine/action_service.cpp src/engine/engine.cpp src/engine/governor.cpp src/engine/retry.cpp \
-//     -lsqlite3 -lssl -lcrypto -lfmt -lspdlog -o api_request_fuzz
-//   ./api_request_fuzz -max_total_time=60
+// Built and run by `make fuzz` (fuzz/README.md).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

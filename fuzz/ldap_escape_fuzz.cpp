@@ -4,10 +4,7 @@
 // the account filter stays one balanced expression, and SID/GUID parsing
 // round-trips.
 //
-// Build (clang only):
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//     fuzz/ldap_escape_fuzz.cpp src/connectors/ad/account_filter.cpp -o ldap_escape_fuzz
-//   ./ldap_escape_fuzz -max_total_time=60
+// Built and run by `make fuzz` (fuzz/README.md).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -11,6 +11,8 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3 procps curl openssl
+  # fuzzing (make fuzz): clang, and libFuzzer with the sanitizer runtimes
+  clang libclang-rt-14-dev
   # the lab: a real Active Directory (Samba AD DC) and its clients
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user ldap-utils
   libsasl2-modules-gssapi-mit

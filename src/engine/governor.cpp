@@ -167,6 +167,7 @@ void Governor::Answered(TimePoint now) {
   {
     std::lock_guard lock(mu_);
     health_.consecutive_failures = 0;
+    holds_in_a_row_ = 0;
     if (health_.state == ProviderState::kPaused && !probing_) {
       health_.state = ProviderState::kRunning;
       health_.since = now;
@@ -186,18 +187,25 @@ void Governor::Failed(const Error& error, TimePoint now) {
   health_.reason = error.message;
   health_.provider_code = error.provider_code;
   if (error.code == ErrorCode::kResourceExhausted) {
-    const Millis hold = error.retry_after
-                            ? std::min(*error.retry_after, options_.hold_max)
-                            : Jittered(Doubled(options_.probe_initial, health_.consecutive_failures - 1, options_.hold_max),
-                                       options_.hold_max);
-    const TimePoint until = now + hold;
-    if (health_.state != ProviderState::kHeld) {
+    const bool new_hold = health_.state != ProviderState::kHeld || now >= health_.until;
+    // Without a hint, the hold doubles with each hold in a row, not with each
+    // refusal: the refusals of requests already on their way when the first
+    // came back (a whole batch's) are one episode, not a reason to stay away
+    // for the longest hold allowed.
+    if (new_hold) ++holds_in_a_row_;
+    if (!error.retry_after && !new_hold) return;
+    const Millis hold =
+        error.retry_after
+            ? std::min(*error.retry_after, options_.hold_max)
+            : Jittered(Doubled(options_.probe_initial, holds_in_a_row_ - 1, options_.hold_max), options_.hold_max);
+    if (new_hold) {
       health_.state = ProviderState::kHeld;
       health_.since = now;
+      health_.until = now;
       ++health_.holds;
       spdlog::warn("provider {} throttles: holding work for {} ms", ToString(health_.provider), hold.count());
     }
-    health_.until = std::max(health_.until, until);
+    health_.until = std::max(health_.until, now + hold);
     return;
   }
   if (PausesAtOnce(error) || health_.consecutive_failures >= options_.failures_to_pause) Pause(error, now);

@@ -5,7 +5,10 @@
 //   running  workers claim due work, as much as the rate budget allows.
 //   held     the provider asked to be left alone until a time (throttling
 //            with Retry-After, or a burst of 429s): nothing is claimed until
-//            then; no probe is needed, the provider said when.
+//            then; no probe is needed, the provider said when. Without a
+//            hint, a hold lasts about probe_initial, doubling with each hold
+//            in a row until the provider answers again; the refusals of one
+//            batch's requests are one hold, however many they are.
 //   paused   the provider cannot be worked with at all: it does not answer,
 //            it times out, it refuses the action account's credentials
 //            (Error::blame == kProvider). Nothing is claimed; one worker at a
@@ -141,6 +144,9 @@ class Governor {
   ProviderHealth health_;
   bool probing_ = false;
   int failed_probes_this_pause_ = 0;
+  // Throttling holds since the provider last answered; a hold without the
+  // provider's hint doubles with each.
+  int holds_in_a_row_ = 0;
   // Rate budget, on the monotonic clock: the permits of the last window, and
   // the next evenly spaced permit.
   std::deque<MonotonicClock::TimePoint> permits_in_window_;

@@ -125,6 +125,32 @@ TEST(Governor, ThrottlingHoldsUntilRetryAfterWithoutProbing) {
   EXPECT_EQ(g.Health().state, ProviderState::kRunning);
 }
 
+TEST(Governor, ABatchOfThrottledRequestsWithoutAHintIsOneShortHold) {
+  Governor g(Provider::kOkta, Options());
+  const Error throttled = Error::ResourceExhausted("429").WithProvider("http:429", "").BlameProvider();
+  for (int i = 0; i < 50; ++i) g.Failed(throttled, kT0 + Millis(i));
+  ProviderHealth h = g.Health();
+  EXPECT_EQ(h.state, ProviderState::kHeld);
+  EXPECT_EQ(h.holds, 1);
+  EXPECT_GE(h.until, kT0 + 800ms);
+  EXPECT_LE(h.until, kT0 + 1200ms) << "about probe_initial, however many requests were refused";
+
+  // Throttled again as soon as the hold is over, with no answer between: twice as long.
+  const TimePoint second = h.until + 1ms;
+  g.Failed(throttled, second);
+  h = g.Health();
+  EXPECT_EQ(h.holds, 2);
+  EXPECT_GE(h.until, second + 1600ms);
+  EXPECT_LE(h.until, second + 2400ms);
+
+  // Once the provider answers, the next hold is short again.
+  const TimePoint third = h.until + 1ms;
+  ASSERT_GT(g.Admit(10, third).count, 0);
+  g.Answered(third);
+  g.Failed(throttled, third + 1ms);
+  EXPECT_LE(g.Health().until, third + 1ms + 1200ms);
+}
+
 TEST(Governor, AHostileRetryAfterIsBounded) {
   GovernorOptions o = Options();
   o.hold_max = 600s;

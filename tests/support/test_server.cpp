@@ -68,7 +68,7 @@ Result<std::unique_ptr<TestServer>> TestServer::Create(const TestServerOptions& 
   cfg << "[server]\naddress = \"127.0.0.1\"\nport = 0\n";
   if (options.plain_http) cfg << "plain_http = true\n";
   else cfg << "tls_cert_file = \"server.pem\"\ntls_key_file = \"server.key\"\n";
-  cfg << "\n[store]\npath = \"cordon.db\"\n\n[log]\nlevel = \"" << options.log_level << "\"\nfile = \"" << s->log_path_ << "\"\n\n[engine]\n"
+  cfg << "\n[store]\npath = \"cordon.db\"\n" << options.store_toml << "\n[log]\nlevel = \"" << options.log_level << "\"\nfile = \"" << s->log_path_ << "\"\n\n[engine]\n"
       << options.engine_toml << "\n"
       << options.connectors_toml << "\n";
   WriteFile(s->config_path_, cfg.str());

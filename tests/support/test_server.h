@@ -29,6 +29,7 @@ namespace cordon::testing {
 struct TestServerOptions {
   std::string connectors_toml;  // [connectors.*] sections, appended to the config
   std::string engine_toml;      // keys of [engine], e.g. "lease_seconds = 2\n"
+  std::string store_toml;       // keys of [store] besides path, e.g. "synchronous = \"normal\"\n"
   bool plain_http = false;
   std::string log_level = "debug";
 };
