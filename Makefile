@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build, start the lab and the server, print the URL and a token
 #   make test   install what is missing, build, start the lab, run every test under ctest
 # and the checks CI runs after `make test`:
-#   make sanitize   every test under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make sanitize   every test but the two outage drills under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make tsan       the engine, store and API tests under ThreadSanitizer (build-tsan/)
 #   make fuzz       every libFuzzer harness of fuzz/ for FUZZ_SECONDS from its seed corpus (build-fuzz/)
 BUILD ?= build
@@ -42,7 +42,11 @@ sanitize: deps
 	@# UBSan findings fail the run instead of only printing.
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCORDON_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS) --timeout 900
+	@# The two 1,000-user outage drills are left to `make test`: they wait out fixed one-minute
+	@# outages of the DC, and the pause, probe and resume they drive run here under the
+	@# sanitizers in engine_test and in the other RetryTest cases.
+	cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS) --timeout 900 \
+	  -E '^RetryTest\.BulkDisableRidesOut'
 
 tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORDON_TSAN=ON

@@ -17,6 +17,7 @@
 #include "authz/permissions.h"
 #include "authz/tokens.h"
 #include "core/catalogue.h"
+#include "core/limits.h"
 #include "engine/action_service.h"
 
 namespace cordon::api {
@@ -25,9 +26,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kActionsPath = "/api/v1/actions";
-constexpr size_t kMaxAccountBytes = 256;
-constexpr size_t kMaxReasonBytes = 1024;
-constexpr size_t kMaxBulkAccounts = 10000;
+// Account, reason and bulk sizes come from core/limits.h, shared with the
+// ActionService; these two are the API's own (JSON nesting, paging cursor).
 constexpr size_t kMaxJsonDepth = 16;
 constexpr size_t kMaxCursorBytes = 512;
 

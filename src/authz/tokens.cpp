@@ -6,11 +6,14 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "core/limits.h"
+
 namespace cordon {
 namespace {
 
 constexpr size_t kTokenRandomBytes = 32;
-constexpr size_t kMaxTokenNameBytes = 128;
+// A token's name is the actor of what it requests.
+constexpr size_t kMaxTokenNameBytes = kMaxActorBytes;
 
 std::string Base64Url(const unsigned char* data, size_t size) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
