@@ -1,0 +1,417 @@
+#include "lab/okta/emulator.h"
+
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "core/subprocess.h"
+#include "support/okta_wire.h"
+#include "support/temp_dir.h"
+
+namespace cordon::lab::okta {
+namespace {
+
+using cordon::testing::Call;
+using cordon::testing::KeyPair;
+using cordon::testing::TempDir;
+using cordon::testing::WireRequest;
+using cordon::testing::WireResponse;
+using nlohmann::json;
+
+constexpr std::string_view kApiToken = "00-test-api-token-for-the-emulator";
+constexpr std::string_view kClientId = "0oatestclient0000001";
+
+// A CA and a server certificate for 127.0.0.1, made once for the suite.
+class CertificateFiles {
+ public:
+  CertificateFiles() : dir_("okta-emu-ca") {
+    auto run = [](std::vector<std::string> argv) {
+      auto r = RunProgram({.argv = std::move(argv)});
+      if (!r || !r->ok()) throw std::runtime_error("openssl failed");
+    };
+    const std::string d = dir_.path().string();
+    run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem",
+         "-days", "2", "-subj", "/CN=Test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+         "keyUsage=critical,keyCertSign,cRLSign"});
+    std::ofstream(d + "/ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n";
+    run({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out", d + "/server.csr",
+         "-subj", "/CN=localhost"});
+    run({"openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
+         "-CAcreateserial", "-out", d + "/server.pem", "-days", "2", "-extfile", d + "/ext"});
+  }
+  std::string ca() const { return (dir_ / "ca.pem").string(); }
+  std::string cert() const { return (dir_ / "server.pem").string(); }
+  std::string key() const { return (dir_ / "server.key").string(); }
+
+ private:
+  TempDir dir_;
+};
+
+class OktaEmulatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    certs_ = new CertificateFiles();
+    client_key_ = new KeyPair();
+  }
+  static void TearDownTestSuite() {
+    delete certs_;
+    delete client_key_;
+  }
+
+  void SetUp() override { Start({}); }
+
+  void Start(std::function<void(EmulatorOptions&)> adjust) {
+    if (emulator_) emulator_->Stop();
+    EmulatorOptions o;
+    o.tls_cert_file = certs_->cert();
+    o.tls_key_file = certs_->key();
+    o.api_token = Secret(std::string(kApiToken));
+    o.clients = {{std::string(kClientId), client_key_->PublicPem(), {"okta.users.manage"}}};
+    o.deactivate_delay = std::chrono::milliseconds(600);
+    o.users = {{"ann.active@corp.example.test", "Ann", "Active", UserStatus::kActive},
+               {"sue.suspended@corp.example.test", "Sue", "Suspended", UserStatus::kSuspended},
+               {"dora.gone@corp.example.test", "Dora", "Gone", UserStatus::kDeprovisioned}};
+    for (int i = 1; i <= 450; ++i)
+      o.users.push_back({"bulk" + std::to_string(i) + "@corp.example.test", "Bulk", std::to_string(i)});
+    if (adjust) adjust(o);
+    auto e = OktaEmulator::Create(std::move(o));
+    ASSERT_TRUE(e) << e.error().message;
+    emulator_ = std::move(*e);
+    emulator_->Start();
+  }
+
+  WireResponse Api(const std::string& method, const std::string& path, std::string auth = {},
+                   std::vector<std::string> headers = {}, std::string body = {}) {
+    WireRequest r;
+    r.method = method;
+    r.url = path.rfind("https://", 0) == 0 ? path : emulator_->url() + path;
+    r.authorization = auth.empty() ? "SSWS " + std::string(kApiToken) : auth;
+    r.extra_headers = std::move(headers);
+    r.body = std::move(body);
+    if (!r.body.empty()) r.content_type = "application/json";
+    return Call(r, certs_->ca());
+  }
+
+  WireResponse Token(const std::string& assertion, const std::string& scope = "okta.users.manage") {
+    WireRequest r;
+    r.method = "POST";
+    r.url = emulator_->url() + "/oauth2/v1/token";
+    r.content_type = "application/x-www-form-urlencoded";
+    r.body = cordon::testing::TokenForm(assertion, scope);
+    return Call(r, certs_->ca());
+  }
+
+  std::string IdOf(const std::string& login) {
+    const auto r = Api("GET", "/api/v1/users/" + login);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json().value("id", "");
+  }
+
+  static void ExpectOktaError(const WireResponse& r, long status, const std::string& code, const std::string& summary) {
+    EXPECT_EQ(r.status, status) << r.body;
+    const json j = r.Json();
+    ASSERT_TRUE(j.is_object()) << r.body;
+    std::set<std::string> keys;
+    for (const auto& [k, v] : j.items()) keys.insert(k);
+    EXPECT_EQ(keys, (std::set<std::string>{"errorCode", "errorSummary", "errorLink", "errorId", "errorCauses"}));
+    EXPECT_EQ(j.value("errorCode", ""), code);
+    EXPECT_EQ(j.value("errorLink", ""), code);
+    EXPECT_EQ(j.value("errorSummary", ""), summary);
+    EXPECT_FALSE(j.value("errorId", "").empty());
+    EXPECT_TRUE(j["errorCauses"].is_array());
+    EXPECT_EQ(r.Header("content-type"), "application/json");
+  }
+
+  static inline CertificateFiles* certs_ = nullptr;
+  static inline KeyPair* client_key_ = nullptr;
+  std::unique_ptr<OktaEmulator> emulator_;
+};
+
+TEST_F(OktaEmulatorTest, UserByIdAndByLoginInOktasShape) {
+  const auto r = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json u = r.Json();
+  const std::string id = u["id"];
+  EXPECT_EQ(id.size(), 20u);
+  EXPECT_EQ(id.substr(0, 3), "00u");
+  EXPECT_EQ(u["status"], "ACTIVE");
+  for (const char* field : {"created", "activated", "statusChanged", "lastLogin", "lastUpdated", "passwordChanged",
+                            "type", "profile", "credentials", "_links"})
+    EXPECT_TRUE(u.contains(field)) << field;
+  EXPECT_EQ(u["profile"]["login"], "ann.active@corp.example.test");
+  EXPECT_EQ(u["profile"]["email"], "ann.active@corp.example.test");
+  EXPECT_EQ(u["profile"]["firstName"], "Ann");
+  EXPECT_EQ(u["profile"]["lastName"], "Active");
+  EXPECT_EQ(u["_links"]["self"]["href"], emulator_->url() + "/api/v1/users/" + id);
+  EXPECT_TRUE(u["_links"].contains("suspend"));
+  EXPECT_FALSE(u.contains("transitioningToStatus"));
+  const auto by_id = Api("GET", "/api/v1/users/" + id);
+  EXPECT_EQ(by_id.Json()["profile"]["login"], "ann.active@corp.example.test");
+}
+
+TEST_F(OktaEmulatorTest, UnknownUserIsE0000007) {
+  ExpectOktaError(Api("GET", "/api/v1/users/nobody@corp.example.test"), 404, "E0000007",
+                  "Not found: Resource not found: nobody@corp.example.test (User)");
+  ExpectOktaError(Api("POST", "/api/v1/users/00uNOSUCHUSER0000000/lifecycle/suspend"), 404, "E0000007",
+                  "Not found: Resource not found: 00uNOSUCHUSER0000000 (User)");
+}
+
+TEST_F(OktaEmulatorTest, SuspendAndUnsuspendOnlyFromTheirStates) {
+  const std::string ann = IdOf("ann.active@corp.example.test");
+  auto r = Api("POST", "/api/v1/users/" + ann + "/lifecycle/unsuspend");
+  ExpectOktaError(r, 400, "E0000001", "Cannot unsuspend a user that is not suspended");
+  EXPECT_EQ(r.Json()["errorCauses"], json::parse(R"([{"errorSummary":"Cannot unsuspend a user that is not suspended"}])"));
+  r = Api("POST", "/api/v1/users/" + ann + "/lifecycle/suspend");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Api("GET", "/api/v1/users/" + ann).Json()["status"], "SUSPENDED");
+  r = Api("POST", "/api/v1/users/" + ann + "/lifecycle/suspend");
+  ExpectOktaError(r, 400, "E0000001", "Cannot suspend a user that is not active");
+  EXPECT_EQ(r.Json()["errorCauses"], json::parse(R"([{"errorSummary":"Cannot suspend a user that is not active"}])"));
+  EXPECT_EQ(Api("POST", "/api/v1/users/" + ann + "/lifecycle/unsuspend").status, 200);
+  EXPECT_EQ(Api("GET", "/api/v1/users/" + ann).Json()["status"], "ACTIVE");
+  ExpectOktaError(Api("POST", "/api/v1/users/dora.gone@corp.example.test/lifecycle/deactivate"), 400, "E0000001",
+                  "Cannot deactivate a user that is already deprovisioned");
+}
+
+TEST_F(OktaEmulatorTest, AsyncDeactivateShowsTransitioningThenDeprovisioned) {
+  const std::string ann = IdOf("ann.active@corp.example.test");
+  const auto r = Api("POST", "/api/v1/users/" + ann + "/lifecycle/deactivate", {}, {"Prefer: respond-async"});
+  EXPECT_EQ(r.status, 202) << r.body;
+  const json during = Api("GET", "/api/v1/users/" + ann).Json();
+  EXPECT_EQ(during["status"], "ACTIVE");
+  EXPECT_EQ(during.value("transitioningToStatus", ""), "DEPROVISIONED");
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  const json after = Api("GET", "/api/v1/users/" + ann).Json();
+  EXPECT_EQ(after["status"], "DEPROVISIONED");
+  EXPECT_FALSE(after.contains("transitioningToStatus"));
+}
+
+TEST_F(OktaEmulatorTest, SynchronousDeactivateAnswersOnceDone) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = Api("POST", "/api/v1/users/ann.active@corp.example.test/lifecycle/deactivate");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  EXPECT_EQ(Api("GET", "/api/v1/users/ann.active@corp.example.test").Json()["status"], "DEPROVISIONED");
+}
+
+TEST_F(OktaEmulatorTest, FirstDeleteDeactivatesSecondDeletes) {
+  const std::string ann = IdOf("ann.active@corp.example.test");
+  EXPECT_EQ(Api("DELETE", "/api/v1/users/" + ann).status, 204);
+  EXPECT_EQ(Api("GET", "/api/v1/users/" + ann).Json()["status"], "DEPROVISIONED");
+  EXPECT_EQ(Api("DELETE", "/api/v1/users/" + ann).status, 204);
+  ExpectOktaError(Api("GET", "/api/v1/users/" + ann), 404, "E0000007",
+                  "Not found: Resource not found: " + ann + " (User)");
+  ExpectOktaError(Api("DELETE", "/api/v1/users/" + ann), 404, "E0000007",
+                  "Not found: Resource not found: " + ann + " (User)");
+}
+
+TEST_F(OktaEmulatorTest, SessionsAreRevokedWithOrWithoutOAuthTokens) {
+  const std::string ann = IdOf("ann.active@corp.example.test");
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(Api("POST", "/lab/users/" + ann + "/sessions", {}, {}, R"({"oauthTokens":2})").status, 201);
+  json s = Api("GET", "/lab/users/" + ann + "/sessions").Json();
+  EXPECT_EQ(s["sessions"].size(), 2u);
+  EXPECT_EQ(s["oauthTokens"], 4);
+  EXPECT_EQ(Api("DELETE", "/api/v1/users/" + ann + "/sessions?oauthTokens=false").status, 204);
+  s = Api("GET", "/lab/users/" + ann + "/sessions").Json();
+  EXPECT_EQ(s["sessions"].size(), 0u);
+  EXPECT_EQ(s["oauthTokens"], 4);
+  EXPECT_EQ(Api("DELETE", "/api/v1/users/" + ann + "/sessions?oauthTokens=true").status, 204);
+  EXPECT_EQ(Api("GET", "/lab/users/" + ann + "/sessions").Json()["oauthTokens"], 0);
+  EXPECT_EQ(Api("DELETE", "/api/v1/users/nobody@x/sessions").status, 404);
+}
+
+TEST_F(OktaEmulatorTest, ListingPagesWithLinkHeaders) {
+  std::set<std::string> ids;
+  std::string url = "/api/v1/users";
+  int pages = 0;
+  while (!url.empty()) {
+    const auto r = Api("GET", url);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ++pages;
+    const json users = r.Json();
+    EXPECT_LE(users.size(), 200u);
+    for (const auto& u : users) {
+      EXPECT_NE(u["status"], "DEPROVISIONED");
+      EXPECT_TRUE(ids.insert(u["id"].get<std::string>()).second);
+    }
+    const auto links = r.Headers("link");
+    url.clear();
+    bool self = false;
+    for (const auto& l : links) {
+      if (l.find("rel=\"self\"") != std::string::npos) self = true;
+      if (l.find("rel=\"next\"") != std::string::npos) url = l.substr(1, l.find('>') - 1);
+    }
+    EXPECT_TRUE(self);
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(ids.size(), 452u);  // 453 seeded, Dora is DEPROVISIONED
+  const auto small = Api("GET", "/api/v1/users?limit=1000");
+  EXPECT_EQ(small.Json().size(), 200u);
+}
+
+TEST_F(OktaEmulatorTest, SearchFilterAndQ) {
+  auto r = Api("GET", "/api/v1/users?search=" + cordon::testing::FormEncode("profile.login eq \"dora.gone@corp.example.test\""));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.Json().size(), 1u);
+  EXPECT_EQ(r.Json()[0]["status"], "DEPROVISIONED");
+  r = Api("GET", "/api/v1/users?filter=" + cordon::testing::FormEncode("status eq \"SUSPENDED\""));
+  ASSERT_EQ(r.Json().size(), 1u);
+  EXPECT_EQ(r.Json()[0]["profile"]["login"], "sue.suspended@corp.example.test");
+  r = Api("GET", "/api/v1/users?q=Bulk");
+  EXPECT_EQ(r.Json().size(), 10u);
+  ExpectOktaError(Api("GET", "/api/v1/users?filter=" + cordon::testing::FormEncode("profile.login co \"a\"")), 400,
+                  "E0000031", "Invalid search criteria.");
+}
+
+TEST_F(OktaEmulatorTest, ApiTokenIsRequired) {
+  ExpectOktaError(Api("GET", "/api/v1/users/ann.active@corp.example.test", "SSWS wrong-token"), 401, "E0000011",
+                  "Invalid token provided");
+  ExpectOktaError(Api("GET", "/api/v1/users/ann.active@corp.example.test", "Basic Zm9vOmJhcg=="), 401, "E0000011",
+                  "Invalid token provided");
+  ExpectOktaError(Api("POST", "/lab/faults", "SSWS nope", {}, R"({"error_rate":1})"), 401, "E0000011",
+                  "Invalid token provided");
+}
+
+TEST_F(OktaEmulatorTest, PrivateKeyJwtIssuesBearerTokens) {
+  const auto r = Token(client_key_->Jwt(cordon::testing::AssertionClaims(std::string(kClientId), emulator_->url())));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json t = r.Json();
+  EXPECT_EQ(t["token_type"], "Bearer");
+  EXPECT_EQ(t["expires_in"], 3600);
+  EXPECT_EQ(t["scope"], "okta.users.manage");
+  const std::string bearer = "Bearer " + t["access_token"].get<std::string>();
+  EXPECT_EQ(Api("GET", "/api/v1/users/ann.active@corp.example.test", bearer).status, 200);
+  EXPECT_EQ(Api("POST", "/api/v1/users/ann.active@corp.example.test/lifecycle/suspend", bearer).status, 200);
+  ExpectOktaError(Api("GET", "/api/v1/users/ann.active@corp.example.test", "Bearer not-a-token"), 401, "E0000011",
+                  "Invalid token provided");
+}
+
+TEST_F(OktaEmulatorTest, BadClientAssertionsAreRefused) {
+  const std::string url = emulator_->url();
+  const std::string id(kClientId);
+  auto refused = [&](const WireResponse& r, long status, const std::string& error) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.Json().value("error", ""), error) << r.body;
+  };
+  KeyPair stranger;
+  refused(Token(stranger.Jwt(cordon::testing::AssertionClaims(id, url))), 401, "invalid_client");
+  json claims = cordon::testing::AssertionClaims(id, url);
+  claims["aud"] = "https://elsewhere.okta.com/oauth2/v1/token";
+  refused(Token(client_key_->Jwt(claims)), 401, "invalid_client");
+  refused(Token(client_key_->Jwt(cordon::testing::AssertionClaims(id, url, -10))), 401, "invalid_client");
+  claims = cordon::testing::AssertionClaims(id, url);
+  claims["sub"] = "someone-else";
+  refused(Token(client_key_->Jwt(claims)), 401, "invalid_client");
+  refused(Token(client_key_->Jwt(cordon::testing::AssertionClaims(id, url)), ""), 400, "invalid_scope");
+  refused(Token(client_key_->Jwt(cordon::testing::AssertionClaims(id, url)), "okta.users.read okta.groups.manage"),
+          400, "invalid_scope");
+  // The same assertion twice: the second is a replay.
+  const std::string once = client_key_->Jwt(cordon::testing::AssertionClaims(id, url));
+  EXPECT_EQ(Token(once).status, 200);
+  refused(Token(once), 401, "invalid_client");
+  // A tampered payload keeps the old signature.
+  std::string tampered = client_key_->Jwt(cordon::testing::AssertionClaims(id, url));
+  const size_t dot = tampered.find('.');
+  tampered[dot + 5] = tampered[dot + 5] == 'A' ? 'B' : 'A';
+  refused(Token(tampered), 401, "invalid_client");
+}
+
+TEST_F(OktaEmulatorTest, ExpiredAccessTokensAre401) {
+  EXPECT_EQ(Api("POST", "/lab/settings", {}, {}, R"({"access_token_lifetime_seconds":1})").status, 200);
+  const auto r = Token(client_key_->Jwt(cordon::testing::AssertionClaims(std::string(kClientId), emulator_->url())));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["expires_in"], 1);
+  const std::string bearer = "Bearer " + r.Json()["access_token"].get<std::string>();
+  EXPECT_EQ(Api("GET", "/api/v1/users/ann.active@corp.example.test", bearer).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  ExpectOktaError(Api("GET", "/api/v1/users/ann.active@corp.example.test", bearer), 401, "E0000011",
+                  "Invalid token provided");
+}
+
+TEST_F(OktaEmulatorTest, RateLimitHeadersAndE0000047AtTheLimit) {
+  ASSERT_EQ(Api("POST", "/lab/settings", {}, {}, R"({"rate_limits":{"users.read":{"limit":3,"window_seconds":60}}})").status,
+            200);
+  const int64_t now = cordon::testing::EpochNow();
+  for (int i = 0; i < 3; ++i) {
+    const auto r = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.Header("x-rate-limit-limit"), "3");
+    EXPECT_EQ(r.Header("x-rate-limit-remaining"), std::to_string(2 - i));
+    const int64_t reset = std::stoll(r.Header("x-rate-limit-reset"));
+    EXPECT_GT(reset, now - 1);
+    EXPECT_LE(reset, now + 61);
+  }
+  const auto over = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  ExpectOktaError(over, 429, "E0000047", "API call exceeded rate limit due to too many requests.");
+  EXPECT_EQ(over.Header("x-rate-limit-remaining"), "0");
+  // Another family has its own budget.
+  const auto manage = Api("POST", "/api/v1/users/ann.active@corp.example.test/lifecycle/suspend");
+  EXPECT_EQ(manage.status, 200);
+  EXPECT_EQ(manage.Header("x-rate-limit-limit"), "600");
+  EXPECT_EQ(manage.Header("x-rate-limit-remaining"), "599");
+}
+
+TEST_F(OktaEmulatorTest, ConcurrencyLimitAnswers429WithRemainingZero) {
+  ASSERT_EQ(Api("POST", "/lab/settings", {}, {}, R"({"concurrency_limit":1})").status, 200);
+  ASSERT_EQ(Api("POST", "/lab/faults", {}, {}, R"({"latency_ms":600})").status, 200);
+  auto slow = std::async(std::launch::async, [&] { return Api("GET", "/api/v1/users/ann.active@corp.example.test"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto second = Api("GET", "/api/v1/users/sue.suspended@corp.example.test");
+  ExpectOktaError(second, 429, "E0000047", "API call exceeded rate limit due to too many requests.");
+  EXPECT_EQ(second.Header("x-rate-limit-limit"), "1");
+  EXPECT_EQ(second.Header("x-rate-limit-remaining"), "0");
+  EXPECT_EQ(slow.get().status, 200);
+}
+
+TEST_F(OktaEmulatorTest, DateFollowsTheEmulatorsClock) {
+  auto parse = [](const std::string& date) {
+    std::tm tm{};
+    EXPECT_NE(strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm), nullptr) << date;
+    return static_cast<int64_t>(timegm(&tm));
+  };
+  auto r = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  EXPECT_NEAR(parse(r.Header("date")), cordon::testing::EpochNow(), 5);
+  ASSERT_EQ(Api("POST", "/lab/settings", {}, {}, R"({"clock_offset_seconds":86400})").status, 200);
+  r = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  EXPECT_NEAR(parse(r.Header("date")), cordon::testing::EpochNow() + 86400, 5);
+  EXPECT_GT(std::stoll(r.Header("x-rate-limit-reset")), cordon::testing::EpochNow() + 86000);
+}
+
+TEST_F(OktaEmulatorTest, FaultsErrorsDropsAndLatency) {
+  ASSERT_EQ(Api("POST", "/lab/faults", {}, {}, R"({"error_rate":1})").status, 200);
+  ExpectOktaError(Api("GET", "/api/v1/users/ann.active@corp.example.test"), 500, "E0000009", "Internal Server Error");
+  ASSERT_EQ(Api("POST", "/lab/faults", {}, {}, R"({"error_rate":0,"drop_rate":1})").status, 200);
+  const auto dropped = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  EXPECT_EQ(dropped.status, 0);
+  EXPECT_FALSE(dropped.curl_error.empty());
+  ASSERT_EQ(Api("POST", "/lab/faults", {}, {}, R"({"drop_rate":0,"latency_ms":400})").status, 200);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Api("GET", "/api/v1/users/ann.active@corp.example.test").status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(380));
+}
+
+TEST(OktaLabSeed, HoldsTheLabDirectoryPeopleAndOktaOnlyUsers) {
+  const auto users = LabSeedUsers();
+  std::set<std::string> logins;
+  std::set<UserStatus> statuses;
+  for (const auto& u : users) {
+    logins.insert(u.login);
+    statuses.insert(u.status);
+  }
+  EXPECT_EQ(logins.size(), users.size());
+  EXPECT_TRUE(logins.contains("alice.adams@corp.example.test"));
+  EXPECT_TRUE(logins.contains("nora.noexpiry@corp.example.test"));
+  EXPECT_TRUE(logins.contains("carl.contractor@corp.example.test"));
+  EXPECT_TRUE(logins.contains("bulk1000@corp.example.test"));
+  EXPECT_GT(users.size(), 1030u);
+  EXPECT_EQ(statuses.size(), 8u);
+}
+
+}  // namespace
+}  // namespace cordon::lab::okta
