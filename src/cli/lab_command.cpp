@@ -1,14 +1,21 @@
 #include "cli/lab_command.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/secret.h"
 #include "lab/lab.h"
+#include "lab/okta/emulator.h"
 
 namespace cordon::cli {
 namespace {
@@ -24,10 +31,66 @@ struct LabArgs {
   bool reset = false;
 };
 
+[[noreturn]] void Exit(int code);
+
 lab::Lab MakeLab(const LabArgs& args) {
   lab::ProgressFn progress;
   if (!args.quiet) progress = [](std::string_view line) { std::cerr << "lab: " << line << std::endl; };
-  return lab::Lab(args.dir, std::move(progress));
+  lab::Lab lab(args.dir, std::move(progress));
+  // The Okta emulator runs as this same binary, `cordon lab okta`.
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) lab.EnableOkta({self.string(), "lab", "okta"});
+  return lab;
+}
+
+std::string ReadWhole(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// `cordon lab okta`: serves the lab's Okta emulator from the files `lab up`
+// prepared in DIR until SIGTERM or SIGINT; writes DIR/okta/okta.port once
+// it listens.
+void RunOkta(const LabArgs& args) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::absolute(args.dir);
+  const fs::path okta = dir / "okta";
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  // Blocked before any thread starts, so only sigwait() below receives them.
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  lab::okta::EmulatorOptions options;
+  options.tls_cert_file = (okta / "server.pem").string();
+  options.tls_key_file = (okta / "server.key").string();
+  auto token = LoadSecret({.file = (dir / "secrets" / "okta.token").string()});
+  if (!token) {
+    std::cerr << "cordon lab okta: " << token.error().message << " (run `cordon lab up --dir " << args.dir << "`)\n";
+    Exit(kExitFailed);
+  }
+  options.api_token = std::move(*token);
+  options.clients = {{std::string(lab::kOktaClientId), ReadWhole(okta / "client.pub"), {"okta.users.manage"}}};
+  options.users = lab::okta::LabSeedUsers();
+  auto emulator = lab::okta::OktaEmulator::Create(std::move(options));
+  if (!emulator) {
+    std::cerr << "cordon lab okta: " << emulator.error().message << "\n";
+    Exit(kExitFailed);
+  }
+  (*emulator)->Start();
+  const fs::path tmp = okta / "okta.port.tmp";
+  std::ofstream(tmp) << (*emulator)->port();
+  std::error_code ec;
+  fs::rename(tmp, okta / "okta.port", ec);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  (*emulator)->Stop();
+  std::cout.flush();
+  std::_Exit(0);
 }
 
 [[noreturn]] void Exit(int code) {
@@ -228,6 +291,11 @@ void AddLabCommands(CLI::App& app) {
   add_dir(status);
   status->add_option("-o,--output", args->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   status->callback([args] { RunStatus(*args); });
+
+  CLI::App* okta = lab->add_subcommand(
+      "okta", "Serve the lab's Okta emulator in the foreground (`lab up` starts it; DIR/lab.json describes it)");
+  add_dir(okta);
+  okta->callback([args] { RunOkta(*args); });
 
   CLI::App* config = lab->add_subcommand(
       "config", "Print a [connectors.ad] section of cordon.toml for the running lab (its delegated action account)");

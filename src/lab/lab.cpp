@@ -79,6 +79,11 @@ struct Paths {
   fs::path pid_file() const { return dir / "samba.pid"; }
   fs::path lab_json() const { return dir / "lab.json"; }
   fs::path lock() const { return dir / ".lock"; }
+  fs::path okta() const { return dir / "okta"; }
+  fs::path okta_pid() const { return dir / "okta" / "okta.pid"; }
+  fs::path okta_port() const { return dir / "okta" / "okta.port"; }
+  fs::path okta_token() const { return dir / "secrets" / "okta.token"; }
+  fs::path okta_client_key() const { return dir / "secrets" / "okta-client.key"; }
 };
 
 double SecondsSince(Clock::time_point start) {
@@ -444,6 +449,49 @@ Status MakeCertificates(const Paths& p) {
 
 Status WriteSecret(const fs::path& path, std::string_view value) { return WriteFile(path, value, 0600); }
 
+// The Okta emulator's files, new on every start: a server certificate from
+// the lab CA (SAN localhost, 127.0.0.1), an API token, and the key pair of
+// the service app that signs its client assertions.
+Status PrepareOkta(const Paths& p) {
+  std::error_code ec;
+  fs::create_directories(p.okta(), ec);
+  if (ec) return Fail(Error::Internal("cannot create " + p.okta().string() + ": " + ec.message()));
+  const std::string ca_key = (p.ca_dir() / "ca.key").string(), ca_pem = p.ca_pem().string();
+  const std::string key = (p.okta() / "server.key").string(), pem = (p.okta() / "server.pem").string();
+  const std::string csr = (p.okta() / "server.csr").string(), ext = (p.okta() / "server.ext").string();
+  if (auto s = WriteFile(ext,
+                         "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
+                         "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n",
+                         0644);
+      !s)
+    return s;
+  auto r = RunStep("create the Okta emulator's key", {.argv = {"openssl", "req", "-newkey", "rsa:2048", "-nodes",
+                                                                "-keyout", key, "-out", csr, "-subj", "/CN=localhost"}});
+  if (!r) return Fail(r.error());
+  ::chmod(key.c_str(), 0600);
+  r = RunStep("sign the Okta emulator's certificate",
+              {.argv = {"openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial",
+                        "-out", pem, "-days", "825", "-extfile", ext}});
+  if (!r) return Fail(r.error());
+  r = RunStep("create the Okta client's key pair",
+              {.argv = {"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                        p.okta_client_key().string()}});
+  if (!r) return Fail(r.error());
+  ::chmod(p.okta_client_key().c_str(), 0600);
+  r = RunStep("export the Okta client's public key", {.argv = {"openssl", "pkey", "-in", p.okta_client_key().string(),
+                                                               "-pubout", "-out", (p.okta() / "client.pub").string()}});
+  if (!r) return Fail(r.error());
+  auto token = RandomPassword();
+  if (!token) return Fail(token.error());
+  return WriteSecret(p.okta_token(), "00" + *token);
+}
+
+// The emulator's process, if it runs: its pid file names it.
+pid_t OktaPid(const Paths& p) {
+  const pid_t pid = ReadPidFile(p.okta_pid());
+  return pid > 0 && IsProcessAlive(pid) ? pid : -1;
+}
+
 std::string LocalHostName() {
   std::array<char, 256> buf{};
   if (::gethostname(buf.data(), buf.size() - 1) != 0) return {};
@@ -477,6 +525,7 @@ void Lab::Progress(std::string_view line) const {
 
 Status Lab::StopRunning() {
   const Paths p{dir_};
+  if (auto s = StopOkta(); !s) return s;
   // Found by their open samba.out, so a stale or missing pid file does not matter.
   const std::vector<pid_t> pids = DcProcessesOf(p.samba_out());
   for (pid_t pid : pids) {
@@ -486,6 +535,44 @@ Status Lab::StopRunning() {
   std::error_code ec;
   fs::remove(p.pid_file(), ec);
   return {};
+}
+
+Status Lab::StopOkta() {
+  const Paths p{dir_};
+  if (const pid_t pid = OktaPid(p); pid > 0) {
+    Progress("stopping the Okta emulator (pid " + std::to_string(pid) + ")");
+    if (auto s = StopProcess(pid, seconds(5)); !s) return s;
+  }
+  std::error_code ec;
+  fs::remove(p.okta_pid(), ec);
+  fs::remove(p.okta_port(), ec);
+  return {};
+}
+
+Status Lab::StartOkta() {
+  const Paths p{dir_};
+  if (auto s = StopOkta(); !s) return s;
+  std::vector<std::string> argv = okta_argv_;
+  argv.push_back("--dir");
+  argv.push_back(dir_.string());
+  const std::string log = (p.logs() / "okta.log").string();
+  auto proc = Process::Start({.argv = argv, .stdout_file = log, .stderr_file = log});
+  if (!proc) return Fail(proc.error());
+  const pid_t pid = proc->Release();
+  if (auto s = WriteFile(p.okta_pid(), std::to_string(pid) + "\n", 0644); !s) return s;
+  // The emulator writes its port once it listens.
+  const auto deadline = Clock::now() + seconds(20);
+  while (Clock::now() < deadline) {
+    if (!IsProcessAlive(pid))
+      return Fail(Error::Unavailable("the Okta emulator exited during start: " + Tail(ReadFile(log), 600)));
+    if (fs::exists(p.okta_port())) {
+      Progress("Okta emulator on https://127.0.0.1:" + ReadFile(p.okta_port()) + " (pid " + std::to_string(pid) + ")");
+      return {};
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  (void)StopProcess(pid, seconds(3));
+  return Fail(Error::Unavailable("the Okta emulator did not start listening within 20 s; see " + log));
 }
 
 Result<pid_t> Lab::StartDc() {
@@ -747,6 +834,10 @@ Result<UpReport> Lab::Up() {
   if (auto s = WriteFile(p.krb5_conf(), Krb5Conf(), 0644); !s) return Fail(s.error());
   auto pid = StartDc();
   if (!pid) return Fail(pid.error());
+  if (!okta_argv_.empty()) {
+    if (auto s = PrepareOkta(p); !s) return Fail(s.error());
+    if (auto s = StartOkta(); !s) return Fail(s.error());
+  }
   if (auto s = WriteLabJson(); !s) return Fail(s.error());
   report.start_seconds = SecondsSince(start);
   report.pid = *pid;
@@ -783,6 +874,9 @@ Result<UpReport> Lab::Start() {
     const pid_t pid = std::find(running.begin(), running.end(), recorded) != running.end() ? recorded : running.front();
     Progress("the lab DC already runs (pid " + std::to_string(pid) + ")");
     if (auto s = WaitUntilAnswering(pid); !s) return Fail(s.error());
+    if (!okta_argv_.empty() && OktaPid(p) < 0 && fs::exists(p.okta_token())) {
+      if (auto s = StartOkta(); !s) return Fail(s.error());
+    }
     if (auto s = WriteLabJson(); !s) return Fail(s.error());
     report.already_running = true;
     report.pid = pid;
@@ -800,6 +894,12 @@ Result<UpReport> Lab::Start() {
   if (auto s = WriteFile(p.krb5_conf(), Krb5Conf(), 0644); !s) return Fail(s.error());
   auto pid = StartDc();
   if (!pid) return Fail(pid.error());
+  if (!okta_argv_.empty()) {
+    if (!fs::exists(p.okta_token()) || !fs::exists(p.okta() / "server.pem")) {
+      if (auto s = PrepareOkta(p); !s) return Fail(s.error());
+    }
+    if (auto s = StartOkta(); !s) return Fail(s.error());
+  }
   if (auto s = WriteLabJson(); !s) return Fail(s.error());
   report.pid = *pid;
   report.start_seconds = SecondsSince(start);
@@ -881,6 +981,16 @@ Status Lab::WriteLabJson() const {
   j["domain_admins"] = DomainAdmins();
   j["pid_file"] = p.pid_file().string();
   j["log_file"] = (p.logs() / "samba.log").string();
+  if (const pid_t okta = OktaPid(p); okta > 0 && fs::exists(p.okta_port())) {
+    j["okta"] = {{"url", "https://127.0.0.1:" + ReadFile(p.okta_port())},
+                 {"ca_file", p.ca_pem().string()},
+                 {"token_file", p.okta_token().string()},
+                 {"client_id", kOktaClientId},
+                 {"private_key_file", p.okta_client_key().string()},
+                 {"scopes", {"okta.users.manage"}},
+                 {"pid_file", p.okta_pid().string()},
+                 {"log_file", (p.logs() / "okta.log").string()}};
+  }
   const fs::path tmp = p.lab_json().string() + ".tmp";
   if (auto s = WriteFile(tmp, j.dump(2) + "\n", 0644); !s) return s;
   std::error_code ec;

@@ -12,6 +12,8 @@
 //   DIR/krb5.conf          Kerberos client config pointing at 127.0.0.1
 //   DIR/logs/              samba's log, provisioning and seeding output
 //   DIR/samba.pid          pid of the running DC
+//   DIR/okta/              the Okta emulator's certificate, its client's public
+//                          key, pid and port files (src/lab/okta/README.md)
 //   DIR/lab.json           what clients need, present only while the DC runs
 //                          (src/lab/README.md)
 //
@@ -62,6 +64,8 @@ inline constexpr int kSmartcardRequiredUac = 0x40200;
 // (an older Cordon, without the users added since) is provisioned again by
 // the next Up(). Raise it whenever the seed changes.
 inline constexpr int kSeedVersion = 2;
+// The service app the lab registers with its Okta emulator (private_key_jwt).
+inline constexpr std::string_view kOktaClientId = "0oa1cordonlab0client";
 
 // sAMAccountNames of the seeded users.
 [[nodiscard]] std::vector<std::string> StaffUsers();
@@ -125,16 +129,24 @@ class Lab {
 
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
 
+  // Up() and Start() also start the Okta emulator, as this program (its
+  // argv, to which `--dir DIR` is appended): e.g. {"/usr/bin/cordon", "lab",
+  // "okta"}. It runs until Down() or Stop(). Without it the lab has no Okta.
+  void EnableOkta(std::vector<std::string> serve_argv) { okta_argv_ = std::move(serve_argv); }
+
  private:
   [[nodiscard]] ::cordon::Status Provision();
   [[nodiscard]] ::cordon::Status StopRunning();
   [[nodiscard]] Result<pid_t> StartDc();
   [[nodiscard]] ::cordon::Status WaitUntilAnswering(pid_t pid);
   [[nodiscard]] ::cordon::Status WriteLabJson() const;
+  [[nodiscard]] ::cordon::Status StartOkta();
+  [[nodiscard]] ::cordon::Status StopOkta();
   void Progress(std::string_view line) const;
 
   std::filesystem::path dir_;
   ProgressFn progress_;
+  std::vector<std::string> okta_argv_;
 };
 
 }  // namespace cordon::lab
