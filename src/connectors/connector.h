@@ -28,6 +28,7 @@
 
 #include "core/action.h"
 #include "core/error.h"
+#include "core/rate_limit.h"
 
 namespace cordon {
 
@@ -56,11 +57,18 @@ struct ExecutionContext {
   // not allow a request before the deadline: it is the provider's
   // (Blame::kProvider), with a retry_after hint. Empty: no budget.
   std::function<Status()> pace;
+  // Tells the engine what the provider said about its own rate limit in an
+  // answer, so the budget adapts to it (spends what is left evenly until the
+  // provider's window resets). Empty: nobody listens.
+  std::function<void(const RateLimitReport&)> report_rate_limit;
 
   [[nodiscard]] Status Record(std::span<const Observation> observations) const {
     return record_observations ? record_observations(observations) : Status{};
   }
   [[nodiscard]] Status Pace() const { return pace ? pace() : Status{}; }
+  void ReportRateLimit(const RateLimitReport& report) const {
+    if (report_rate_limit) report_rate_limit(report);
+  }
   // Milliseconds left before the deadline (at least 1), or `fallback` when no deadline is set.
   [[nodiscard]] Millis Remaining(Millis fallback) const;
 };

@@ -251,6 +251,9 @@ void Engine::RunProbe(Worker& w) {
   context.pace = [&governor = *w.pool->governor, deadline = context.deadline] {
     return governor.AwaitPermit(deadline);
   };
+  context.report_rate_limit = [&governor = *w.pool->governor](const RateLimitReport& report) {
+    governor.ReportRateLimit(report, Now());
+  };
   Status result = Fail(Error::Internal("the probe did not run"));
   try {
     result = w.connector->Probe(context);
@@ -300,6 +303,9 @@ void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
       return store_.RecordObservations(observations, w.id, Now());
     };
     context.pace = [&governor, deadline = context.deadline] { return governor.AwaitPermit(deadline); };
+    context.report_rate_limit = [&governor](const RateLimitReport& report) {
+      governor.ReportRateLimit(report, Now());
+    };
     std::vector<Result<ExecutionOutcome>> results;
     try {
       results = w.connector->ExecuteBatch(runnable, context);

@@ -86,11 +86,23 @@ Governor::Admission Governor::Admit(int wanted, TimePoint now) {
   }
   if (wanted <= 0) return {0, false, Millis(0)};
   int count = wanted;
+  if (provider_window_) {
+    // The provider's own window is spent: come back when it resets.
+    const auto mono = clock_.Now();
+    if (mono >= provider_window_->ends) {
+      provider_window_.reset();
+    } else if (provider_window_->left <= 0) {
+      const Millis wait = std::chrono::ceil<Millis>(provider_window_->ends - mono);
+      if (wait > Millis(1000)) return {0, false, wait};
+    } else {
+      count = static_cast<int>(std::clamp<int64_t>(provider_window_->left, 1, count));
+    }
+  }
   if (options_.rate_limit > 0) {
     // About a second's worth of budget at a time (at least one action).
     const int64_t per_second = static_cast<int64_t>(options_.rate_limit) * 1000 /
                                std::max<int64_t>(options_.rate_window.count(), 1);
-    count = static_cast<int>(std::clamp<int64_t>(per_second, 1, wanted));
+    count = static_cast<int>(std::clamp<int64_t>(per_second, 1, count));
     // A spent window: come back when it has room, rather than claim work
     // that would only wait for permits while its lease runs.
     const auto mono = clock_.Now();
@@ -110,9 +122,31 @@ void Governor::ForgetOldPermits(MonotonicClock::TimePoint now) {
   while (!permits_in_window_.empty() && now - permits_in_window_.front() >= window) permits_in_window_.pop_front();
 }
 
+std::optional<Micros> Governor::ProviderWindowWait(MonotonicClock::TimePoint now) {
+  if (!provider_window_) return std::nullopt;
+  if (now >= provider_window_->ends) {
+    provider_window_.reset();
+    return std::nullopt;
+  }
+  if (provider_window_->left <= 0)
+    return std::max(Micros(1), std::chrono::duration_cast<Micros>(provider_window_->ends - now));
+  if (now < provider_window_->next) return std::chrono::duration_cast<Micros>(provider_window_->next - now);
+  return std::nullopt;
+}
+
+void Governor::TookPermit(MonotonicClock::TimePoint now) {
+  ++health_.permits;
+  last_permit_ = now;
+  if (provider_window_) {
+    --provider_window_->left;
+    provider_window_->next = now + provider_window_->spacing;
+  }
+}
+
 std::optional<Micros> Governor::TryPermit(MonotonicClock::TimePoint now) {
+  if (auto wait = ProviderWindowWait(now)) return wait;
   if (options_.rate_limit <= 0) {
-    ++health_.permits;
+    TookPermit(now);
     return std::nullopt;
   }
   const int limit = options_.rate_limit;
@@ -128,8 +162,46 @@ std::optional<Micros> Governor::TryPermit(MonotonicClock::TimePoint now) {
   if (now < slot) return std::max(Micros(1), std::chrono::duration_cast<Micros>(slot - now));
   next_even_slot_ = std::max(next_even_slot_, now) + spacing;
   permits_in_window_.push_back(now);
-  ++health_.permits;
+  TookPermit(now);
   return std::nullopt;
+}
+
+void Governor::ReportRateLimit(const RateLimitReport& report, TimePoint now) {
+  if (report.limit <= 0 || report.remaining < 0) return;
+  const int64_t remaining = std::min(report.remaining, report.limit);
+  const double share = std::clamp(report.share, 0.0, 1.0);
+  // Both ends on the provider's clock: a skewed local clock changes nothing.
+  const TimePoint provider_now = report.provider_date.value_or(now);
+  const Millis left_ms = Millis(report.reset_epoch_seconds) * 1000 - provider_now.time_since_epoch();
+  std::lock_guard lock(mu_);
+  const auto mono = clock_.Now();
+  if (left_ms <= Millis(0)) {
+    // The window the answer speaks of is over; the next answer describes the new one.
+    if (provider_window_ && provider_window_->reset_epoch_seconds <= report.reset_epoch_seconds)
+      provider_window_.reset();
+    return;
+  }
+  const Micros left = std::min(left_ms, options_.hold_max);
+  const auto allowed = static_cast<int64_t>(static_cast<double>(report.limit) * share);
+  int64_t budget = std::max<int64_t>(0, allowed - (report.limit - remaining));
+  ProviderWindow window;
+  window.reset_epoch_seconds = report.reset_epoch_seconds;
+  window.ends = mono + left;
+  if (provider_window_ && mono < provider_window_->ends) {
+    // An older window's answer arriving late says nothing about the current one.
+    if (report.reset_epoch_seconds < provider_window_->reset_epoch_seconds) return;
+    if (report.reset_epoch_seconds == provider_window_->reset_epoch_seconds) {
+      budget = std::min(budget, provider_window_->left);
+      window.ends = std::min(window.ends, provider_window_->ends);
+    }
+  }
+  window.left = budget;
+  window.spacing = budget > 0 ? std::chrono::duration_cast<Micros>(window.ends - mono) / budget : Micros(0);
+  window.next = last_permit_ == MonotonicClock::TimePoint{} ? mono : last_permit_ + window.spacing;
+  if (budget == 0 && (!provider_window_ || provider_window_->left > 0))
+    spdlog::info("provider {}: its rate limit allows Cordon no further request for {} ms",
+                 ToString(health_.provider), std::chrono::duration_cast<Millis>(window.ends - mono).count());
+  provider_window_ = window;
 }
 
 Status Governor::AwaitPermit(TimePoint deadline) {
@@ -142,9 +214,8 @@ Status Governor::AwaitPermit(TimePoint deadline) {
     if (!wait) return {};
     const Millis wait_ms = std::max(Millis(1), std::chrono::ceil<Millis>(*wait));
     if (deadline != TimePoint{} && Now() + wait_ms > deadline)
-      return Fail(Error::ResourceExhausted("the rate budget of " + std::to_string(options_.rate_limit) +
-                                           " requests per " + std::to_string(options_.rate_window.count()) +
-                                           " ms allows no further request before the batch's deadline")
+      return Fail(Error::ResourceExhausted("the provider's rate budget allows no further request before the batch's "
+                                           "deadline")
                       .WithRetryAfter(wait_ms)
                       .BlameProvider());
     // Short sleeps: several workers share the budget, and another may take the slot.

@@ -29,6 +29,17 @@
 // claims to about a second's worth of budget, so a claimed batch is not left
 // waiting for permits while its lease runs.
 //
+// The provider's own limit: a connector passes on what each answer says of
+// it (ReportRateLimit: limit, remaining, when the window resets, the
+// answer's Date). Until that window resets, the governor spends what is left
+// of the provider's limit — at most `share` of it, since other clients of the
+// same organisation draw on it too — evenly over the time left, so work
+// pauses before the limit instead of bouncing off 429s. The time left is
+// Reset minus the answer's Date, both on the provider's clock (the local
+// clock only when Date is unreadable), and never more than hold_max; a Reset
+// already past ends the window at once. Answers that arrive out of order
+// cannot raise what is left of a window: the lower count wins.
+//
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -42,6 +53,7 @@
 
 #include "core/action.h"
 #include "core/error.h"
+#include "core/rate_limit.h"
 
 namespace cordon {
 
@@ -114,6 +126,10 @@ class Governor {
   // retry_after hint, if no permit comes before the deadline.
   [[nodiscard]] Status AwaitPermit(TimePoint deadline);
 
+  // What an answer said of the provider's own rate limit; `now` is the local
+  // clock when it came.
+  void ReportRateLimit(const RateLimitReport& report, TimePoint now);
+
   // The provider answered (success, or an error about one action): it works.
   void Answered(TimePoint now);
   // The provider failed as a whole (error.blame == kProvider).
@@ -136,6 +152,9 @@ class Governor {
   // Takes a permit if the budget allows one at `now`; else how long until it might.
   [[nodiscard]] std::optional<std::chrono::microseconds> TryPermit(MonotonicClock::TimePoint now);
   void ForgetOldPermits(MonotonicClock::TimePoint now);
+  // How long the provider's reported window makes a request wait; none: it may go now.
+  [[nodiscard]] std::optional<std::chrono::microseconds> ProviderWindowWait(MonotonicClock::TimePoint now);
+  void TookPermit(MonotonicClock::TimePoint now);
 
   const GovernorOptions options_;
   const std::function<void()> on_change_;
@@ -151,6 +170,16 @@ class Governor {
   // the next evenly spaced permit.
   std::deque<MonotonicClock::TimePoint> permits_in_window_;
   MonotonicClock::TimePoint next_even_slot_{};
+  // The provider's current window, as its answers describe it.
+  struct ProviderWindow {
+    int64_t reset_epoch_seconds = 0;
+    MonotonicClock::TimePoint ends{};
+    int64_t left = 0;  // requests Cordon may still send in it
+    std::chrono::microseconds spacing{0};
+    MonotonicClock::TimePoint next{};  // the next evenly spaced request
+  };
+  std::optional<ProviderWindow> provider_window_;
+  MonotonicClock::TimePoint last_permit_{};
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

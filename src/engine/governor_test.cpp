@@ -255,5 +255,151 @@ TEST(Governor, ClaimsAreKeptToAboutASecondsWorthOfBudget) {
   EXPECT_EQ(slow.Admit(50, kT0).count, 1) << "at least one";
 }
 
+// What Okta's headers say: `limit` per window, `remaining` left, the window
+// resetting `reset_in` after the answer's Date.
+RateLimitReport OktaSays(int64_t limit, int64_t remaining, TimePoint date, std::chrono::seconds reset_in,
+                         double share = 1.0) {
+  RateLimitReport r;
+  r.limit = limit;
+  r.remaining = remaining;
+  r.provider_date = date;
+  r.reset_epoch_seconds = std::chrono::duration_cast<std::chrono::seconds>(date.time_since_epoch() + reset_in).count();
+  r.share = share;
+  return r;
+}
+
+TEST(Governor, WhatIsLeftOfTheProvidersWindowIsSpentEvenlyUntilItResets) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  // 10 left of 600 with 10 s to go: one request a second, then nothing until the reset.
+  g.ReportRateLimit(OktaSays(600, 10, kT0, 10s), kT0);
+  const auto start = clock.Now();
+  std::vector<MonotonicClock::TimePoint> times;
+  for (int i = 0; i < 11; ++i) {
+    ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+    times.push_back(clock.Now());
+  }
+  for (size_t i = 1; i < 10; ++i) EXPECT_GE(times[i] - times[i - 1], 999ms) << i;
+  EXPECT_LT(times[9] - start, 10s);
+  EXPECT_GE(times[10] - start, 10s) << "the eleventh waits for the provider's reset";
+  EXPECT_LT(times[10] - start, 10100ms);
+}
+
+TEST(Governor, TheWaitRunsOnTheProvidersClockNotTheLocalOne) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  // The local clock is five minutes ahead of Okta's: Reset is still 20 s after Okta's Date.
+  const TimePoint local = kT0 + 5min;
+  g.ReportRateLimit(OktaSays(100, 0, kT0, 20s), local);
+  const auto start = clock.Now();
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  EXPECT_GE(clock.Now() - start, 20s);
+  EXPECT_LT(clock.Now() - start, 21s);
+  // Five minutes behind: the same.
+  ManualClock clock2;
+  Governor g2(Provider::kOkta, Options(), {}, clock2);
+  g2.ReportRateLimit(OktaSays(100, 0, kT0, 20s), kT0 - 5min);
+  const auto start2 = clock2.Now();
+  ASSERT_TRUE(g2.AwaitPermit(TimePoint{}));
+  EXPECT_GE(clock2.Now() - start2, 20s);
+  EXPECT_LT(clock2.Now() - start2, 21s);
+}
+
+TEST(Governor, AnUnreadableDateFallsBackToTheLocalClock) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  RateLimitReport r = OktaSays(100, 0, kT0, 30s);
+  r.provider_date.reset();
+  g.ReportRateLimit(r, kT0 + 10s);  // 20 s before the reset by the local clock
+  const auto start = clock.Now();
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  EXPECT_GE(clock.Now() - start, 20s);
+  EXPECT_LT(clock.Now() - start, 21s);
+}
+
+TEST(Governor, AResetAlreadyPastNeverMakesAnyoneWait) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.ReportRateLimit(OktaSays(100, 0, kT0, -30s), kT0);
+  const auto start = clock.Now();
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  EXPECT_EQ(clock.Now() - start, 0s);
+  // And a past Reset ends the window an earlier answer described.
+  g.ReportRateLimit(OktaSays(100, 0, kT0, 40s), kT0);
+  g.ReportRateLimit(OktaSays(100, 0, kT0 + 50s, -10s), kT0 + 50s);
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  EXPECT_EQ(clock.Now() - start, 0s);
+}
+
+TEST(Governor, AFarResetIsBoundedByTheLongestHold) {
+  ManualClock clock;
+  GovernorOptions o = Options();
+  o.hold_max = 60s;
+  Governor g(Provider::kOkta, o, {}, clock);
+  g.ReportRateLimit(OktaSays(100, 0, kT0, std::chrono::hours(24 * 365)), kT0);
+  const auto start = clock.Now();
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  EXPECT_LE(clock.Now() - start, 61s);
+}
+
+TEST(Governor, OnlyTheShareOfTheLimitIsUsed) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  // Half of 100 is Cordon's; others have spent 40 of the 100 already: 10 left for Cordon.
+  g.ReportRateLimit(OktaSays(100, 60, kT0, 60s, 0.5), kT0);
+  const auto start = clock.Now();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  EXPECT_LT(clock.Now() - start, 60s);
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  EXPECT_GE(clock.Now() - start, 60s);
+  // Others spent past Cordon's share: nothing until the reset.
+  ManualClock clock2;
+  Governor g2(Provider::kOkta, Options(), {}, clock2);
+  g2.ReportRateLimit(OktaSays(100, 30, kT0, 15s, 0.5), kT0);
+  const auto start2 = clock2.Now();
+  ASSERT_TRUE(g2.AwaitPermit(TimePoint{}));
+  EXPECT_GE(clock2.Now() - start2, 15s);
+}
+
+TEST(Governor, ALateAnswerCannotRaiseWhatIsLeft) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.ReportRateLimit(OktaSays(100, 1, kT0, 30s), kT0);
+  // An answer sent earlier in the same window arrives late, saying more was left.
+  g.ReportRateLimit(OktaSays(100, 50, kT0, 30s), kT0);
+  const auto start = clock.Now();
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  EXPECT_GE(clock.Now() - start, 30s);
+  // A new window (a later Reset) starts afresh.
+  g.ReportRateLimit(OktaSays(100, 100, kT0 + 31s, 60s), kT0 + 31s);
+  const auto before = clock.Now();
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}));
+  EXPECT_LT(clock.Now() - before, 1s);
+}
+
+TEST(Governor, ASpentProviderWindowKeepsClaimsAwayUntilItResets) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.ReportRateLimit(OktaSays(100, 0, kT0, 20s), kT0);
+  auto a = g.Admit(10, kT0);
+  EXPECT_EQ(a.count, 0);
+  EXPECT_GT(a.wait, 19s);
+  EXPECT_LE(a.wait, 20s);
+  clock.SleepFor(20s);
+  EXPECT_EQ(g.Admit(10, kT0 + 20s).count, 10);
+}
+
+TEST(Governor, APermitThatTheProvidersWindowDelaysPastTheDeadlineIsAHoldWithAHint) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.ReportRateLimit(OktaSays(100, 0, kT0, 45s), kT0);
+  auto refused = g.AwaitPermit(Now() + 1s);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().blame, Blame::kProvider);
+  ASSERT_TRUE(refused.error().retry_after.has_value());
+  EXPECT_GT(*refused.error().retry_after, 40s);
+}
+
 }  // namespace
 }  // namespace cordon

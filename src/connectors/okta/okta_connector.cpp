@@ -1,0 +1,353 @@
+#include "connectors/okta/okta_connector.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/okta/client_assertion.h"
+
+namespace cordon::okta {
+namespace {
+
+constexpr Millis kLongestRetryAfter{10 * 60 * 1000};
+constexpr Millis kLongestPoll{4000};
+
+struct OktaUser {
+  std::string id;
+  std::string login;
+  std::string status;
+  std::string transitioning;  // transitioningToStatus, or empty
+
+  [[nodiscard]] std::string State() const {
+    return "status " + status + (transitioning.empty() ? "" : ", transitioning to " + transitioning);
+  }
+};
+
+std::string StringField(const nlohmann::json& doc, const char* name) {
+  if (!doc.is_object()) return {};
+  auto it = doc.find(name);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Result<OktaUser> ParseUser(const std::string& body) {
+  const auto doc = nlohmann::json::parse(body, nullptr, false);
+  OktaUser u;
+  u.id = StringField(doc, "id");
+  u.status = StringField(doc, "status");
+  u.transitioning = StringField(doc, "transitioningToStatus");
+  if (doc.is_object() && doc.contains("profile")) u.login = StringField(doc["profile"], "login");
+  if (u.id.empty() || u.status.empty())
+    return Fail(Error::Internal("Okta's user has no id or status").WithProvider("http:200", body.substr(0, 200)));
+  return u;
+}
+
+// Okta's own words: "E0000001: Api validation failed: ... (errorId oae...)".
+std::string OktaWords(const std::string& body) {
+  const auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (!doc.is_object()) return body.substr(0, 200);
+  std::string words = StringField(doc, "errorCode");
+  const std::string summary = StringField(doc, "errorSummary");
+  if (!summary.empty()) words += (words.empty() ? "" : ": ") + summary;
+  if (auto causes = doc.find("errorCauses"); causes != doc.end() && causes->is_array())
+    for (const auto& cause : *causes) {
+      const std::string s = StringField(cause, "errorSummary");
+      if (!s.empty() && s != summary) words += "; " + s;
+    }
+  const std::string id = StringField(doc, "errorId");
+  if (!id.empty()) words += " (errorId " + id + ")";
+  // OAuth errors of the token endpoint.
+  const std::string oauth = StringField(doc, "error");
+  if (!oauth.empty()) {
+    words += (words.empty() ? "" : " ") + oauth;
+    const std::string description = StringField(doc, "error_description");
+    if (!description.empty()) words += ": " + description;
+  }
+  return words;
+}
+
+std::string OktaSummary(const std::string& body) {
+  const auto doc = nlohmann::json::parse(body, nullptr, false);
+  std::string summary = StringField(doc, "errorSummary");
+  return summary.empty() ? OktaWords(body) : summary;
+}
+
+// What each action does on the wire, and the state it leads to.
+struct Transition {
+  std::string_view target;    // the status the action leads to; empty: no state to reach
+  std::string_view request;   // method and path after /api/v1/users/{id}
+  std::string_view done;      // for the action center
+  std::string_view already;
+  bool waits = false;         // Okta finishes it asynchronously
+};
+
+std::optional<Transition> TransitionOf(ActionType type) {
+  switch (type) {
+    case ActionType::kSuspend: return Transition{"SUSPENDED", "/lifecycle/suspend", "suspended", "already suspended"};
+    case ActionType::kUnsuspend:
+      return Transition{"ACTIVE", "/lifecycle/unsuspend", "unsuspended", "already active"};
+    case ActionType::kDeactivate:
+      return Transition{"DEPROVISIONED", "/lifecycle/deactivate?sendEmail=false", "deactivated",
+                        "already deactivated", true};
+    case ActionType::kActivate:
+      return Transition{"ACTIVE", "/lifecycle/activate?sendEmail=false", "activated (a new activation)",
+                        "already active", true};
+    case ActionType::kRevokeSessions:
+      return Transition{"", "/sessions?oauthTokens=true", "sessions and OAuth tokens revoked", ""};
+    default: return std::nullopt;
+  }
+}
+
+Result<Secret> ReadKeyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(Error::Unavailable("private key (file " + path + "): cannot be read"));
+  std::ostringstream all;
+  all << in.rdbuf();
+  return Secret(all.str());
+}
+
+std::string Escape(CURL* curl, const std::string& s) {
+  char* escaped = curl_easy_escape(curl, s.data(), static_cast<int>(s.size()));
+  std::string out(escaped != nullptr ? escaped : "");
+  curl_free(escaped);
+  return out;
+}
+
+Result<CredentialCache::Credential> FetchAccessToken(const OktaConfig& config) {
+  auto key = ReadKeyFile(config.private_key_file);
+  if (!key) return Fail(std::move(key.error()).BlameProvider());
+  const TimePoint now = Now();
+  const std::string endpoint = config.org_url + "/oauth2/v1/token";
+  auto assertion = MakeClientAssertion(config.client_id, endpoint, *key, now);
+  if (!assertion) {
+    Error e = assertion.error();
+    e.message = "private key (file " + config.private_key_file + "): " + e.message;
+    return Fail(std::move(e).BlameProvider());
+  }
+  if (!CurlReady()) return Fail(Error::Internal("libcurl cannot start").BlameProvider());
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+  if (!curl) return Fail(Error::Internal("libcurl cannot start").BlameProvider());
+  HttpRequest request;
+  request.method = "POST";
+  request.url = endpoint;
+  request.headers = {"Accept: application/json", "Content-Type: application/x-www-form-urlencoded"};
+  request.body = "grant_type=client_credentials&scope=" + Escape(curl.get(), config.scope) +
+                 "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+                 "&client_assertion=" + assertion->Reveal();
+  request.timeout = Millis(config.timeout_ms);
+  auto answer = Perform(curl.get(), config, request);
+  if (!answer) return Fail(answer.error());
+  const std::string code = "http:" + std::to_string(answer->status);
+  if (answer->status == 429) {
+    Error e = Error::ResourceExhausted("Okta's token endpoint throttles").WithProvider(code, OktaWords(answer->body));
+    if (auto wait = RetryAfterOf(*answer, Now(), kLongestRetryAfter)) e.retry_after = *wait;
+    return Fail(std::move(e).BlameProvider());
+  }
+  if (answer->status >= 500)
+    return Fail(Error::Unavailable("Okta's token endpoint is unavailable")
+                    .WithProvider(code, OktaWords(answer->body))
+                    .BlameProvider());
+  if (answer->status != 200)
+    return Fail(Error::Unauthenticated("Okta refused the client assertion of client " + config.client_id)
+                    .WithProvider(code, OktaWords(answer->body))
+                    .BlameProvider());
+  const auto doc = nlohmann::json::parse(answer->body, nullptr, false);
+  const std::string token = StringField(doc, "access_token");
+  if (token.empty())
+    return Fail(Error::Unavailable("Okta's token endpoint answered without an access token")
+                    .WithProvider(code, "")
+                    .BlameProvider());
+  int64_t expires_in = 3600;
+  if (doc.contains("expires_in") && doc["expires_in"].is_number_integer()) expires_in = doc["expires_in"].get<int64_t>();
+  expires_in = std::clamp<int64_t>(expires_in, 1, 24 * 3600);
+  return CredentialCache::Credential{Secret("Bearer " + token), now + Millis(expires_in * 1000)};
+}
+
+}  // namespace
+
+OktaConnector::OktaConnector(std::shared_ptr<const OktaConfig> config, std::shared_ptr<CredentialCache> credentials)
+    : config_(std::move(config)), credentials_(std::move(credentials)) {
+  if (!CurlReady() || (curl_ = curl_easy_init()) == nullptr) throw std::runtime_error("libcurl cannot start");
+}
+
+OktaConnector::~OktaConnector() { curl_easy_cleanup(curl_); }
+
+bool OktaConnector::Supports(ActionType type) const { return TransitionOf(type).has_value(); }
+
+std::string OktaConnector::UserPath(const std::string& id_or_login) const {
+  return "/api/v1/users/" + Escape(curl_, id_or_login);
+}
+
+Result<HttpAnswer> OktaConnector::Send(const std::string& method, const std::string& path,
+                                       const ExecutionContext& context) {
+  if (auto paced = context.Pace(); !paced) return Fail(paced.error());
+  auto credential = credentials_->Get(Now());
+  if (!credential) return Fail(Error(credential.error()).BlameProvider());
+  HttpRequest request;
+  request.method = method;
+  request.url = config_->org_url + path;
+  request.headers = {"Authorization: " + credential->value.Reveal(), "Accept: application/json"};
+  if (method == "POST") request.headers.emplace_back("Content-Type: application/json");
+  request.timeout = std::min(Millis(config_->timeout_ms), context.Remaining(Millis(config_->timeout_ms)));
+  auto answer = Perform(curl_, *config_, request);
+  if (!answer) return Fail(answer.error());
+  if (auto report = RateLimitOf(*answer, config_->rate_share)) context.ReportRateLimit(*report);
+  const long status = answer->status;
+  if (status >= 200 && status < 300) return answer;
+
+  const std::string code = "http:" + std::to_string(status);
+  const std::string words = OktaWords(answer->body);
+  const std::string what = method + " " + path.substr(0, path.find('?'));
+  if (status == 401) {
+    // Whoever asks next loads the credential afresh; a burst of refusals of
+    // this one costs one load.
+    credentials_->Invalidate(credential->generation);
+    return Fail(Error::Unauthenticated("Okta refused the action account's token").WithProvider(code, words).BlameProvider());
+  }
+  if (status == 429) {
+    Error e = Error::ResourceExhausted("Okta throttles: " + OktaSummary(answer->body)).WithProvider(code, words);
+    if (auto wait = RetryAfterOf(*answer, Now(), kLongestRetryAfter)) e.retry_after = *wait;
+    return Fail(std::move(e).BlameProvider());
+  }
+  if (status >= 500)
+    return Fail(Error::Unavailable("Okta is unavailable (" + code + ")").WithProvider(code, words).BlameProvider());
+  if (status == 404) return Fail(Error::NotFound("Okta: " + OktaSummary(answer->body)).WithProvider(code, words));
+  if (status == 403)
+    return Fail(Error::PermissionDenied("Okta refused " + what + ": " + OktaSummary(answer->body))
+                    .WithProvider(code, words));
+  if (status == 400 || status == 409)
+    return Fail(Error::FailedPrecondition("Okta refused " + what + ": " + words).WithProvider(code, words));
+  return Fail(Error::Internal("Okta answered " + what + " with " + code).WithProvider(code, words));
+}
+
+Result<std::string> OktaConnector::AwaitTransition(const std::string& id, const ExecutionContext& context) {
+  Millis pause = config_->transition_poll;
+  while (true) {
+    auto read = Send("GET", UserPath(id), context);
+    if (!read) return Fail(read.error());
+    auto user = ParseUser(read->body);
+    if (!user) return Fail(user.error());
+    if (user->transitioning.empty()) return user->status;
+    if (context.deadline != TimePoint{} && Now() + pause >= context.deadline)
+      return Fail(Error::Timeout("Okta is still moving the user to " + user->transitioning +
+                                 "; the next attempt waits for it again")
+                      .WithProvider("http:200", user->State()));
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, kLongestPoll);
+  }
+}
+
+Result<ExecutionOutcome> OktaConnector::Execute(const Action& action, const ExecutionContext& context) {
+  const auto transition = TransitionOf(action.type);
+  if (!transition)
+    return Fail(Error::InvalidArgument("the okta connector does not support " + std::string(ToString(action.type))));
+  const std::string& named = action.account_id.empty() ? action.target : action.account_id;
+  auto read = Send("GET", UserPath(named), context);
+  if (!read) return Fail(read.error());
+  auto user = ParseUser(read->body);
+  if (!user) return Fail(user.error());
+
+  Observation seen;
+  seen.action_id = action.id;
+  seen.resolved_account = user->login.empty() ? action.target : user->login;
+  seen.account_id = user->id;
+  seen.state = user->State();
+  seen.in_target_state = !transition->target.empty() && user->status == transition->target && user->transitioning.empty();
+  if (auto recorded = context.Record(std::span(&seen, 1)); !recorded)
+    return Fail(Error::Unavailable("what the account looked like was not recorded: " + recorded.error().message));
+
+  ExecutionOutcome out;
+  out.resolved_account = seen.resolved_account;
+  out.account_id = seen.account_id;
+  if (seen.in_target_state) {
+    out.already_in_state = true;
+    out.message = std::string(transition->already) + " (" + seen.state + "); nothing changed";
+    out.provider_answer = {"http:200", seen.state};
+    return out;
+  }
+
+  // A transition already under way towards the target (an earlier attempt's) is waited for, not asked again.
+  const bool under_way = !transition->target.empty() && user->transitioning == transition->target;
+  std::string code = "http:200";
+  if (!under_way) {
+    const std::string request(transition->request);
+    const std::string method = action.type == ActionType::kRevokeSessions ? "DELETE" : "POST";
+    auto changed = Send(method, UserPath(user->id) + request, context);
+    if (!changed) return Fail(changed.error());
+    code = "http:" + std::to_string(changed->status);
+  }
+  std::string status = transition->target.empty() ? user->status : std::string(transition->target);
+  if (transition->waits) {
+    auto settled = AwaitTransition(user->id, context);
+    if (!settled) return Fail(settled.error());
+    status = *settled;
+    if (action.type == ActionType::kDeactivate && status != "DEPROVISIONED")
+      return Fail(Error::Conflict("Okta ended the deactivation with the user " + status)
+                      .WithProvider("http:200", "status " + status));
+  }
+  out.message = std::string(transition->done) + (transition->target.empty() ? "" : ": status " + status);
+  out.provider_answer = {code, "status " + status};
+  return out;
+}
+
+Status OktaConnector::Probe(const ExecutionContext& context) {
+  auto answer = Send("GET", "/api/v1/users?limit=1", context);
+  if (!answer) return Fail(answer.error());
+  return {};
+}
+
+Result<AccountView> OktaConnector::Lookup(const std::string& account) {
+  auto read = Send("GET", UserPath(account), ExecutionContext{});
+  if (!read) return Fail(read.error());
+  auto user = ParseUser(read->body);
+  if (!user) return Fail(user.error());
+  AccountView view;
+  view.provider = Provider::kOkta;
+  view.id = user->id;
+  view.login = user->login.empty() ? account : user->login;
+  const auto doc = nlohmann::json::parse(read->body, nullptr, false);
+  if (doc.contains("profile")) {
+    const std::string first = StringField(doc["profile"], "firstName"), last = StringField(doc["profile"], "lastName");
+    view.display_name = first + (first.empty() || last.empty() ? "" : " ") + last;
+    const std::string email = StringField(doc["profile"], "email");
+    if (!email.empty()) view.identifiers["email"] = email;
+  }
+  view.status = user->status == "ACTIVE"        ? AccountStatus::kEnabled
+                : user->status == "SUSPENDED"     ? AccountStatus::kSuspended
+                : user->status == "DEPROVISIONED" ? AccountStatus::kDeactivated
+                                                  : AccountStatus::kOther;
+  view.must_change_password = user->status == "PASSWORD_EXPIRED";
+  view.identifiers["status"] = user->State();
+  return view;
+}
+
+std::shared_ptr<CredentialCache> MakeOktaCredentials(std::shared_ptr<const OktaConfig> config) {
+  if (config->auth == AuthMode::kPrivateKeyJwt)
+    return std::make_shared<CredentialCache>([config] { return FetchAccessToken(*config); });
+  return std::make_shared<CredentialCache>([config]() -> Result<CredentialCache::Credential> {
+    auto token = LoadSecret(config->token);
+    if (!token) {
+      Error e = token.error();
+      e.message = "Okta API token (" + config->token.Describe() + "): " + e.message;
+      e.retryable = true;
+      return Fail(std::move(e).BlameProvider());
+    }
+    return CredentialCache::Credential{Secret("SSWS " + token->Reveal()), {}};
+  });
+}
+
+Result<ConnectorFactory> LoadOktaConnector(const ConnectorSection& section) {
+  auto config = ParseOktaConfig(section);
+  if (!config) return Fail(config.error());
+  if (!CurlReady()) return Fail(Error::Internal(section.key_path + ": libcurl cannot start"));
+  auto shared = std::make_shared<const OktaConfig>(std::move(*config));
+  auto credentials = MakeOktaCredentials(shared);
+  return ConnectorFactory([shared, credentials]() -> Result<std::unique_ptr<Connector>> {
+    return std::unique_ptr<Connector>(std::make_unique<OktaConnector>(shared, credentials));
+  });
+}
+
+}  // namespace cordon::okta
