@@ -5,6 +5,8 @@
 #   make sanitize   every test but the two outage drills under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make tsan       the engine, store and API tests under ThreadSanitizer (build-tsan/)
 #   make fuzz       every libFuzzer harness of fuzz/ for FUZZ_SECONDS from its seed corpus (build-fuzz/)
+# `make deps` also installs Stoplight Prism into tools/prism: `make test` uses it to check
+# exchanges with Okta against Okta's own API description (specs/okta, `ctest -L conformance`).
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo

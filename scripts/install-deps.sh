@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs every Debian package Cordon needs to build, test and run its lab.
-# Idempotent: does nothing when all are present. Needs root (or sudo).
+# Installs every Debian package Cordon needs to build, test and run its lab,
+# then Stoplight Prism (tests/support/prism_proxy.h: Okta's own API description
+# enforced between the Okta connector and its server in tests) from the npm
+# registry into tools/prism, at the exact version its package-lock.json pins.
+# Idempotent: does nothing when all are present. Needs root (or sudo) for apt.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   # build
@@ -17,18 +21,33 @@ PACKAGES=(
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user ldap-utils
   libsasl2-modules-gssapi-mit
 )
+# Node.js and npm, for Prism. A node that came from elsewhere (NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm package) is kept as it is.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Prism: `npm ci` installs exactly what tools/prism/package-lock.json lists
+# (tools/prism/.npmrc turns install scripts off). Skipped when the pinned
+# version is already there.
+prism_dir=tools/prism
+wanted=$(sed -n 's/.*"@stoplight\/prism-cli": *"\([^"]*\)".*/\1/p' "$prism_dir/package.json")
+installed=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' \
+  "$prism_dir/node_modules/@stoplight/prism-cli/package.json" 2>/dev/null || true)
+if [ "$installed" != "$wanted" ] || [ ! -x "$prism_dir/node_modules/.bin/prism" ]; then
+  echo "installing: @stoplight/prism-cli $wanted (npm ci in $prism_dir)" >&2
+  (cd "$prism_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -1,0 +1,100 @@
+// PrismProxy: Stoplight Prism (the copy scripts/install-deps.sh puts in
+// tools/prism) as a validating proxy between a client under test and an HTTP
+// server, checking both sides against an OpenAPI description — by default
+// Okta's own (specs/okta/okta-management-users.yaml).
+//
+// It runs `prism proxy SPEC UPSTREAM --errors --host 127.0.0.1 --port P` as a
+// child process (plain HTTP on loopback; Prism speaks no TLS towards the
+// client), waits until Prism says it listens, and keeps its log in a temp dir.
+// With --errors Prism answers a request that breaks the description with 422
+// (problem+json, type .../errors#UNPROCESSABLE_ENTITY) without forwarding it,
+// and replaces an upstream answer that breaks it with 500 (type
+// .../errors#VIOLATIONS, the details also in an `sl-violations` header). Its
+// log names each such exchange in one line:
+//   [8:49:07 AM] › [HTTP SERVER] get /api/v1/users/x ✖  error     Request terminated with error: https://stoplight.io/prism/errors#VIOLATIONS: Request/Response not valid
+// Violations() reads those lines; ParseProblem() reads the details from the
+// answer's body. The child is stopped when the PrismProxy dies.
+//
+// Prism logs at level info: debug would copy every request's Authorization
+// header into the log.
+//
+// Thread-safety: use one PrismProxy from one thread at a time; ParseProblem()
+// is reentrant.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/subprocess.h"
+#include "support/temp_dir.h"
+
+namespace cordon::testing {
+
+struct PrismOptions {
+  std::string spec;          // empty: Okta's description in specs/okta
+  std::string upstream_url;  // e.g. "http://127.0.0.1:41234" or an https:// URL
+  std::string prism;         // empty: tools/prism/node_modules/.bin/prism
+  std::chrono::milliseconds start_timeout{std::chrono::seconds(60)};
+};
+
+// One exchange Prism refused, as its log reports it.
+struct PrismViolation {
+  enum class Side {
+    kRequest,   // UNPROCESSABLE_ENTITY: the client's request breaks the description (422, not forwarded)
+    kResponse,  // VIOLATIONS: the upstream's answer breaks it (500)
+    kRoute,     // NO_PATH_MATCHED_ERROR / NO_METHOD_MATCHED_ERROR: the description has no such operation
+    kOther,     // any other Prism error (e.g. the upstream unreachable)
+  };
+  Side side = Side::kOther;
+  std::string method;  // lower case, as Prism logs it: "get"
+  std::string path;    // without the query
+  std::string type;    // Prism's error name, e.g. "VIOLATIONS"
+  std::string line;    // the whole log line
+};
+
+// One entry of the `validation` array of a Prism problem document.
+struct PrismValidation {
+  std::string location;  // e.g. "response.body.status", "query.sendemail"
+  std::string code;      // e.g. "enum", "type", "required"
+  std::string message;
+};
+
+class PrismProxy {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<PrismProxy>> Start(const PrismOptions& options);
+  ~PrismProxy();
+  PrismProxy(const PrismProxy&) = delete;
+  PrismProxy& operator=(const PrismProxy&) = delete;
+
+  // Where clients send their requests: "http://127.0.0.1:PORT".
+  [[nodiscard]] const std::string& base_url() const { return base_url_; }
+  // Everything Prism wrote so far (stdout and stderr).
+  [[nodiscard]] std::string Output() const;
+  // Every refused exchange Prism logged so far, in order.
+  [[nodiscard]] std::vector<PrismViolation> Violations() const;
+  // Waits (up to `timeout`) until Prism has logged more than `seen` refused
+  // exchanges — it logs a line just after it answers — and returns them all.
+  [[nodiscard]] std::vector<PrismViolation> WaitForViolations(std::size_t seen,
+                                                              std::chrono::milliseconds timeout) const;
+
+  // The `validation` entries of a Prism problem document; empty if `body` is not one.
+  [[nodiscard]] static std::vector<PrismValidation> ParseProblem(std::string_view body);
+  // Parses one log line; Side::kOther with an empty type if it reports no refusal.
+  [[nodiscard]] static PrismViolation ParseLogLine(std::string_view line);
+
+  // The installed Prism and Okta's description in the source tree.
+  [[nodiscard]] static std::string DefaultPrism();
+  [[nodiscard]] static std::string OktaSpec();
+
+ private:
+  PrismProxy() : dir_("cordon-prism") {}
+  TempDir dir_;
+  Process process_;
+  std::string base_url_;
+};
+
+}  // namespace cordon::testing
