@@ -17,6 +17,7 @@
 #include <toml++/toml.h>
 
 #include "connectors/connector.h"
+#include "connectors/section_reader.h"
 #include "core/error.h"
 #include "core/secret.h"
 
@@ -43,13 +44,9 @@ struct AdConfig {
   [[nodiscard]] bool UsesTls() const { return UsesLdaps() || start_tls; }
 };
 
-// Where system_ca = true finds the operating system's CA bundle: the first
-// of these that exists (Debian and Ubuntu, RHEL and Fedora, SUSE).
-inline constexpr std::string_view kSystemCaBundles[] = {
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-};
+// Where system_ca = true finds the operating system's CA bundle
+// (connectors/section_reader.h).
+using cordon::kSystemCaBundles;
 
 // Validates a [connectors.ad] section; paths are resolved by section.Resolve.
 [[nodiscard]] Result<AdConfig> ParseAdConfig(const ConnectorSection& section);

@@ -7,53 +7,14 @@
 #include <optional>
 #include <string_view>
 
+#include "connectors/section_reader.h"
+
 namespace cordon::okta {
 namespace {
 
 constexpr std::array<std::string_view, 14> kKnownKeys = {
     "org_url",          "allow_plaintext", "ca_file", "system_ca",  "auth_mode", "token_file", "token_env",
     "client_id",        "private_key_file", "scope",  "rate_share", "timeout_ms", "token",     "tls_verify",
-};
-constexpr std::size_t kMaxStringBytes = 4096;
-constexpr std::string_view kSystemCaBundles[] = {
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-};
-
-class SectionReader {
- public:
-  SectionReader(const toml::table& section, std::string_view key_path) : section_(section), path_(key_path) {}
-
-  [[nodiscard]] Error Wrong(std::string_view key, std::string_view what) const {
-    return Error::InvalidArgument(path_ + "." + std::string(key) + ": " + std::string(what));
-  }
-  [[nodiscard]] bool Has(std::string_view key) const { return section_.contains(key); }
-
-  [[nodiscard]] Result<std::optional<std::string>> String(std::string_view key) const {
-    const toml::node* node = section_.get(key);
-    if (node == nullptr) return std::optional<std::string>{};
-    auto value = node->value<std::string>();
-    if (!node->is_string() || !value) return Fail(Wrong(key, "must be a string"));
-    if (value->empty()) return Fail(Wrong(key, "must not be empty"));
-    if (value->size() > kMaxStringBytes) return Fail(Wrong(key, "is too long"));
-    return std::optional<std::string>(std::move(*value));
-  }
-  [[nodiscard]] Result<bool> Bool(std::string_view key, bool fallback) const {
-    const toml::node* node = section_.get(key);
-    if (node == nullptr) return fallback;
-    if (!node->is_boolean()) return Fail(Wrong(key, "must be true or false"));
-    return *node->value<bool>();
-  }
-  [[nodiscard]] Status Readable(std::string_view key, const std::string& path) const {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Fail(Wrong(key, "cannot read file " + path));
-    return {};
-  }
-
- private:
-  const toml::table& section_;
-  std::string path_;
 };
 
 // host[:port] with nothing after it but an optional '/'; `host` receives the host.
