@@ -214,8 +214,9 @@ void RunStatus(const LabArgs& args) {
   Exit(st->running && st->answering ? 0 : kExitNotRunning);
 }
 
-// Prints a [connectors.ad] section for the running lab (scripts/demo.sh appends
-// it to the demo's cordon.toml). The password is referenced by file, never copied.
+// Prints [connectors.ad] and [connectors.okta] sections for the running lab
+// (scripts/demo.sh appends them to the demo's cordon.toml). Secrets are referenced
+// by file, never copied.
 void RunConfig(const LabArgs& args) {
   const std::string path = args.dir + "/lab.json";
   std::ifstream in(path);
@@ -235,6 +236,18 @@ void RunConfig(const LabArgs& args) {
             << "bind_mode = \"simple\"\n"
             << "bind_dn = " << q(account.value("bind_dn", nlohmann::json())) << "\n"
             << "password_file = " << q(account.value("password_file", nlohmann::json())) << "\n";
+  // The Okta emulator, when `lab up` started it: the API service app's key pair
+  // (private_key_jwt, as docs/okta.md recommends); the SSWS token works too.
+  if (const auto& okta = j.value("okta", nlohmann::json::object()); okta.is_object() && okta.contains("url")) {
+    std::cout << "\n[connectors.okta]\n"
+              << "org_url = " << q(okta.value("url", nlohmann::json())) << "\n"
+              << "ca_file = " << q(okta.value("ca_file", nlohmann::json())) << "\n"
+              << "auth_mode = \"private_key_jwt\"\n"
+              << "client_id = " << q(okta.value("client_id", nlohmann::json())) << "\n"
+              << "private_key_file = " << q(okta.value("private_key_file", nlohmann::json())) << "\n"
+              << "# auth_mode = \"ssws\"\n"
+              << "# token_file = " << q(okta.value("token_file", nlohmann::json())) << "\n";
+  }
   Exit(0);
 }
 
@@ -298,7 +311,8 @@ void AddLabCommands(CLI::App& app) {
   okta->callback([args] { RunOkta(*args); });
 
   CLI::App* config = lab->add_subcommand(
-      "config", "Print a [connectors.ad] section of cordon.toml for the running lab (its delegated action account)");
+      "config", "Print the [connectors.ad] (its delegated action account) and [connectors.okta] (the emulator's "
+                "API service app) sections of cordon.toml for the running lab");
   add_dir(config);
   config->callback([args] { RunConfig(*args); });
 }
