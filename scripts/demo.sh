@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: start the lab's Active Directory and a Cordon server on it, with
-# the embedded SQLite store, and print the URL and an admin token. Ctrl-C stops
-# both. State lives in .cordon/ (delete it to start over).
+# `make demo`: start the lab (its Active Directory and its Okta emulator) and a
+# Cordon server on both, with the embedded SQLite store, and print the URL and
+# an admin token. Ctrl-C stops them all. State lives in .cordon/ (delete it to
+# start over).
 set -euo pipefail
 BUILD=${1:-build}
 CORDON="$PWD/$BUILD/src/cli/cordon"
@@ -38,7 +39,7 @@ fi
 
 cat <<BANNER
 
-  Cordon is running on the lab's Active Directory.
+  Cordon is running on the lab's Active Directory and its Okta emulator.
 
   URL:         https://127.0.0.1:$PORT/api/v1/actions
   CA file:     $LAB/ca/ca.pem
@@ -48,6 +49,8 @@ cat <<BANNER
   Try, in another terminal:
     export CORDON_SERVER=https://127.0.0.1:$PORT CORDON_CA_FILE=$LAB/ca/ca.pem CORDON_TOKEN_FILE=$DEMO/admin.token
     $BUILD/src/cli/cordon act disable alice.adams --provider ad --reason "phishing: INC-1234"
+    $BUILD/src/cli/cordon act suspend alice.adams@corp.example.test --provider okta --reason "phishing: INC-1234"
+    $BUILD/src/cli/cordon act revoke_sessions alice.adams@corp.example.test --provider okta --reason "phishing: INC-1234"
     $BUILD/src/cli/cordon actions list
     curl --cacert \$CORDON_CA_FILE -H "Authorization: Bearer \$(cat \$CORDON_TOKEN_FILE)" https://127.0.0.1:$PORT/api/v1/actions
 

@@ -15,6 +15,8 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3 procps curl openssl
+  # system_ca = true (e.g. for *.okta.com) reads the system CA bundle
+  ca-certificates
   # fuzzing (make fuzz): clang, and libFuzzer with the sanitizer runtimes
   clang libclang-rt-14-dev
   # the lab: a real Active Directory (Samba AD DC) and its clients

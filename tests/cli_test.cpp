@@ -72,8 +72,12 @@ TEST(CliConfigTest, ServeRefusesABadConfigNamingTheKey) {
   // The documented example is valid as shipped, once the files it names exist on this
   // machine (the AD loader checks that it can read them).
   std::string example = ReadFile(CORDON_SOURCE_DIR "/examples/cordon.toml");
-  for (const auto& [from, to] : {std::pair<std::string, std::string>{"/etc/cordon/tls/corp-ca.pem", TheLab().ca_file},
-                                 {"/etc/cordon/secrets/svc-cordon.pw", TheLab().action_account.password_file}}) {
+  const json lab = json::parse(ReadFile(TheLab().dir + "/lab.json"), nullptr, false);
+  ASSERT_TRUE(lab.is_object() && lab.contains("okta")) << "lab.json has no okta section";
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"/etc/cordon/tls/corp-ca.pem", TheLab().ca_file},
+        {"/etc/cordon/secrets/svc-cordon.pw", TheLab().action_account.password_file},
+        {"/etc/cordon/secrets/okta-app.key", lab["okta"].value("private_key_file", "")}}) {
     ASSERT_NE(example.find(from), std::string::npos) << from;
     example.replace(example.find(from), from.size(), to);
   }
