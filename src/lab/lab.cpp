@@ -523,6 +523,13 @@ void Lab::Progress(std::string_view line) const {
   if (progress_) progress_(line);
 }
 
+// A lab that is half up is not up: what failed after the DC started stops it
+// again, so the next `lab up` starts from nothing instead of finding its ports taken.
+Error Lab::Abandon(Error cause) {
+  if (auto s = StopRunning(); !s) Progress("could not stop what had started: " + s.error().message);
+  return cause;
+}
+
 Status Lab::StopRunning() {
   const Paths p{dir_};
   if (auto s = StopOkta(); !s) return s;
@@ -835,10 +842,10 @@ Result<UpReport> Lab::Up() {
   auto pid = StartDc();
   if (!pid) return Fail(pid.error());
   if (!okta_argv_.empty()) {
-    if (auto s = PrepareOkta(p); !s) return Fail(s.error());
-    if (auto s = StartOkta(); !s) return Fail(s.error());
+    if (auto s = PrepareOkta(p); !s) return Fail(Abandon(s.error()));
+    if (auto s = StartOkta(); !s) return Fail(Abandon(s.error()));
   }
-  if (auto s = WriteLabJson(); !s) return Fail(s.error());
+  if (auto s = WriteLabJson(); !s) return Fail(Abandon(s.error()));
   report.start_seconds = SecondsSince(start);
   report.pid = *pid;
   report.lab_json = p.lab_json();
@@ -896,11 +903,11 @@ Result<UpReport> Lab::Start() {
   if (!pid) return Fail(pid.error());
   if (!okta_argv_.empty()) {
     if (!fs::exists(p.okta_token()) || !fs::exists(p.okta() / "server.pem")) {
-      if (auto s = PrepareOkta(p); !s) return Fail(s.error());
+      if (auto s = PrepareOkta(p); !s) return Fail(Abandon(s.error()));
     }
-    if (auto s = StartOkta(); !s) return Fail(s.error());
+    if (auto s = StartOkta(); !s) return Fail(Abandon(s.error()));
   }
-  if (auto s = WriteLabJson(); !s) return Fail(s.error());
+  if (auto s = WriteLabJson(); !s) return Fail(Abandon(s.error()));
   report.pid = *pid;
   report.start_seconds = SecondsSince(start);
   return report;

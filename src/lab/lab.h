@@ -137,6 +137,8 @@ class Lab {
  private:
   [[nodiscard]] ::cordon::Status Provision();
   [[nodiscard]] ::cordon::Status StopRunning();
+  // Stops what a failed Up() or Start() had started; returns `cause`.
+  [[nodiscard]] Error Abandon(Error cause);
   [[nodiscard]] Result<pid_t> StartDc();
   [[nodiscard]] ::cordon::Status WaitUntilAnswering(pid_t pid);
   [[nodiscard]] ::cordon::Status WriteLabJson() const;

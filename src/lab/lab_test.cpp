@@ -347,6 +347,33 @@ TEST(LabCommand, StopAndStartKeepTheDirectory) {
   ASSERT_TRUE(probe->ResetUser(sam));
 }
 
+// A lab that is half up is not up: when the Okta emulator cannot start,
+// `Start()` fails and stops the DC it had started, so nothing holds the ports.
+TEST(LabCommand, AnEmulatorThatCannotStartLeavesNoDcRunning) {
+  const LabInfo& lab = TheLab();
+  auto stop = RunProgram({.argv = {CORDON_BINARY, "lab", "stop", "--dir", lab.dir, "-q"},
+                          .timeout = std::chrono::seconds(120)});
+  ASSERT_TRUE(stop) << stop.error().message;
+  ASSERT_EQ(stop->exit_code, 0) << stop->err;
+  {
+    lab::Lab broken(lab.dir);
+    broken.EnableOkta({"/bin/false"});  // exits at once, as an emulator that cannot start would
+    auto started = broken.Start();
+    ASSERT_FALSE(started) << "started although the emulator exited";
+    EXPECT_NE(started.error().message.find("Okta emulator"), std::string::npos) << started.error().message;
+  }
+  auto status = RunProgram({.argv = {CORDON_BINARY, "lab", "status", "--dir", lab.dir, "-o", "json"}});
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_code, 5) << status->out;
+  EXPECT_NE(status->out.find("\"running\": false"), std::string::npos) << status->out;
+
+  auto start = RunProgram({.argv = {CORDON_BINARY, "lab", "start", "--dir", lab.dir, "-q"},
+                           .timeout = std::chrono::seconds(300)});
+  ASSERT_TRUE(start) << start.error().message;
+  ASSERT_EQ(start->exit_code, 0) << start->err;
+  EXPECT_TRUE(std::filesystem::exists(lab.dir + "/lab.json"));
+}
+
 TEST(LabCommand, StatusOfAnEmptyDirSaysNotRunning) {
   const auto dir = std::filesystem::temp_directory_path() / ("cordon-lab-empty-" + std::to_string(::getpid()));
   auto r = RunProgram({.argv = {CORDON_BINARY, "lab", "status", "--dir", dir.string(), "-o", "json"}});
