@@ -276,6 +276,18 @@ TEST(PrismLogTest, ParsesARefusalLine) {
   EXPECT_TRUE(PrismProxy::ParseProblem("not json").empty());
 }
 
+TEST(PrismLogTest, ParsesAnUpstreamFailure) {
+  const auto v = PrismProxy::ParseLogLine(
+      "[11:12:55 AM] \xe2\x80\xba [HTTP SERVER] get /api/v1/users/x \xe2\x9c\x96  error     Request terminated with "
+      "error: FetchError: request to https://127.0.0.1:41599/api/v1/users/x failed, reason: unable to verify the first "
+      "certificate");
+  EXPECT_EQ(v.side, PrismViolation::Side::kOther);
+  EXPECT_EQ(v.type, "FetchError");
+  EXPECT_TRUE(v.refused);
+  EXPECT_EQ(v.method, "get");
+  EXPECT_EQ(v.path, "/api/v1/users/x");
+}
+
 TEST(PrismLogTest, ParsesAWarningLine) {
   const auto v = PrismProxy::ParseLogLine(
       "[11:02:39 AM] \xe2\x80\xba     [VALIDATOR] \xe2\x9a\xa0  warning   Violation: response Unable to match the "

@@ -131,12 +131,13 @@ PrismViolation PrismProxy::ParseLogLine(std::string_view line) {
   const auto server = line.find(kServer);
   const auto error = line.find(kError);
   if (server == std::string_view::npos || error == std::string_view::npos) return v;
+  // Prism's own refusals name a type ("https://stoplight.io/prism/errors#VIOLATIONS: ...");
+  // a failure to reach the upstream names the Node error ("FetchError: request to ... failed").
   const auto type = line.find(kType, error);
-  if (type == std::string_view::npos) return v;
-  const auto type_end = line.find(':', type);
-  v.type = std::string(line.substr(type + kType.size(), type_end == std::string_view::npos
-                                                            ? std::string_view::npos
-                                                            : type_end - type - kType.size()));
+  const auto name = type == std::string_view::npos ? error + kError.size() : type + kType.size();
+  const auto name_end = line.find(':', name);
+  v.type = std::string(line.substr(name, name_end == std::string_view::npos ? std::string_view::npos : name_end - name));
+  if (v.type.empty()) v.type = "ERROR";
   v.side = SideOf(v.type);
   std::istringstream words{std::string(line.substr(server + kServer.size()))};
   words >> v.method >> v.path;

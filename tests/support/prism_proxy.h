@@ -59,7 +59,7 @@ struct PrismViolation {
     kRequest,   // UNPROCESSABLE_ENTITY: the client's request breaks the description (422, not forwarded)
     kResponse,  // VIOLATIONS: the upstream's answer breaks it (500)
     kRoute,     // NO_PATH_MATCHED_ERROR / NO_METHOD_MATCHED_ERROR: the description has no such operation
-    kOther,     // any other Prism error (e.g. the upstream unreachable)
+    kOther,     // any other error (e.g. the upstream unreachable or its certificate not trusted: "FetchError")
   };
   Side side = Side::kOther;
   std::string method;  // lower case, as Prism logs it: "get"
