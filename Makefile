@@ -54,9 +54,9 @@ tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORDON_TSAN=ON
 	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TESTS)
 	@# Only the targets above are built: skip the placeholders ctest keeps for the others, the lab,
-	@# and the Prism conformance test (a plain ctest test, so it has no placeholder).
+	@# and the Prism conformance tests (plain ctest tests, so they have no placeholder).
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-	  ctest --output-on-failure -j $(JOBS) --timeout 900 -E '_NOT_BUILT$$|^lab\.|^okta_prism_test$$'
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -E '_NOT_BUILT$$|^lab\.|^okta_(prism|conformance)_test$$'
 
 fuzz: deps
 	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORDON_FUZZ=ON

@@ -243,6 +243,25 @@ TEST_F(OktaPrismTest, RequestThatBreaksTheDescriptionIsRefusedBeforeTheServer) {
             std::vector<std::string>{"POST /api/v1/users/00ub0oNGTSWTBKOLGLNR/lifecycle/deactivate?sendEmail=false"});
 }
 
+TEST_F(OktaPrismTest, AnswerWithAStatusTheOperationDoesNotListPassesWithAWarning) {
+  // listUsers lists 200, 403 and 429; the server answers this one 404.
+  const auto before = proxy_->Violations().size();
+  const auto ex = Send("GET", proxy_->base_url() + "/api/v1/users?limit=1");
+  EXPECT_EQ(ex.status, 404) << ex.body;
+  EXPECT_EQ(nlohmann::json::parse(ex.body, nullptr, false).value("errorCode", ""), "E0000007") << ex.body;
+
+  const auto all = SettleLog();
+  ASSERT_GE(all.size(), before + 2) << proxy_->Output();
+  const PrismViolation& warning = all[before];
+  EXPECT_FALSE(warning.refused) << warning.line;
+  EXPECT_EQ(warning.type, "WARNING");
+  EXPECT_EQ(warning.side, PrismViolation::Side::kResponse) << warning.line;
+  EXPECT_EQ(warning.method, "get");
+  EXPECT_EQ(warning.path, "/api/v1/users");
+  EXPECT_EQ(warning.status, 404);
+  EXPECT_TRUE(warning.message.starts_with("Unable to match the returned status code")) << warning.message;
+}
+
 TEST(PrismLogTest, ParsesARefusalLine) {
   const auto v = PrismProxy::ParseLogLine(
       "[8:49:07 AM] \xe2\x80\xba [HTTP SERVER] get /api/v1/users/bad \xe2\x9c\x96  error     Request terminated with "
@@ -255,6 +274,29 @@ TEST(PrismLogTest, ParsesARefusalLine) {
                                        "received")
                   .type.empty());
   EXPECT_TRUE(PrismProxy::ParseProblem("not json").empty());
+}
+
+TEST(PrismLogTest, ParsesAnUpstreamFailure) {
+  const auto v = PrismProxy::ParseLogLine(
+      "[11:12:55 AM] \xe2\x80\xba [HTTP SERVER] get /api/v1/users/x \xe2\x9c\x96  error     Request terminated with "
+      "error: FetchError: request to https://127.0.0.1:41599/api/v1/users/x failed, reason: unable to verify the first "
+      "certificate");
+  EXPECT_EQ(v.side, PrismViolation::Side::kOther);
+  EXPECT_EQ(v.type, "FetchError");
+  EXPECT_TRUE(v.refused);
+  EXPECT_EQ(v.method, "get");
+  EXPECT_EQ(v.path, "/api/v1/users/x");
+}
+
+TEST(PrismLogTest, ParsesAWarningLine) {
+  const auto v = PrismProxy::ParseLogLine(
+      "[11:02:39 AM] \xe2\x80\xba     [VALIDATOR] \xe2\x9a\xa0  warning   Violation: response Unable to match the "
+      "returned status code with those defined in the document: 200,403,404,429");
+  EXPECT_EQ(v.type, "WARNING");
+  EXPECT_FALSE(v.refused);
+  EXPECT_EQ(v.side, PrismViolation::Side::kResponse);
+  EXPECT_EQ(v.message, "Unable to match the returned status code with those defined in the document: 200,403,404,429");
+  EXPECT_TRUE(v.path.empty()) << "the line does not say";
 }
 
 }  // namespace

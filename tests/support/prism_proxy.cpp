@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -58,6 +60,11 @@ Result<std::unique_ptr<PrismProxy>> PrismProxy::Start(const PrismOptions& option
     return Fail(Error::Internal("Prism is not installed at " + prism + ": run scripts/install-deps.sh"));
   if (!std::filesystem::exists(spec)) return Fail(Error::Internal("no OpenAPI description at " + spec));
 
+  if (!options.upstream_ca_file.empty() && !std::filesystem::exists(options.upstream_ca_file))
+    return Fail(Error::Internal("no CA file at " + options.upstream_ca_file));
+  EnvVars env;
+  if (!options.upstream_ca_file.empty()) env.emplace_back("NODE_EXTRA_CA_CERTS", options.upstream_ca_file);
+
   std::unique_ptr<PrismProxy> proxy(new PrismProxy());
   const auto out = proxy->dir_ / "prism.out";
   std::string last_output;
@@ -67,6 +74,7 @@ Result<std::unique_ptr<PrismProxy>> PrismProxy::Start(const PrismOptions& option
     std::ofstream(out, std::ios::trunc).close();
     auto p = Process::Start({.argv = {prism, "proxy", spec, options.upstream_url, "--errors", "--host", "127.0.0.1",
                                       "--port", std::to_string(*port)},
+                             .env = env,
                              .stdout_file = out.string(),
                              .stderr_file = out.string()});
     if (!p) return Fail(p.error());
@@ -100,18 +108,36 @@ std::string PrismProxy::Output() const { return ReadWhole(dir_ / "prism.out"); }
 
 PrismViolation PrismProxy::ParseLogLine(std::string_view line) {
   PrismViolation v;
+  static constexpr std::string_view kValidator = "[VALIDATOR] ";
+  static constexpr std::string_view kViolation = "Violation: ";
+  if (const auto validator = line.find(kValidator); validator != std::string_view::npos) {
+    const auto violation = line.find(kViolation, validator);
+    if (violation == std::string_view::npos) return v;
+    std::string_view rest = line.substr(violation + kViolation.size());
+    const auto space = rest.find(' ');
+    const std::string_view side = rest.substr(0, space);
+    v.side = side == "request" ? PrismViolation::Side::kRequest
+             : side == "response" ? PrismViolation::Side::kResponse
+                                  : PrismViolation::Side::kOther;
+    v.type = "WARNING";
+    v.refused = false;
+    v.message = space == std::string_view::npos ? std::string() : std::string(rest.substr(space + 1));
+    v.line = std::string(line);
+    return v;
+  }
   static constexpr std::string_view kServer = "[HTTP SERVER] ";
   static constexpr std::string_view kError = "Request terminated with error: ";
   static constexpr std::string_view kType = "/errors#";
   const auto server = line.find(kServer);
   const auto error = line.find(kError);
   if (server == std::string_view::npos || error == std::string_view::npos) return v;
+  // Prism's own refusals name a type ("https://stoplight.io/prism/errors#VIOLATIONS: ...");
+  // a failure to reach the upstream names the Node error ("FetchError: request to ... failed").
   const auto type = line.find(kType, error);
-  if (type == std::string_view::npos) return v;
-  const auto type_end = line.find(':', type);
-  v.type = std::string(line.substr(type + kType.size(), type_end == std::string_view::npos
-                                                            ? std::string_view::npos
-                                                            : type_end - type - kType.size()));
+  const auto name = type == std::string_view::npos ? error + kError.size() : type + kType.size();
+  const auto name_end = line.find(':', name);
+  v.type = std::string(line.substr(name, name_end == std::string_view::npos ? std::string_view::npos : name_end - name));
+  if (v.type.empty()) v.type = "ERROR";
   v.side = SideOf(v.type);
   std::istringstream words{std::string(line.substr(server + kServer.size()))};
   words >> v.method >> v.path;
@@ -120,11 +146,39 @@ PrismViolation PrismProxy::ParseLogLine(std::string_view line) {
 }
 
 std::vector<PrismViolation> PrismProxy::Violations() const {
+  static constexpr std::string_view kServer = "[HTTP SERVER] ";
+  static constexpr std::string_view kUpstream = "The upstream call to ";
+  static constexpr std::string_view kReturned = " has returned ";
   std::vector<PrismViolation> all;
+  std::map<std::string, std::string> method_of;  // path -> the method of its latest request
+  std::string last_received;  // the path of the latest request Prism received
+  std::string last_path;      // the path of the latest answer it received from the upstream
+  int last_status = 0;
   std::istringstream lines(Output());
   for (std::string line; std::getline(lines, line);) {
+    if (const auto server = line.find(kServer); server != std::string::npos) {
+      std::istringstream words(line.substr(server + kServer.size()));
+      std::string method, path;
+      words >> method >> path;
+      method_of[path] = method;
+      last_received = path;
+    }
+    if (const auto upstream = line.find(kUpstream); upstream != std::string::npos) {
+      const auto returned = line.find(kReturned, upstream);
+      if (returned != std::string::npos) {
+        last_path = line.substr(upstream + kUpstream.size(), returned - upstream - kUpstream.size());
+        last_status = std::atoi(line.c_str() + returned + kReturned.size());
+      }
+    }
     auto v = ParseLogLine(line);
-    if (!v.type.empty()) all.push_back(std::move(v));
+    if (v.type.empty()) continue;
+    if (!v.refused) {
+      const bool answer = v.side == PrismViolation::Side::kResponse;
+      v.path = answer ? last_path : last_received;
+      v.method = method_of[v.path];
+      if (answer) v.status = last_status;
+    }
+    all.push_back(std::move(v));
   }
   return all;
 }
