@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <list>
@@ -537,24 +538,16 @@ class OktaEmulator::Impl {
     return r;
   }
 
-  // After the real headers are set: what clients have reported of Okta's.
+  // After the real headers are set: what clients have reported of Okta's. The
+  // replacing quirks go first, so a repeated Reset follows a past one.
   void ApplyHeaderQuirks(Response& r, const std::vector<HeaderQuirk>& quirks) {
+    auto on = [&](HeaderQuirk q) { return std::find(quirks.begin(), quirks.end(), q) != quirks.end(); };
     const int64_t now = EpochSeconds(Now());
-    for (const HeaderQuirk quirk : quirks) {
-      switch (quirk) {
-        case HeaderQuirk::kDuplicateReset:
-          // A second limiter's view (the concurrency limiter's one second ahead) after the window's.
-          r.insert("X-Rate-Limit-Reset", std::to_string(now + 1));
-          break;
-        case HeaderQuirk::kBadDate:
-          // Date-shaped, and no date: a strict parser refuses it, a lenient one must not believe it.
-          r.set(http::field::date, "Xyz, 99 Foo 2026 99:99:99 GMT");
-          break;
-        case HeaderQuirk::kPastReset:
-          r.set("X-Rate-Limit-Reset", std::to_string(now - 10));
-          break;
-      }
-    }
+    if (on(HeaderQuirk::kPastReset)) r.set("X-Rate-Limit-Reset", std::to_string(now - 10));
+    // Date-shaped, and no date: a strict parser refuses it, a lenient one must not believe it.
+    if (on(HeaderQuirk::kBadDate)) r.set(http::field::date, "Xyz, 99 Foo 2026 99:99:99 GMT");
+    // A second limiter's view (the concurrency limiter's, one second ahead) after the window's.
+    if (on(HeaderQuirk::kDuplicateReset)) r.insert("X-Rate-Limit-Reset", std::to_string(now + 1));
   }
 
   // Authorization: SSWS <api token> or Bearer <access token>.
