@@ -423,7 +423,8 @@ void AddClientCommands(CLI::App& app) {
                 "disable | enable | force_password_reset | clear_password_reset (ad); suspend | unsuspend | "
                 "deactivate | activate | revoke_sessions (okta)")
       ->required();
-  a->add_option("accounts", act->accounts, "sAMAccountName, userPrincipalName, SID (S-1-5-...) or GUID");
+  a->add_option("accounts", act->accounts,
+                "sAMAccountName, userPrincipalName, SID (S-1-5-...) or GUID (ad); login or id (okta)");
   a->add_option("--accounts-file", act->accounts_file, "File with one account per line (bulk)");
   a->add_option("-p,--provider", act->provider, "ad | entra | okta")->capture_default_str();
   a->add_option("-r,--reason", act->reason, "Why (recorded in the action center)")->required();
