@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/catalogue.h"
+
 namespace cordon::api {
 namespace {
 
@@ -20,6 +22,14 @@ json StringOrNull(const std::string& s) {
 json AnswerToJson(const ProviderAnswer& answer) {
   if (answer.code.empty() && answer.detail.empty()) return nullptr;
   return json{{"code", answer.code}, {"detail", answer.detail}};
+}
+
+// What an undo of this action type would ask for, and what it leaves behind.
+json UndoToJson(Provider provider, ActionType type) {
+  const auto undo = UndoOf(provider, type);
+  if (!undo) return nullptr;
+  const std::string_view limits = UndoLimitsOf(provider, type);
+  return json{{"action", ToString(*undo)}, {"limits", limits.empty() ? json(nullptr) : json(std::string(limits))}};
 }
 
 }  // namespace
@@ -48,6 +58,7 @@ json ActionToJson(const Action& a) {
       {"priorState", StringOrNull(a.prior_state)},
       {"alreadyInState", a.already_in_state},
       {"providerAnswer", AnswerToJson(a.provider_answer)},
+      {"undo", UndoToJson(a.provider, a.type)},
   };
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/catalogue.h"
+
 namespace cordon::api {
 namespace {
 
@@ -65,6 +67,24 @@ TEST(ActionJsonTest, AbsentLinksAndFinishedRetriesAreNull) {
   const auto p = ActionToJson(pending);
   EXPECT_EQ(p.at("nextAttemptAt"), "2023-11-14T22:13:20.123Z");
   EXPECT_TRUE(p.at("providerAnswer").is_null());
+}
+
+TEST(ActionJsonTest, UndoNamesTheReverseAndWhatItDoesNotBringBack) {
+  const auto reset = ActionToJson(SampleAction());
+  EXPECT_EQ(reset.at("undo").at("action"), "clear_password_reset");
+  EXPECT_TRUE(reset.at("undo").at("limits").is_null()) << "the undo restores what it reverses";
+
+  Action deactivate = SampleAction();
+  deactivate.provider = Provider::kOkta;
+  deactivate.type = ActionType::kDeactivate;
+  const auto d = ActionToJson(deactivate);
+  EXPECT_EQ(d.at("undo").at("action"), "activate");
+  ASSERT_TRUE(d.at("undo").at("limits").is_string()) << d.dump();
+  EXPECT_EQ(d.at("undo").at("limits").get<std::string>(), UndoLimitsOf(Provider::kOkta, ActionType::kDeactivate));
+
+  Action revoke = deactivate;
+  revoke.type = ActionType::kRevokeSessions;
+  EXPECT_TRUE(ActionToJson(revoke).at("undo").is_null()) << "nothing reverses it";
 }
 
 TEST(ActionJsonTest, DetailCarriesAttemptsAndAudit) {

@@ -15,6 +15,7 @@
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "core/action.h"
+#include "core/catalogue.h"
 #include "core/secret.h"
 
 namespace cordon::cli {
@@ -108,6 +109,8 @@ void PrintAction(const json& a, std::ostream& os) {
   if (a.contains("providerAnswer") && a["providerAnswer"].is_object() && !Str(a["providerAnswer"], "code").empty())
     os << "  provider:  " << Str(a["providerAnswer"], "code") << " " << Str(a["providerAnswer"], "detail") << "\n";
   os << "  requested: " << Str(a, "requestedBy") << " at " << Str(a, "createdAt") << " — " << Str(a, "reason") << "\n";
+  if (const auto undo = a.find("undo"); undo != a.end() && undo->is_object() && !Str(*undo, "limits").empty())
+    os << "  undo:      " << Str(*undo, "action") << " — " << Str(*undo, "limits") << "\n";
   if (!Str(a, "undoOf").empty()) os << "  undoes:    " << Str(a, "undoOf") << "\n";
   if (!Str(a, "undoneBy").empty()) os << "  undone by: " << Str(a, "undoneBy") << "\n";
 }
@@ -207,6 +210,10 @@ int WaitForBulk(ApiClient& client, const std::string& bulk_id, size_t total, std
         for (const auto& a : all)
           if (Str(a, "status") != "succeeded") PrintAction(a, std::cout);
         std::cout << "bulk " << bulk_id << ": " << (all.size() - failed) << " succeeded, " << failed << " failed\n";
+        // One action type per bulk: its undo's limits are said once.
+        if (!all.empty() && all[0].contains("undo") && all[0]["undo"].is_object() &&
+            !Str(all[0]["undo"], "limits").empty())
+          std::cout << "undo: " << Str(all[0]["undo"], "action") << " — " << Str(all[0]["undo"], "limits") << "\n";
       }
       return failed == 0 ? kExitOk : kExitActionFailed;
     }
@@ -226,8 +233,46 @@ struct ActOptions {
   std::string provider = "ad";
   std::string reason;
   bool no_wait = false;
+  bool yes = false;
   int timeout_s = 600;
 };
+
+// "Okta user(s)": how the prompt names the accounts of a provider.
+std::string AccountsNoun(Provider provider) {
+  switch (provider) {
+    case Provider::kActiveDirectory: return "AD account(s)";
+    case Provider::kEntra: return "Entra user(s)";
+    case Provider::kOkta: return "Okta user(s)";
+  }
+  return "account(s)";
+}
+
+// An action whose undo does not bring everything back (the catalogue's
+// undo limits, e.g. Okta's deactivate) is confirmed before anything is
+// asked of the server: --yes, or "y" on a terminal. Empty: go ahead.
+std::optional<int> Unconfirmed(const ActOptions& o) {
+  const auto type = ParseActionType(o.action);
+  const auto provider = ParseProvider(o.provider);
+  if (!type || !provider || o.yes) return std::nullopt;
+  const std::string_view limits = UndoLimitsOf(*provider, *type);
+  if (limits.empty()) return std::nullopt;
+  std::string verb(ToString(*type));
+  verb.front() = static_cast<char>(std::toupper(static_cast<unsigned char>(verb.front())));
+  const std::string question = verb + " " + std::to_string(o.accounts.size()) + " " + AccountsNoun(*provider) + "?";
+  const std::string undo(ToString(*UndoOf(*provider, *type)));
+  if (::isatty(STDIN_FILENO) == 0) {
+    std::cerr << "cordon act: " << ToString(*type) << " needs confirmation, and there is no terminal to ask on; "
+              << "its undo (" << undo << ") does not bring everything back: " << limits
+              << ". Run it again with --yes to confirm. Nothing was asked of the server.\n";
+    return kExitUsage;
+  }
+  std::cerr << question << " The undo (" << undo << ") does not bring everything back: " << limits << ". [y/N] ";
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer == "y" || answer == "Y" || answer == "yes" || answer == "YES") return std::nullopt;
+  std::cerr << "cordon act: not confirmed; nothing was asked of the server\n";
+  return kExitUsage;
+}
 
 int Act(ActOptions& o) {
   if (!o.accounts_file.empty()) {
@@ -245,6 +290,7 @@ int Act(ActOptions& o) {
     std::cerr << "cordon act: name at least one account (or --accounts-file)\n";
     return kExitUsage;
   }
+  if (auto rc = Unconfirmed(o)) return *rc;
   int exit_code = kExitOk;
   auto client = ConnectOrSay("cordon act", o.client, &exit_code);
   if (!client) return exit_code;
@@ -374,13 +420,18 @@ void AddClientCommands(CLI::App& app) {
   CLI::App* a = app.add_subcommand(
       "act", "Take a response action on one or more accounts; waits and prints the outcome (see --no-wait).");
   a->add_option("action", act->action,
-                "disable | enable | force_password_reset | clear_password_reset (ad); more with other providers")
+                "disable | enable | force_password_reset | clear_password_reset (ad); suspend | unsuspend | "
+                "deactivate | activate | revoke_sessions (okta)")
       ->required();
-  a->add_option("accounts", act->accounts, "sAMAccountName, userPrincipalName, SID (S-1-5-...) or GUID");
+  a->add_option("accounts", act->accounts,
+                "sAMAccountName, userPrincipalName, SID (S-1-5-...) or GUID (ad); login or id (okta)");
   a->add_option("--accounts-file", act->accounts_file, "File with one account per line (bulk)");
   a->add_option("-p,--provider", act->provider, "ad | entra | okta")->capture_default_str();
   a->add_option("-r,--reason", act->reason, "Why (recorded in the action center)")->required();
   a->add_flag("--no-wait", act->no_wait, "Queue the action and return at once");
+  a->add_flag("-y,--yes", act->yes,
+              "Confirm an action whose undo does not bring everything back (okta deactivate: reactivation is a new "
+              "activation) without being asked; without a terminal such an action is refused unless --yes is given");
   a->add_option("--timeout", act->timeout_s, "Seconds to wait for the outcome")->capture_default_str();
   AddClientOptions(a, act->client);
   Run(a, [act] { return Act(*act); });

@@ -7,6 +7,16 @@ namespace {
 
 using enum ActionType;
 
+// From Okta's descriptions of the deactivate and activate operations and of
+// user deactivation: deprovisioning removes app assignments and admin roles
+// (group memberships stay), apps may delete the user's data, and activation
+// starts the welcome flow again.
+constexpr std::string_view kOktaDeactivateUndoLimits =
+    "activate is a new activation, not a restore: the user must complete activation again (the activation link "
+    "from an admin, or a password an admin sets); apps assigned directly and admin roles removed at deactivation "
+    "must be assigned again (group memberships stay, so apps assigned through groups and group rules return); "
+    "data the apps deleted when the user was deprovisioned (mail, files) is not recovered";
+
 constexpr std::array<CatalogueEntry, 14> kCatalogue{{
     {Provider::kActiveDirectory, kDisable, kEnable},
     {Provider::kActiveDirectory, kEnable, kDisable},
@@ -19,7 +29,7 @@ constexpr std::array<CatalogueEntry, 14> kCatalogue{{
     {Provider::kEntra, kDismissRisk, kMarkCompromised},
     {Provider::kOkta, kSuspend, kUnsuspend},
     {Provider::kOkta, kUnsuspend, kSuspend},
-    {Provider::kOkta, kDeactivate, kActivate},
+    {Provider::kOkta, kDeactivate, kActivate, kOktaDeactivateUndoLimits},
     {Provider::kOkta, kActivate, kDeactivate},
     {Provider::kOkta, kRevokeSessions, std::nullopt},
 }};
@@ -40,6 +50,11 @@ std::optional<ActionType> UndoOf(Provider provider, ActionType type) {
   const CatalogueEntry* e = Find(provider, type);
   if (e == nullptr || !e->undo || !CatalogueHas(provider, *e->undo)) return std::nullopt;
   return e->undo;
+}
+
+std::string_view UndoLimitsOf(Provider provider, ActionType type) {
+  if (!UndoOf(provider, type)) return {};
+  return Find(provider, type)->undo_limits;
 }
 
 }  // namespace cordon

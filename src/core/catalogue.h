@@ -1,5 +1,5 @@
-// The action catalogue: which provider offers which response action, and
-// which action reverses it. Who may run an action is a separate question
+// The action catalogue: which provider offers which response action, which
+// action reverses it, and what that reverse does not bring back. Who may run an action is a separate question
 // (authz/permissions.h); what an action does on the wire is the connector's.
 //
 // Thread-safety: constant data and pure functions.
@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "core/action.h"
 
@@ -16,6 +17,10 @@ struct CatalogueEntry {
   Provider provider;
   ActionType type;
   std::optional<ActionType> undo;  // none: irreversible (say so to the analyst)
+  // What the undo does not restore, in the analyst's words; empty when it
+  // puts the account back as it was. An action with limits is confirmed
+  // before it is asked for (the CLI prompts, or wants --yes).
+  std::string_view undo_limits = {};
 };
 
 // Every offered (provider, action), in the order the console lists them.
@@ -26,5 +31,9 @@ struct CatalogueEntry {
 
 // The action that reverses `type` at `provider`, if the catalogue offers both.
 [[nodiscard]] std::optional<ActionType> UndoOf(Provider provider, ActionType type);
+
+// What that undo does not bring back; empty when it restores everything, and
+// when there is no undo.
+[[nodiscard]] std::string_view UndoLimitsOf(Provider provider, ActionType type);
 
 }  // namespace cordon

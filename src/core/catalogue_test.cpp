@@ -41,5 +41,22 @@ TEST(Catalogue, EveryUndoIsItselfOfferedAndUndoesBack) {
   }
 }
 
+// Okta's reactivation is a new activation: the undo of a deactivation says
+// what it does not bring back; every other undo restores what it reverses.
+TEST(Catalogue, OktaDeactivateUndoSaysWhatActivationDoesNotBringBack) {
+  const std::string_view limits = UndoLimitsOf(Provider::kOkta, ActionType::kDeactivate);
+  EXPECT_NE(limits.find("new activation"), std::string_view::npos) << limits;
+  EXPECT_NE(limits.find("activation link"), std::string_view::npos) << limits;
+  EXPECT_NE(limits.find("apps assigned directly"), std::string_view::npos) << limits;
+  EXPECT_NE(limits.find("admin roles"), std::string_view::npos) << limits;
+  EXPECT_NE(limits.find("not recovered"), std::string_view::npos) << limits;
+  for (const CatalogueEntry& e : Catalogue()) {
+    if (e.provider == Provider::kOkta && e.type == ActionType::kDeactivate) continue;
+    EXPECT_TRUE(UndoLimitsOf(e.provider, e.type).empty()) << ToString(e.type);
+  }
+  EXPECT_TRUE(UndoLimitsOf(Provider::kOkta, ActionType::kRevokeSessions).empty()) << "no undo, no limits";
+  EXPECT_TRUE(UndoLimitsOf(Provider::kActiveDirectory, ActionType::kDeactivate).empty()) << "not offered";
+}
+
 }  // namespace
 }  // namespace cordon

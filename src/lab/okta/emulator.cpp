@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <list>
@@ -65,6 +66,18 @@ std::string HttpDate(TimePoint t) {
                                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   return fmt::format("{}, {:02} {} {} {:02}:{:02}:{:02} GMT", kDays[tm.tm_wday], tm.tm_mday, kMonths[tm.tm_mon],
                      tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+// A JSON array of quirk names; nullopt when it is not one.
+std::optional<std::vector<HeaderQuirk>> ParseQuirks(const json& names) {
+  if (!names.is_array()) return std::nullopt;
+  std::vector<HeaderQuirk> quirks;
+  for (const json& name : names) {
+    const auto quirk = name.is_string() ? ParseHeaderQuirk(name.get<std::string>()) : std::nullopt;
+    if (!quirk) return std::nullopt;
+    quirks.push_back(*quirk);
+  }
+  return quirks;
 }
 
 int64_t EpochSeconds(TimePoint t) {
@@ -521,7 +534,20 @@ class OktaEmulator::Impl {
       return HandleApi(request, path, query);
     }();
     SetRateHeaders(r, budget.limit, budget.remaining, budget.reset);
+    ApplyHeaderQuirks(r, faults.header_quirks);
     return r;
+  }
+
+  // After the real headers are set: what clients have reported of Okta's. The
+  // replacing quirks go first, so a repeated Reset follows a past one.
+  void ApplyHeaderQuirks(Response& r, const std::vector<HeaderQuirk>& quirks) {
+    auto on = [&](HeaderQuirk q) { return std::find(quirks.begin(), quirks.end(), q) != quirks.end(); };
+    const int64_t now = EpochSeconds(Now());
+    if (on(HeaderQuirk::kPastReset)) r.set("X-Rate-Limit-Reset", std::to_string(now - 10));
+    // Date-shaped, and no date: a strict parser refuses it, a lenient one must not believe it.
+    if (on(HeaderQuirk::kBadDate)) r.set(http::field::date, "Xyz, 99 Foo 2026 99:99:99 GMT");
+    // A second limiter's view (the concurrency limiter's, one second ahead) after the window's.
+    if (on(HeaderQuirk::kDuplicateReset)) r.insert("X-Rate-Limit-Reset", std::to_string(now + 1));
   }
 
   // Authorization: SSWS <api token> or Bearer <access token>.
@@ -861,12 +887,25 @@ class OktaEmulator::Impl {
     if (path == "/lab/faults") {
       std::lock_guard lock(faults_mu_);
       if (post) {
+        std::optional<std::vector<HeaderQuirk>> quirks;
+        if (body.contains("header_quirks")) {
+          quirks = ParseQuirks(body["header_quirks"]);
+          if (!quirks)
+            return Error(request, http::status::bad_request, "E0000001",
+                         "header_quirks: a list of duplicate_reset, bad_date, past_reset", true);
+        }
         faults_.error_rate = body.value("error_rate", faults_.error_rate);
         faults_.drop_rate = body.value("drop_rate", faults_.drop_rate);
         faults_.latency_ms = body.value("latency_ms", faults_.latency_ms);
+        if (quirks) faults_.header_quirks = std::move(*quirks);
       }
+      json quirk_names = json::array();
+      for (const HeaderQuirk q : faults_.header_quirks) quirk_names.push_back(HeaderQuirkName(q));
       return Answer(request, http::status::ok,
-                    {{"error_rate", faults_.error_rate}, {"drop_rate", faults_.drop_rate}, {"latency_ms", faults_.latency_ms}});
+                    {{"error_rate", faults_.error_rate},
+                     {"drop_rate", faults_.drop_rate},
+                     {"latency_ms", faults_.latency_ms},
+                     {"header_quirks", quirk_names}});
     }
     if (path == "/lab/settings") {
       if (post) {
@@ -958,6 +997,21 @@ Result<std::unique_ptr<OktaEmulator>> OktaEmulator::Create(EmulatorOptions optio
 
 OktaEmulator::OktaEmulator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 OktaEmulator::~OktaEmulator() = default;
+
+std::string_view HeaderQuirkName(HeaderQuirk quirk) {
+  switch (quirk) {
+    case HeaderQuirk::kDuplicateReset: return "duplicate_reset";
+    case HeaderQuirk::kBadDate: return "bad_date";
+    case HeaderQuirk::kPastReset: return "past_reset";
+  }
+  return "";
+}
+
+std::optional<HeaderQuirk> ParseHeaderQuirk(std::string_view name) {
+  for (const HeaderQuirk q : {HeaderQuirk::kDuplicateReset, HeaderQuirk::kBadDate, HeaderQuirk::kPastReset})
+    if (HeaderQuirkName(q) == name) return q;
+  return std::nullopt;
+}
 uint16_t OktaEmulator::port() const { return impl_->port(); }
 std::string OktaEmulator::url() const { return impl_->url(); }
 void OktaEmulator::Start() { impl_->Start(); }

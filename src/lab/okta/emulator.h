@@ -18,7 +18,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -45,10 +47,21 @@ inline constexpr std::string_view kUsersRead = "users.read";      // GET /api/v1
 inline constexpr std::string_view kUsersManage = "users.manage";  // lifecycle, DELETE user, sessions
 inline constexpr std::string_view kToken = "token";               // POST /oauth2/v1/token
 
+// Odd headers clients have met in Okta's answers, put on every API answer
+// while set (README.md describes each).
+enum class HeaderQuirk {
+  kDuplicateReset,  // "duplicate_reset": a second X-Rate-Limit-Reset, with another value
+  kBadDate,         // "bad_date": a Date that is no HTTP date
+  kPastReset,       // "past_reset": X-Rate-Limit-Reset already in the past
+};
+[[nodiscard]] std::string_view HeaderQuirkName(HeaderQuirk quirk);
+[[nodiscard]] std::optional<HeaderQuirk> ParseHeaderQuirk(std::string_view name);
+
 struct Faults {
   double error_rate = 0;  // share of API requests answered 500 E0000009
   double drop_rate = 0;   // share of API requests whose connection is closed unanswered
   int latency_ms = 0;     // added before every API request is handled
+  std::vector<HeaderQuirk> header_quirks;
 };
 
 struct EmulatorOptions {

@@ -396,6 +396,57 @@ TEST_F(OktaEmulatorTest, FaultsErrorsDropsAndLatency) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(380));
 }
 
+// Headers clients have met in Okta's answers: a repeated Reset, a Date no
+// parser reads, a Reset already past. The answer itself is unchanged.
+TEST_F(OktaEmulatorTest, HeaderQuirksChangeOnlyTheHeaders) {
+  const auto plain = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  ASSERT_EQ(plain.status, 200);
+  ASSERT_EQ(plain.Headers("x-rate-limit-reset").size(), 1u);
+  const int64_t window_reset = std::stoll(plain.Header("x-rate-limit-reset"));
+
+  auto set = Api("POST", "/lab/faults", {}, {}, R"({"header_quirks":["duplicate_reset"]})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.Json()["header_quirks"], json::array({"duplicate_reset"}));
+  auto r = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Json().value("status", ""), "ACTIVE");
+  const auto resets = r.Headers("x-rate-limit-reset");
+  ASSERT_EQ(resets.size(), 2u) << r.body;
+  EXPECT_EQ(std::stoll(resets[0]), window_reset) << "the window's own first";
+  EXPECT_NE(resets[1], resets[0]) << "the second differs";
+  EXPECT_NEAR(std::stoll(resets[1]), cordon::testing::EpochNow() + 1, 3);
+
+  ASSERT_EQ(Api("POST", "/lab/faults", {}, {}, R"({"header_quirks":["bad_date"]})").status, 200);
+  r = Api("POST", "/api/v1/users/ann.active@corp.example.test/lifecycle/suspend");
+  EXPECT_EQ(r.status, 200) << "the change is made: " << r.body;
+  std::tm tm{};
+  const std::string date = r.Header("date");
+  ASSERT_FALSE(date.empty());
+  EXPECT_EQ(strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm), nullptr) << date;
+  EXPECT_EQ(r.Headers("date").size(), 1u);
+
+  ASSERT_EQ(Api("POST", "/lab/faults", {}, {}, R"({"header_quirks":["past_reset"]})").status, 200);
+  r = Api("POST", "/api/v1/users/ann.active@corp.example.test/lifecycle/unsuspend");
+  EXPECT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.Headers("x-rate-limit-reset").size(), 1u);
+  EXPECT_LT(std::stoll(r.Header("x-rate-limit-reset")), cordon::testing::EpochNow());
+  EXPECT_EQ(r.Header("x-rate-limit-remaining"), "598") << "the budget is counted as ever";
+
+  // All at once, and off again; an unknown quirk is refused and changes nothing.
+  set = Api("POST", "/lab/faults", {}, {}, R"({"header_quirks":["duplicate_reset","bad_date","past_reset"]})");
+  ASSERT_EQ(set.status, 200);
+  EXPECT_EQ(set.Json()["header_quirks"].size(), 3u);
+  r = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  EXPECT_EQ(r.Headers("x-rate-limit-reset").size(), 2u);
+  ExpectOktaError(Api("POST", "/lab/faults", {}, {}, R"({"header_quirks":["late_date"]})"), 400, "E0000001",
+                  "header_quirks: a list of duplicate_reset, bad_date, past_reset");
+  EXPECT_EQ(Api("GET", "/lab/faults").Json()["header_quirks"].size(), 3u);
+  ASSERT_EQ(Api("POST", "/lab/faults", {}, {}, R"({"header_quirks":[]})").status, 200);
+  r = Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  EXPECT_EQ(r.Headers("x-rate-limit-reset").size(), 1u);
+  EXPECT_NE(strptime(r.Header("date").c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm), nullptr);
+}
+
 TEST(OktaLabSeed, HoldsTheLabDirectoryPeopleAndOktaOnlyUsers) {
   const auto users = LabSeedUsers();
   std::set<std::string> logins;
