@@ -3,7 +3,7 @@
 // SDK's own retry on 429 (it waits for X-Rate-Limit-Reset minus Date, plus a
 // second) with maxRetries raised so that no suspend is given up.
 //
-//   ORG_URL=... TOKEN_FILE=... USERS=1000 CONCURRENCY=10 node suspend.js
+//   ORG_URL=... TOKEN_FILE=... USERS=1000 CONCURRENCY=10 [START_AT_MS=epoch ms] node suspend.js
 //
 // Prints one JSON line: {"seconds", "suspended", "failed"}. NODE_EXTRA_CA_CERTS
 // must name the lab CA.
@@ -27,6 +27,9 @@ async function main() {
   const logins = [];
   for (let i = 1; i <= users; ++i) logins.push(`bulk${String(i).padStart(4, '0')}@${domain}`);
   let next = 0, suspended = 0, failed = 0;
+  // The bench says when to start (just after a window opens), once node and the SDK are loaded.
+  const startAt = parseInt(process.env.START_AT_MS || '0', 10);
+  if (startAt > Date.now()) await new Promise((resolve) => setTimeout(resolve, startAt - Date.now()));
   const start = process.hrtime.bigint();
   async function worker() {
     while (next < logins.length) {
