@@ -39,11 +39,13 @@
 // since other clients of the same organisation draw on it too:
 //
 //   budget left = limit * share - (limit - lowest Remaining reported)
-//                 - requests Cordon sent since that answer (in flight)
+//                 - Cordon's requests in flight - those that got no answer
 //
 // Answers that arrive out of order cannot raise it (the lowest Remaining
 // wins), and a request in flight when an answer comes is counted as spent,
-// so several workers never send more than the budget between them.
+// so several workers never send more than the budget between them. Admit
+// keeps claims to the smallest budget left of any live window, and claims
+// nothing while a window is spent for more than a second.
 //
 // How the budget is spent depends on the work waiting for the provider (the
 // engine tells the governor: actions due in the store, SetQueued, and the
@@ -67,10 +69,11 @@
 // out (the 429 that carries it holds the provider on its own).
 //
 // The budget left is worked out afresh from each answer rather than counted
-// down: a request counted twice while in flight is given back when its
-// answer comes. Each request a worker sends is in flight until its answer's report, its
-// worker's next Pace, or the end of its batch: a connector instance sends
-// one request at a time.
+// down: a request the provider had already counted when another's answer
+// came is counted twice only until its own answer comes. A request is in
+// flight until its answer's report; one that ends without a report (its
+// worker's next Pace or the end of its batch says so: a connector instance
+// sends one request at a time) stays spent for the rest of the window.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
