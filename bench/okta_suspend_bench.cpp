@@ -148,6 +148,7 @@ struct Figures {
   double seconds = 0;
   int64_t rate_limited = 0;
   int64_t max_in_window = 0;
+  std::string windows;  // lifecycle requests admitted in each window, in order
 };
 
 Figures Counted(const Lab& lab, double seconds) {
@@ -156,6 +157,8 @@ Figures Counted(const Lab& lab, double seconds) {
   const json manage = stats["families"].value("users.manage", json::object());
   f.rate_limited = manage.value("rate_limited", int64_t{0});
   f.max_in_window = manage.value("max_admitted_in_a_window", int64_t{0});
+  for (const json& w : manage.value("windows", json::array()))
+    f.windows += (f.windows.empty() ? "" : " ") + std::to_string(w.value("admitted", 0));
   if (const json read = stats["families"].value("users.read", json::object()); !read.empty())
     f.rate_limited += read.value("rate_limited", int64_t{0});
   return f;
@@ -263,7 +266,8 @@ int main(int argc, char** argv) {
   lab.token = ReadFirstLine(lab.token_file);
 
   std::printf("bulk suspend of %d Okta users, users.manage at %d per %d s\n", kUsers, kLimit, kWindowSeconds);
-  std::printf("%-28s %9s %7s %6s %14s\n", "run", "seconds", "÷floor", "429s", "max in window");
+  std::printf("%-28s %9s %7s %6s %14s   %s\n", "run", "seconds", "÷floor", "429s", "max in window",
+              "[lifecycle requests admitted per window]");
   for (int round = 1; round <= rounds; ++round) {
     // The floor's tail: the lab answering 200 suspends with nobody waiting.
     lab.SetManageLimit(100000);
@@ -275,8 +279,9 @@ int main(int argc, char** argv) {
         std::printf("%-28s failed\n", name);
         return;
       }
-      std::printf("%-28s %9.3f %7.3f %6lld %14lld\n", name, f->seconds, f->seconds / floor,
-                  static_cast<long long>(f->rate_limited), static_cast<long long>(f->max_in_window));
+      std::printf("%-28s %9.3f %7.3f %6lld %14lld   [%s]\n", name, f->seconds, f->seconds / floor,
+                  static_cast<long long>(f->rate_limited), static_cast<long long>(f->max_in_window),
+                  f->windows.c_str());
     };
     std::printf("round %d\n", round);
     line("cordon, rate_share 1.0", RunCordon(lab, 1.0));

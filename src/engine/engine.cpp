@@ -50,6 +50,10 @@ struct Engine::Pool {
   Provider provider;
   ProviderSettings settings;
   std::unique_ptr<Governor> governor;
+  // One claim at a time, with the count of what is left after it: a count
+  // taken before another worker's claim but told after it would make the
+  // backlog look bigger than it is until the next claim.
+  std::mutex claim_mu;
 };
 
 struct Engine::Worker {
@@ -233,8 +237,10 @@ void Engine::RunWorker(Worker& w) {
       continue;
     }
 
+    std::unique_lock claim_lock(w.pool->claim_mu);
     auto claimed = store_.ClaimDue(w.provider, w.id, admission.count, Now(), options_.lease);
     if (!claimed) {
+      claim_lock.unlock();
       spdlog::error("worker {}: cannot claim work: {}", w.id, claimed.error().message);
       if (!Wait(options_.poll_interval, generation, false)) return;
       continue;
@@ -243,6 +249,7 @@ void Engine::RunWorker(Worker& w) {
     // (engine/governor.h): all at once when it fits, evenly when it does not.
     if (!claimed->empty()) governor.BeginBatch(w.index, static_cast<int>(claimed->size()));
     if (auto due = store_.CountDue(w.provider, Now())) governor.SetQueued(*due);
+    claim_lock.unlock();
     if (claimed->empty()) {
       if (!Wait(options_.poll_interval, generation, true)) return;
       continue;
