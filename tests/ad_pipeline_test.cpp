@@ -131,7 +131,7 @@ class AdPipeline : public ::testing::Test {
   ExecutionContext Context(bool paced) {
     ExecutionContext context;
     if (paced) {
-      context.pace = [this]() -> Status {
+      context.pace = [this](std::string_view) -> Status {
         if (!proxy_->Settle()) return Fail(Error::Timeout("the proxy did not settle"));
         return {};
       };

@@ -166,6 +166,40 @@ TEST_F(ApiTest, HealthzShowsAPausedProviderWithoutItsWords) {
   EXPECT_NE(text.find("cordon_provider_pauses_total{provider=\"ad\"} 1"), std::string::npos) << text;
 }
 
+TEST_F(ApiTest, HealthzAndMetricsShowEachRateLimitWindowAndTheProvidersRefusals) {
+  ActionService service(fixture_->store(), nullptr, {Provider::kOkta});
+  HttpMetrics metrics;
+  ProviderHealth okta;
+  okta.provider = Provider::kOkta;
+  okta.rate_limited = 3;
+  okta.rate_windows = {{"users.manage", 200, 120, 20, Millis(2500)}, {"users.read", 600, 590, 590, Millis(41000)}};
+  Router router(fixture_->store(), service, metrics, nullptr, [&] { return std::vector{okta}; });
+
+  HttpRequest get(http::verb::get, "/healthz", 11);
+  const json doc = json::parse(router.Handle(get).response.body());
+  EXPECT_EQ(doc.at("status"), "ok") << "a rate limit being spent is no outage";
+  const json& entry = doc.at("providers").at(0);
+  EXPECT_EQ(entry.at("rateLimited"), 3);
+  ASSERT_EQ(entry.at("rateLimits").size(), 2u);
+  EXPECT_EQ(entry.at("rateLimits")[0], json({{"bucket", "users.manage"},
+                                             {"limit", 200},
+                                             {"remaining", 120},
+                                             {"budgetLeft", 20},
+                                             {"resetsInSeconds", 2.5}}));
+  EXPECT_EQ(entry.at("rateLimits")[1].at("bucket"), "users.read");
+
+  HttpRequest scrape(http::verb::get, "/metrics", 11);
+  scrape.set(http::field::authorization, "Bearer " + reader_token_);
+  const std::string text = router.Handle(scrape).response.body();
+  for (const char* line : {"cordon_provider_rate_limited_total{provider=\"okta\"} 3",
+                           "cordon_provider_rate_limit{provider=\"okta\",bucket=\"users.manage\"} 200",
+                           "cordon_provider_rate_limit_remaining{provider=\"okta\",bucket=\"users.manage\"} 120",
+                           "cordon_provider_rate_budget_left{provider=\"okta\",bucket=\"users.manage\"} 20",
+                           "cordon_provider_rate_limit_resets_in_seconds{provider=\"okta\",bucket=\"users.manage\"} 2.500",
+                           "cordon_provider_rate_limit{provider=\"okta\",bucket=\"users.read\"} 600"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+}
+
 TEST_F(ApiTest, SubmitReturns202WithLocationAndTheStoredAction) {
   const HttpResult r = Submit(Disable("alice.adams"));
   ASSERT_EQ(r.status, 202u) << r.body;

@@ -326,6 +326,24 @@ std::string RenderProviderHealth(const std::vector<ProviderHealth>& providers) {
           &ProviderHealth::provider_errors);
   counter("cordon_provider_requests_permitted_total", "Requests the rate budget let through.",
           &ProviderHealth::permits);
+  counter("cordon_provider_rate_limited_total", "Requests the provider refused for its rate limit (429).",
+          &ProviderHealth::rate_limited);
+  // The provider's own limits, one window per bucket while it lasts: what it
+  // allows, what it says is left, what Cordon may still send, and when it resets.
+  auto window_gauge = [&](std::string_view name, std::string_view help, auto value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+    for (const ProviderHealth& h : providers)
+      for (const RateWindowHealth& w : h.rate_windows)
+        out += fmt::format("{}{{provider=\"{}\",bucket=\"{}\"}} {}\n", name, ToString(h.provider), w.bucket, value(w));
+  };
+  window_gauge("cordon_provider_rate_limit", "Requests the provider allows in its current window.",
+               [](const RateWindowHealth& w) { return w.limit; });
+  window_gauge("cordon_provider_rate_limit_remaining", "Requests left in the window, as the provider reported.",
+               [](const RateWindowHealth& w) { return w.remaining; });
+  window_gauge("cordon_provider_rate_budget_left", "Requests Cordon may still send in the window (its share).",
+               [](const RateWindowHealth& w) { return w.budget_left; });
+  window_gauge("cordon_provider_rate_limit_resets_in_seconds", "Seconds until the window resets.",
+               [](const RateWindowHealth& w) { return fmt::format("{:.3f}", w.resets_in.count() / 1000.0); });
   return out;
 }
 
@@ -557,6 +575,16 @@ RoutedResponse Router::Healthz(Context& ctx) {
         p["cause"] = h.cause;
         p[h.state == ProviderState::kHeld ? "until" : "nextProbe"] = FormatTime(h.until);
       }
+      // Numbers only: an operator sees Cordon pausing before the limit, not why a request failed.
+      json windows = json::array();
+      for (const RateWindowHealth& w : h.rate_windows)
+        windows.push_back({{"bucket", w.bucket},
+                           {"limit", w.limit},
+                           {"remaining", w.remaining},
+                           {"budgetLeft", w.budget_left},
+                           {"resetsInSeconds", w.resets_in.count() / 1000.0}});
+      if (!windows.empty()) p["rateLimits"] = std::move(windows);
+      if (h.rate_limited > 0) p["rateLimited"] = h.rate_limited;
       providers.push_back(std::move(p));
     }
   }

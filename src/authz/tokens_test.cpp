@@ -20,6 +20,7 @@ class TokenOnlyStore : public Store {
   Result<std::vector<Attempt>> GetAttempts(std::string_view) override { return Unused(); }
   Result<std::vector<AuditEvent>> GetAudit(std::string_view) override { return Unused(); }
   Result<ActionPage> ListActions(const ActionFilter&) override { return Unused(); }
+  Result<int64_t> CountDue(Provider, TimePoint) override { return Unused(); }
   Result<std::vector<Action>> ClaimDue(Provider, std::string_view, int, TimePoint, Millis) override {
     return Unused();
   }

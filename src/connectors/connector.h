@@ -22,6 +22,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -51,21 +52,23 @@ struct ExecutionContext {
   // it fails, the actions get a retryable error. Empty: nothing to record
   // (e.g. a connection check), and changes go ahead.
   std::function<Status(std::span<const Observation>)> record_observations;
-  // Waits until the provider's rate budget allows one more request. A
-  // connector calls it before every request it sends to the provider, so the
-  // budget holds for what the provider sees. An error means the budget will
-  // not allow a request before the deadline: it is the provider's
-  // (Blame::kProvider), with a retry_after hint. Empty: no budget.
-  std::function<Status()> pace;
+  // Waits until the provider's rate budget allows one more request to
+  // `bucket` (the connector's name for the provider's limit the request
+  // counts against, the one its answer's report names; "" when the provider
+  // has only one). A connector calls it before every request it sends to the
+  // provider, so the budget holds for what the provider sees. An error means
+  // the budget will not allow a request before the deadline: it is the
+  // provider's (Blame::kProvider), with a retry_after hint. Empty: no budget.
+  std::function<Status(std::string_view bucket)> pace;
   // Tells the engine what the provider said about its own rate limit in an
-  // answer, so the budget adapts to it (spends what is left evenly until the
-  // provider's window resets). Empty: nobody listens.
+  // answer (RateLimitReport::bucket names which), so the budget adapts to it
+  // (see engine/governor.h). Empty: nobody listens.
   std::function<void(const RateLimitReport&)> report_rate_limit;
 
   [[nodiscard]] Status Record(std::span<const Observation> observations) const {
     return record_observations ? record_observations(observations) : Status{};
   }
-  [[nodiscard]] Status Pace() const { return pace ? pace() : Status{}; }
+  [[nodiscard]] Status Pace(std::string_view bucket = {}) const { return pace ? pace(bucket) : Status{}; }
   void ReportRateLimit(const RateLimitReport& report) const {
     if (report_rate_limit) report_rate_limit(report);
   }

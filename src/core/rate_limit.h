@@ -7,12 +7,17 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "core/action.h"
 
 namespace cordon {
 
 struct RateLimitReport {
+  // Which of the provider's limits the answer speaks of: the connector's
+  // name for the endpoint class it called (Okta keeps one limit per class);
+  // "" = the provider's only one.
+  std::string bucket;
   int64_t limit = 0;      // requests the provider allows in its current window
   int64_t remaining = 0;  // of those, not yet spent (by anyone sharing the limit)
   int64_t reset_epoch_seconds = 0;  // when the window ends, on the provider's clock (UTC epoch seconds)

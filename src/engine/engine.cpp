@@ -50,10 +50,15 @@ struct Engine::Pool {
   Provider provider;
   ProviderSettings settings;
   std::unique_ptr<Governor> governor;
+  // One claim at a time, with the count of what is left after it: a count
+  // taken before another worker's claim but told after it would make the
+  // backlog look bigger than it is until the next claim.
+  std::mutex claim_mu;
 };
 
 struct Engine::Worker {
   Provider provider;
+  int index = 0;  // names the worker to its governor
   Pool* pool = nullptr;
   ConnectorFactory factory;
   std::string id;
@@ -90,6 +95,7 @@ void Engine::AddWorkers(Provider provider, ConnectorFactory factory, const Provi
   for (int i = 0; i < settings.workers; ++i) {
     auto w = std::make_unique<Worker>();
     w->provider = provider;
+    w->index = static_cast<int>(workers_.size());
     w->pool = pool.get();
     w->factory = factory;
     w->id = instance_ + "/" + std::string(ToString(provider)) + "-" + std::to_string(workers_.size() + 1);
@@ -231,12 +237,19 @@ void Engine::RunWorker(Worker& w) {
       continue;
     }
 
+    std::unique_lock claim_lock(w.pool->claim_mu);
     auto claimed = store_.ClaimDue(w.provider, w.id, admission.count, Now(), options_.lease);
     if (!claimed) {
+      claim_lock.unlock();
       spdlog::error("worker {}: cannot claim work: {}", w.id, claimed.error().message);
       if (!Wait(options_.poll_interval, generation, false)) return;
       continue;
     }
+    // What is still waiting decides how the provider's rate budget is spent
+    // (engine/governor.h): all at once when it fits, evenly when it does not.
+    if (!claimed->empty()) governor.BeginBatch(w.index, static_cast<int>(claimed->size()));
+    if (auto due = store_.CountDue(w.provider, Now())) governor.SetQueued(*due);
+    claim_lock.unlock();
     if (claimed->empty()) {
       if (!Wait(options_.poll_interval, generation, true)) return;
       continue;
@@ -248,11 +261,10 @@ void Engine::RunWorker(Worker& w) {
 void Engine::RunProbe(Worker& w) {
   ExecutionContext context;
   context.deadline = Now() + BatchBudget(options_.lease);
-  context.pace = [&governor = *w.pool->governor, deadline = context.deadline] {
-    return governor.AwaitPermit(deadline);
-  };
-  context.report_rate_limit = [&governor = *w.pool->governor](const RateLimitReport& report) {
-    governor.ReportRateLimit(report, Now());
+  context.pace = [&governor = *w.pool->governor, deadline = context.deadline, caller = w.index](
+                     std::string_view bucket) { return governor.AwaitPermit(deadline, bucket, caller); };
+  context.report_rate_limit = [&governor = *w.pool->governor, caller = w.index](const RateLimitReport& report) {
+    governor.ReportRateLimit(report, Now(), caller);
   };
   Status result = Fail(Error::Internal("the probe did not run"));
   try {
@@ -260,6 +272,7 @@ void Engine::RunProbe(Worker& w) {
   } catch (const std::exception& e) {
     result = Fail(Error::Internal(std::string("the connector's probe threw: ") + e.what()));
   }
+  w.pool->governor->EndBatch(w.index);
   w.pool->governor->ProbeFinished(result, Now());
   // A probe that failed leaves the connector's connection in doubt: the next
   // batch starts from a new one.
@@ -302,9 +315,11 @@ void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
     context.record_observations = [this, &w](std::span<const Observation> observations) {
       return store_.RecordObservations(observations, w.id, Now());
     };
-    context.pace = [&governor, deadline = context.deadline] { return governor.AwaitPermit(deadline); };
-    context.report_rate_limit = [&governor](const RateLimitReport& report) {
-      governor.ReportRateLimit(report, Now());
+    context.pace = [&governor, deadline = context.deadline, caller = w.index](std::string_view bucket) {
+      return governor.AwaitPermit(deadline, bucket, caller);
+    };
+    context.report_rate_limit = [&governor, caller = w.index](const RateLimitReport& report) {
+      governor.ReportRateLimit(report, Now(), caller);
     };
     std::vector<Result<ExecutionOutcome>> results;
     try {
@@ -369,6 +384,7 @@ void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
     if (reconnect) w.connector.reset();
   }
 
+  governor.EndBatch(w.index);
   std::lock_guard lock(mu_);
   w.in_flight.clear();
   if (!w.connector) w.has_connector = false;

@@ -86,17 +86,22 @@ Governor::Admission Governor::Admit(int wanted, TimePoint now) {
   }
   if (wanted <= 0) return {0, false, Millis(0)};
   int count = wanted;
-  if (provider_window_) {
-    // The provider's own window is spent: come back when it resets.
+  {
+    // A spent window of the provider's: come back when it resets, rather
+    // than claim work that would only wait for permits while its lease runs.
     const auto mono = clock_.Now();
-    if (mono >= provider_window_->ends) {
-      provider_window_.reset();
-    } else if (provider_window_->left <= 0) {
-      const Millis wait = std::chrono::ceil<Millis>(provider_window_->ends - mono);
-      if (wait > Millis(1000)) return {0, false, wait};
-    } else {
-      count = static_cast<int>(std::clamp<int64_t>(provider_window_->left, 1, count));
+    Millis spent_for{0};
+    for (auto& [name, bucket] : buckets_) {
+      if (!bucket.window) continue;
+      if (mono >= bucket.window->ends) {
+        bucket.window.reset();
+      } else if (const int64_t left = Left(bucket); left <= 0) {
+        spent_for = std::max(spent_for, std::chrono::ceil<Millis>(bucket.window->ends - mono));
+      } else {
+        count = static_cast<int>(std::clamp<int64_t>(left, 1, count));
+      }
     }
+    if (spent_for > Millis(1000)) return {0, false, spent_for};
   }
   if (options_.rate_limit > 0) {
     // About a second's worth of budget at a time (at least one action).
@@ -122,31 +127,71 @@ void Governor::ForgetOldPermits(MonotonicClock::TimePoint now) {
   while (!permits_in_window_.empty() && now - permits_in_window_.front() >= window) permits_in_window_.pop_front();
 }
 
-std::optional<Micros> Governor::ProviderWindowWait(MonotonicClock::TimePoint now) {
-  if (!provider_window_) return std::nullopt;
-  if (now >= provider_window_->ends) {
-    provider_window_.reset();
+int64_t Governor::Left(const Bucket& bucket) {
+  if (!bucket.window) return 0;
+  const Window& w = *bucket.window;
+  // Requests in flight count as spent: the answers so far may not include them.
+  return w.allowed - (w.limit - w.remaining) - bucket.in_flight - w.unanswered;
+}
+
+std::optional<int64_t> Governor::Demand(std::string_view bucket) const {
+  if (!queued_) return std::nullopt;
+  int64_t demand = *queued_;
+  for (const auto& [id, caller] : callers_) {
+    const auto sent = caller.sent.find(bucket);
+    demand += std::max(0, caller.held - (sent == caller.sent.end() ? 0 : sent->second));
+  }
+  return demand;
+}
+
+std::optional<Micros> Governor::BucketWait(std::string_view name, MonotonicClock::TimePoint now) {
+  const auto it = buckets_.find(name);
+  if (it == buckets_.end() || !it->second.window) return std::nullopt;
+  Window& w = *it->second.window;
+  if (now >= w.ends) {
+    // Over: the next answer describes the new window.
+    it->second.window.reset();
     return std::nullopt;
   }
-  if (provider_window_->left <= 0)
-    return std::max(Micros(1), std::chrono::duration_cast<Micros>(provider_window_->ends - now));
-  if (now < provider_window_->next) return std::chrono::duration_cast<Micros>(provider_window_->next - now);
+  const int64_t left = Left(it->second);
+  if (left <= 0) return std::max(Micros(1), std::chrono::duration_cast<Micros>(w.ends - now));
+  // All the waiting work fits in what is left: no reason to hold any of it back.
+  if (const auto demand = Demand(name); demand && *demand <= left) return std::nullopt;
+  if (now < w.next) return std::chrono::duration_cast<Micros>(w.next - now);
   return std::nullopt;
 }
 
-void Governor::TookPermit(MonotonicClock::TimePoint now) {
+void Governor::Settle(int caller, bool answered) {
+  const auto it = callers_.find(caller);
+  if (it == callers_.end() || !it->second.in_flight) return;
+  if (auto bucket = buckets_.find(*it->second.in_flight); bucket != buckets_.end()) {
+    bucket->second.in_flight = std::max(0, bucket->second.in_flight - 1);
+    // No answer says whether it reached the provider: it stays spent.
+    if (!answered && bucket->second.window) ++bucket->second.window->unanswered;
+  }
+  it->second.in_flight.reset();
+}
+
+void Governor::TookPermit(std::string_view name, int caller, MonotonicClock::TimePoint now) {
   ++health_.permits;
-  last_permit_ = now;
-  if (provider_window_) {
-    --provider_window_->left;
-    provider_window_->next = now + provider_window_->spacing;
+  auto bucket = buckets_.find(name);
+  if (bucket == buckets_.end()) bucket = buckets_.emplace(std::string(name), Bucket{}).first;
+  ++bucket->second.in_flight;
+  Caller& c = callers_[caller];
+  c.in_flight = std::string(name);
+  if (c.held > 0) ++c.sent[std::string(name)];
+  if (Window* w = bucket->second.window ? &*bucket->second.window : nullptr) {
+    // Evenly over the time left; the last one well before the end, so it
+    // does not land in the next window.
+    const int64_t left = Left(bucket->second);
+    if (left > 0) w->next = now + std::chrono::duration_cast<Micros>(w->ends - now) / (left + 1);
   }
 }
 
-std::optional<Micros> Governor::TryPermit(MonotonicClock::TimePoint now) {
-  if (auto wait = ProviderWindowWait(now)) return wait;
+std::optional<Micros> Governor::TryPermit(std::string_view bucket, int caller, MonotonicClock::TimePoint now) {
+  if (auto wait = BucketWait(bucket, now)) return wait;
   if (options_.rate_limit <= 0) {
-    TookPermit(now);
+    TookPermit(bucket, caller, now);
     return std::nullopt;
   }
   const int limit = options_.rate_limit;
@@ -162,54 +207,80 @@ std::optional<Micros> Governor::TryPermit(MonotonicClock::TimePoint now) {
   if (now < slot) return std::max(Micros(1), std::chrono::duration_cast<Micros>(slot - now));
   next_even_slot_ = std::max(next_even_slot_, now) + spacing;
   permits_in_window_.push_back(now);
-  TookPermit(now);
+  TookPermit(bucket, caller, now);
   return std::nullopt;
 }
 
-void Governor::ReportRateLimit(const RateLimitReport& report, TimePoint now) {
+void Governor::ReportRateLimit(const RateLimitReport& report, TimePoint now, int caller) {
+  std::lock_guard lock(mu_);
+  Settle(caller, true);
   if (report.limit <= 0 || report.remaining < 0) return;
   const int64_t remaining = std::min(report.remaining, report.limit);
   const double share = std::clamp(report.share, 0.0, 1.0);
   // Both ends on the provider's clock: a skewed local clock changes nothing.
   const TimePoint provider_now = report.provider_date.value_or(now);
   const Millis left_ms = Millis(report.reset_epoch_seconds) * 1000 - provider_now.time_since_epoch();
-  std::lock_guard lock(mu_);
   const auto mono = clock_.Now();
+  Bucket& bucket = buckets_[report.bucket];
+  std::optional<Window>& current = bucket.window;
+  if (current && mono >= current->ends) current.reset();
   if (left_ms <= Millis(0)) {
     // The window the answer speaks of is over; the next answer describes the new one.
-    if (provider_window_ && provider_window_->reset_epoch_seconds <= report.reset_epoch_seconds)
-      provider_window_.reset();
+    if (current && current->reset_epoch_seconds <= report.reset_epoch_seconds) current.reset();
     return;
   }
-  const Micros left = std::min(left_ms, options_.hold_max);
+  const auto ends = mono + Micros(std::min(left_ms, options_.hold_max));
   const auto allowed = static_cast<int64_t>(static_cast<double>(report.limit) * share);
-  int64_t budget = std::max<int64_t>(0, allowed - (report.limit - remaining));
-  ProviderWindow window;
-  window.reset_epoch_seconds = report.reset_epoch_seconds;
-  window.ends = mono + left;
-  if (provider_window_ && mono < provider_window_->ends) {
+  if (current) {
     // An older window's answer arriving late says nothing about the current one.
-    if (report.reset_epoch_seconds < provider_window_->reset_epoch_seconds) return;
-    if (report.reset_epoch_seconds == provider_window_->reset_epoch_seconds) {
-      budget = std::min(budget, provider_window_->left);
-      window.ends = std::min(window.ends, provider_window_->ends);
-    }
+    if (report.reset_epoch_seconds < current->reset_epoch_seconds) return;
+    // Nor does the concurrency limit's answer (another Limit, Reset about now).
+    if (report.limit != current->limit && report.reset_epoch_seconds <= current->reset_epoch_seconds) return;
   }
-  window.left = budget;
-  window.spacing = budget > 0 ? std::chrono::duration_cast<Micros>(window.ends - mono) / budget : Micros(0);
-  window.next = last_permit_ == MonotonicClock::TimePoint{} ? mono : last_permit_ + window.spacing;
-  if (budget == 0 && (!provider_window_ || provider_window_->left > 0))
-    spdlog::info("provider {}: its rate limit allows Cordon no further request for {} ms",
-                 ToString(health_.provider), std::chrono::duration_cast<Millis>(window.ends - mono).count());
-  provider_window_ = window;
+  const bool was_open = !current || Left(bucket) > 0;
+  if (current && report.reset_epoch_seconds == current->reset_epoch_seconds) {
+    current->remaining = std::min(current->remaining, remaining);
+    current->ends = std::min(current->ends, ends);
+  } else {
+    current = Window{report.reset_epoch_seconds, ends, report.limit, remaining, allowed, 0, mono};
+  }
+  if (Left(bucket) <= 0 && was_open)
+    spdlog::info("provider {}: its rate limit{}{} allows Cordon no further request for {} ms",
+                 ToString(health_.provider), report.bucket.empty() ? "" : " for ", report.bucket,
+                 std::chrono::duration_cast<Millis>(current->ends - mono).count());
 }
 
-Status Governor::AwaitPermit(TimePoint deadline) {
+void Governor::SetQueued(int64_t due) {
+  std::lock_guard lock(mu_);
+  queued_ = std::max<int64_t>(0, due);
+}
+
+void Governor::BeginBatch(int caller, int actions) {
+  std::lock_guard lock(mu_);
+  Caller& c = callers_[caller];
+  c.held = std::max(0, actions);
+  c.sent.clear();
+}
+
+void Governor::EndBatch(int caller) {
+  std::lock_guard lock(mu_);
+  Settle(caller, false);
+  Caller& c = callers_[caller];
+  c.held = 0;
+  c.sent.clear();
+}
+
+Status Governor::AwaitPermit(TimePoint deadline, std::string_view bucket, int caller) {
+  {
+    // Whoever asks for the next permit has its previous request's answer.
+    std::lock_guard lock(mu_);
+    Settle(caller, false);
+  }
   while (true) {
     std::optional<Micros> wait;
     {
       std::lock_guard lock(mu_);
-      wait = TryPermit(clock_.Now());
+      wait = TryPermit(bucket, caller, clock_.Now());
     }
     if (!wait) return {};
     const Millis wait_ms = std::max(Millis(1), std::chrono::ceil<Millis>(*wait));
@@ -252,6 +323,8 @@ void Governor::Answered(TimePoint now) {
 void Governor::Failed(const Error& error, TimePoint now) {
   std::lock_guard lock(mu_);
   ++health_.provider_errors;
+  // The provider's refusal, not Cordon's own budget running out before a deadline.
+  if (error.code == ErrorCode::kResourceExhausted && !error.provider_code.empty()) ++health_.rate_limited;
   ++health_.consecutive_failures;
   if (health_.state == ProviderState::kPaused) return;  // the pause already says so
   health_.cause = std::string(CauseOf(error));
@@ -322,7 +395,15 @@ Millis Governor::RetryDelay(const Error& error) {
 
 ProviderHealth Governor::Health() const {
   std::lock_guard lock(mu_);
-  return health_;
+  ProviderHealth out = health_;
+  const auto mono = clock_.Now();
+  for (const auto& [name, bucket] : buckets_) {
+    if (!bucket.window || mono >= bucket.window->ends) continue;
+    const Window& w = *bucket.window;
+    out.rate_windows.push_back(
+        {name, w.limit, w.remaining, std::max<int64_t>(0, Left(bucket)), std::chrono::ceil<Millis>(w.ends - mono)});
+  }
+  return out;
 }
 
 }  // namespace cordon

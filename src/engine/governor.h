@@ -29,16 +29,51 @@
 // claims to about a second's worth of budget, so a claimed batch is not left
 // waiting for permits while its lease runs.
 //
-// The provider's own limit: a connector passes on what each answer says of
-// it (ReportRateLimit: limit, remaining, when the window resets, the
-// answer's Date). Until that window resets, the governor spends what is left
-// of the provider's limit — at most `share` of it, since other clients of the
-// same organisation draw on it too — evenly over the time left, so work
-// pauses before the limit instead of bouncing off 429s. The time left is
-// Reset minus the answer's Date, both on the provider's clock (the local
-// clock only when Date is unreadable), and never more than hold_max; a Reset
-// already past ends the window at once. Answers that arrive out of order
-// cannot raise what is left of a window: the lower count wins.
+// The provider's own limits: a connector names the bucket of each request
+// (Pace) and passes on what each answer says of that bucket's limit
+// (ReportRateLimit: bucket, limit, remaining, when the window resets, the
+// answer's Date). Okta keeps one limit per endpoint class (reading users,
+// changing their lifecycle, ...), each with its own window and Reset, so the
+// governor keeps one window per bucket; a connector without buckets uses the
+// default one (""). In each window Cordon uses at most `share` of the limit,
+// since other clients of the same organisation draw on it too:
+//
+//   budget left = limit * share - (limit - lowest Remaining reported)
+//                 - Cordon's requests in flight - those that got no answer
+//
+// Answers that arrive out of order cannot raise it (the lowest Remaining
+// wins), and a request in flight when an answer comes is counted as spent,
+// so several workers never send more than the budget between them. Admit
+// keeps claims to the smallest budget left of any live window, and claims
+// nothing while a window is spent for more than a second.
+//
+// How the budget is spent depends on the work waiting for the provider (the
+// engine tells the governor: actions due in the store, SetQueued, and the
+// actions each worker holds, BeginBatch/EndBatch; an action makes one
+// request per bucket). When all of it fits in the budget left, it goes now:
+// nothing is gained by waiting, and the window's end is when the rest can
+// start. When it does not fit, the budget is spread evenly over the time
+// left (a request every time left / (budget left + 1)), so the provider sees
+// a steady pace, not a burst followed by a wall. Without word of the backlog
+// (no engine), it is spread. A spent budget waits for the reset.
+//
+// The time left is Reset minus the answer's Date, both on the provider's
+// clock (the local clock only when Date is unreadable), so a skewed local
+// clock changes nothing; the earliest end any answer of the window implies
+// wins (Date has whole seconds, and an answer just after a second began
+// tells the end most exactly). It is never more than hold_max, and a Reset
+// already past ends the window at once: no wait is negative or endless.
+// Okta's concurrency limit answers with another Limit, Remaining 0 and a
+// Reset about a second ahead; while a bucket's window is known, an answer
+// with a different Limit and no later Reset is not its window and is left
+// out (the 429 that carries it holds the provider on its own).
+//
+// The budget left is worked out afresh from each answer rather than counted
+// down: a request the provider had already counted when another's answer
+// came is counted twice only until its own answer comes. A request is in
+// flight until its answer's report; one that ends without a report (its
+// worker's next Pace or the end of its batch says so: a connector instance
+// sends one request at a time) stays spent for the rest of the window.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -47,9 +82,12 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/action.h"
 #include "core/error.h"
@@ -81,6 +119,15 @@ struct GovernorOptions {
 enum class ProviderState { kRunning, kHeld, kPaused };
 std::string_view ToString(ProviderState state);
 
+// One bucket's window of the provider's own rate limit, as Cordon sees it.
+struct RateWindowHealth {
+  std::string bucket;           // the connector's name for it; "" = the default bucket
+  int64_t limit = 0;            // as the provider reported it
+  int64_t remaining = 0;        // as reported (the lowest in the window), for every client
+  int64_t budget_left = 0;      // what Cordon may still send in it (share, in flight counted)
+  Millis resets_in{0};          // until the window resets
+};
+
 // A provider's standing, for /healthz, /metrics and the log.
 struct ProviderHealth {
   Provider provider = Provider::kActiveDirectory;
@@ -102,6 +149,8 @@ struct ProviderHealth {
   int64_t provider_errors = 0;  // errors blamed on the provider (not counted against actions)
   int64_t admitted = 0;         // actions admitted to the provider
   int64_t permits = 0;          // requests the rate budget let through
+  int64_t rate_limited = 0;     // answers refusing a request for the provider's rate limit (429)
+  std::vector<RateWindowHealth> rate_windows;  // the live windows, by bucket
 };
 
 class Governor {
@@ -121,14 +170,23 @@ class Governor {
   // Asks to hand up to `wanted` actions to the provider.
   [[nodiscard]] Admission Admit(int wanted, TimePoint now);
 
-  // Waits for the rate budget to allow one request, until `deadline` at the
-  // latest (epoch: no deadline). Fails, blaming the provider with a
-  // retry_after hint, if no permit comes before the deadline.
-  [[nodiscard]] Status AwaitPermit(TimePoint deadline);
+  // Waits for the rate budget to allow one request to `bucket`, until
+  // `deadline` at the latest (epoch: no deadline). Fails, blaming the
+  // provider with a retry_after hint, if no permit comes before the
+  // deadline. `caller` names who sends it (an engine worker): its previous
+  // request is no longer in flight.
+  [[nodiscard]] Status AwaitPermit(TimePoint deadline, std::string_view bucket = {}, int caller = 0);
 
-  // What an answer said of the provider's own rate limit; `now` is the local
-  // clock when it came.
-  void ReportRateLimit(const RateLimitReport& report, TimePoint now);
+  // What an answer said of the provider's own rate limit (report.bucket);
+  // `now` is the local clock when it came. The answer ends `caller`'s request in flight.
+  void ReportRateLimit(const RateLimitReport& report, TimePoint now, int caller = 0);
+
+  // The work waiting for the provider: `due` actions in the store, not yet claimed.
+  void SetQueued(int64_t due);
+  // `caller` holds `actions` claimed actions until EndBatch; each makes one
+  // request per bucket (counted by its AwaitPermit calls).
+  void BeginBatch(int caller, int actions);
+  void EndBatch(int caller);
 
   // The provider answered (success, or an error about one action): it works.
   void Answered(TimePoint now);
@@ -150,11 +208,17 @@ class Governor {
   Millis Jittered(Millis base, Millis cap);
   void Pause(const Error& error, TimePoint now);
   // Takes a permit if the budget allows one at `now`; else how long until it might.
-  [[nodiscard]] std::optional<std::chrono::microseconds> TryPermit(MonotonicClock::TimePoint now);
+  [[nodiscard]] std::optional<std::chrono::microseconds> TryPermit(std::string_view bucket, int caller,
+                                                                   MonotonicClock::TimePoint now);
   void ForgetOldPermits(MonotonicClock::TimePoint now);
-  // How long the provider's reported window makes a request wait; none: it may go now.
-  [[nodiscard]] std::optional<std::chrono::microseconds> ProviderWindowWait(MonotonicClock::TimePoint now);
-  void TookPermit(MonotonicClock::TimePoint now);
+  // How long the bucket's window makes a request wait; none: it may go now.
+  [[nodiscard]] std::optional<std::chrono::microseconds> BucketWait(std::string_view bucket,
+                                                                    MonotonicClock::TimePoint now);
+  void TookPermit(std::string_view bucket, int caller, MonotonicClock::TimePoint now);
+  void Settle(int caller, bool answered);
+  // Requests still to be sent to `bucket`: queued actions and the held ones
+  // that have not sent theirs; none when the engine said nothing of them.
+  [[nodiscard]] std::optional<int64_t> Demand(std::string_view bucket) const;
 
   const GovernorOptions options_;
   const std::function<void()> on_change_;
@@ -170,16 +234,31 @@ class Governor {
   // the next evenly spaced permit.
   std::deque<MonotonicClock::TimePoint> permits_in_window_;
   MonotonicClock::TimePoint next_even_slot_{};
-  // The provider's current window, as its answers describe it.
-  struct ProviderWindow {
+  // A bucket of the provider's limits, as its answers describe it.
+  struct Window {
     int64_t reset_epoch_seconds = 0;
     MonotonicClock::TimePoint ends{};
-    int64_t left = 0;  // requests Cordon may still send in it
-    std::chrono::microseconds spacing{0};
-    MonotonicClock::TimePoint next{};  // the next evenly spaced request
+    int64_t limit = 0;
+    int64_t remaining = 0;  // the lowest reported: answers out of order cannot raise it
+    int64_t allowed = 0;    // limit * share
+    int64_t unanswered = 0;  // Cordon's requests in it that got no answer: spent, for all we know
+    MonotonicClock::TimePoint next{};  // the next evenly spaced request, when spreading
   };
-  std::optional<ProviderWindow> provider_window_;
-  MonotonicClock::TimePoint last_permit_{};
+  struct Bucket {
+    std::optional<Window> window;
+    int in_flight = 0;
+  };
+  std::map<std::string, Bucket, std::less<>> buckets_;
+  // What Cordon may still send in the bucket's window.
+  [[nodiscard]] static int64_t Left(const Bucket& bucket);
+  // What each caller (engine worker) holds and has sent.
+  struct Caller {
+    int held = 0;
+    std::map<std::string, int, std::less<>> sent;  // requests per bucket in this batch
+    std::optional<std::string> in_flight;          // the bucket of its request in flight
+  };
+  std::map<int, Caller> callers_;
+  std::optional<int64_t> queued_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

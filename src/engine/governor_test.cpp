@@ -401,5 +401,172 @@ TEST(Governor, APermitThatTheProvidersWindowDelaysPastTheDeadlineIsAHoldWithAHin
   EXPECT_GT(*refused.error().retry_after, 40s);
 }
 
+RateLimitReport In(std::string bucket, RateLimitReport r) {
+  r.bucket = std::move(bucket);
+  return r;
+}
+
+TEST(Governor, EachBucketHasItsOwnWindow) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  // The lifecycle bucket is spent for 4 s; the read bucket has plenty.
+  g.ReportRateLimit(In("users.manage", OktaSays(200, 0, kT0, 4s)), kT0);
+  g.ReportRateLimit(In("users.read", OktaSays(600, 500, kT0, 50s)), kT0);
+  const auto start = clock.Now();
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.read"));
+  EXPECT_EQ(clock.Now() - start, 0s) << "a read does not wait for the lifecycle bucket";
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage"));
+  EXPECT_GE(clock.Now() - start, 4s);
+  EXPECT_LT(clock.Now() - start, 4100ms);
+  // A later answer of one bucket does not overwrite the other's window.
+  g.ReportRateLimit(In("users.read", OktaSays(600, 0, kT0 + 4s, 46s)), kT0 + 4s);
+  const auto health = g.Health();
+  ASSERT_EQ(health.rate_windows.size(), 1u) << "the lifecycle window is over, the read one is live";
+  EXPECT_EQ(health.rate_windows[0].bucket, "users.read");
+  EXPECT_EQ(health.rate_windows[0].remaining, 0);
+}
+
+TEST(Governor, WorkThatFitsInWhatIsLeftGoesNow) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.SetQueued(0);
+  g.BeginBatch(1, 50);
+  g.ReportRateLimit(In("users.manage", OktaSays(200, 200, kT0, 5s)), kT0);
+  const auto start = clock.Now();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage", 1));
+  EXPECT_EQ(clock.Now() - start, 0s) << "50 waiting, 200 left: nothing gained by spreading them";
+}
+
+TEST(Governor, WorkThatDoesNotFitIsSpreadOverTheWindow) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.SetQueued(950);
+  g.BeginBatch(1, 50);
+  g.ReportRateLimit(In("users.manage", OktaSays(200, 200, kT0, 5s)), kT0);
+  const auto start = clock.Now();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage", 1));
+    g.ReportRateLimit(In("users.manage", OktaSays(200, 199 - i, kT0, 5s)), kT0, 1);
+  }
+  // 1,000 waiting, 200 a window: the window's budget is spent evenly, about 25 ms apart.
+  EXPECT_GE(clock.Now() - start, 2400ms);
+  EXPECT_LT(clock.Now() - start, 2600ms);
+}
+
+TEST(Governor, RequestsInFlightCountAsSpent) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.SetQueued(0);
+  for (int caller = 1; caller <= 4; ++caller) g.BeginBatch(caller, 50);
+  // A new window: four workers' requests went out before any answer came.
+  for (int caller = 1; caller <= 4; ++caller) ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage", caller));
+  // The first answer counts only its own request; the three others are still in flight.
+  g.ReportRateLimit(In("users.manage", OktaSays(10, 9, kT0, 5s)), kT0, 1);
+  EXPECT_EQ(g.Health().rate_windows.at(0).budget_left, 6);
+  // Their answers give back what was counted twice.
+  for (int caller = 2; caller <= 4; ++caller)
+    g.ReportRateLimit(In("users.manage", OktaSays(10, 10 - caller, kT0, 5s)), kT0, caller);
+  EXPECT_EQ(g.Health().rate_windows.at(0).budget_left, 6);
+  // 196 actions wait, more than fits: the six left are spread over the window, then nothing until the reset.
+  const auto start = clock.Now();
+  int sent = 0;
+  while (clock.Now() - start < 4900ms) {
+    ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage", 1));
+    if (clock.Now() - start >= 4900ms) break;
+    ++sent;
+    g.ReportRateLimit(In("users.manage", OktaSays(10, 6 - sent, kT0, 5s)), kT0, 1);
+  }
+  EXPECT_EQ(sent, 6) << "never more than the limit in the window";
+}
+
+TEST(Governor, ARequestWithoutAnswerStaysSpent) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.ReportRateLimit(In("users.manage", OktaSays(10, 2, kT0, 5s)), kT0);
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage", 1));  // its connection drops: no answer
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage", 1));  // the next one settles it, unanswered
+  g.EndBatch(1);
+  EXPECT_EQ(g.Health().rate_windows.at(0).budget_left, 0);
+}
+
+TEST(Governor, TheShareHoldsWhateverTheBacklog) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.SetQueued(0);
+  g.BeginBatch(1, 150);
+  g.ReportRateLimit(In("users.manage", OktaSays(200, 199, kT0, 5s, 0.5)), kT0, 1);
+  const auto start = clock.Now();
+  int before_reset = 0;
+  for (int i = 0; i < 120; ++i) {
+    ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage", 1));
+    if (clock.Now() - start < 5s) {
+      ++before_reset;
+      g.ReportRateLimit(In("users.manage", OktaSays(200, 198 - i, kT0, 5s, 0.5)), kT0, 1);
+    }
+  }
+  EXPECT_EQ(before_reset, 99) << "half of 200, one already spent";
+}
+
+TEST(Governor, TheConcurrencyLimitsAnswerDoesNotReplaceTheBucketsWindow) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  g.ReportRateLimit(In("users.manage", OktaSays(200, 150, kT0, 4s)), kT0);
+  // Too many requests at once: Limit 75, Remaining 0, Reset a second ahead.
+  g.ReportRateLimit(In("users.manage", OktaSays(75, 0, kT0, 1s)), kT0);
+  const auto health = g.Health();
+  ASSERT_EQ(health.rate_windows.size(), 1u);
+  EXPECT_EQ(health.rate_windows[0].limit, 200);
+  EXPECT_EQ(health.rate_windows[0].remaining, 150);
+}
+
+TEST(Governor, AClockSkewedThirtySecondsEitherWayChangesNothing) {
+  for (const auto skew : {30s, -30s}) {
+    ManualClock clock;
+    Governor g(Provider::kOkta, Options(), {}, clock);
+    // Okta's Date says kT0; the local clock is 30 s off; the window resets 5 s after Okta's Date.
+    g.ReportRateLimit(In("users.manage", OktaSays(200, 0, kT0, 5s)), kT0 + skew);
+    const auto start = clock.Now();
+    ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage"));
+    EXPECT_GE(clock.Now() - start, 5s) << skew.count();
+    EXPECT_LT(clock.Now() - start, 5100ms) << skew.count();
+  }
+}
+
+TEST(Governor, TheEarliestEndAnyAnswerImpliesWins) {
+  ManualClock clock;
+  Governor g(Provider::kOkta, Options(), {}, clock);
+  // Date has whole seconds: an answer late in a second says more time is left than there is.
+  g.ReportRateLimit(In("users.manage", OktaSays(200, 0, kT0, 5s)), kT0);
+  clock.SleepFor(900ms);  // the same Date, 0.9 s later
+  g.ReportRateLimit(In("users.manage", OktaSays(200, 0, kT0, 5s)), kT0);
+  const auto start = clock.Now();
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage"));
+  EXPECT_LE(clock.Now() - start, 4100ms) << "the first answer's end, not the later one's";
+}
+
+TEST(Governor, HeaderQuirksNeverGiveANegativeOrEndlessWait) {
+  ManualClock clock;
+  GovernorOptions o = Options();
+  o.hold_max = 60s;
+  Governor g(Provider::kOkta, o, {}, clock);
+  RateLimitReport past = In("users.manage", OktaSays(200, 0, kT0, -5s));
+  g.ReportRateLimit(past, kT0);
+  RateLimitReport no_date = In("users.read", OktaSays(200, 0, kT0, 1000000s));
+  no_date.provider_date.reset();
+  g.ReportRateLimit(no_date, kT0);
+  const auto start = clock.Now();
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.manage"));
+  EXPECT_EQ(clock.Now() - start, 0s) << "a past Reset";
+  ASSERT_TRUE(g.AwaitPermit(TimePoint{}, "users.read"));
+  EXPECT_LE(clock.Now() - start, 61s) << "a Reset far ahead is bounded by hold_max";
+}
+
+TEST(Governor, RefusalsOfTheProviderAreCounted) {
+  Governor g(Provider::kOkta, Options());
+  g.Failed(Error::ResourceExhausted("Okta throttles").WithProvider("http:429", "E0000047").BlameProvider(), kT0);
+  g.Failed(Error::ResourceExhausted("the budget allows no request before the deadline").BlameProvider(), kT0);
+  EXPECT_EQ(g.Health().rate_limited, 1) << "Cordon's own budget running out is no 429";
+}
+
 }  // namespace
 }  // namespace cordon

@@ -117,6 +117,10 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<Action>> ClaimDue(Provider provider, std::string_view worker, int max,
                                                              TimePoint now, Millis lease) = 0;
 
+  // How many pending actions of `provider` ClaimDue would hand out at `now`,
+  // if asked for all: the work waiting for the provider.
+  [[nodiscard]] virtual Result<int64_t> CountDue(Provider provider, TimePoint now) = 0;
+
   // Records what the connector saw before changing each account, for actions
   // whose first observation this is (a later attempt never overwrites it).
   // Fenced by the lease, all or nothing: kConflict if `worker` no longer holds

@@ -21,6 +21,7 @@ class ForwardingStore : public Store {
   Result<std::vector<Attempt>> GetAttempts(std::string_view id) override { return inner_.GetAttempts(id); }
   Result<std::vector<AuditEvent>> GetAudit(std::string_view id) override { return inner_.GetAudit(id); }
   Result<ActionPage> ListActions(const ActionFilter& filter) override { return inner_.ListActions(filter); }
+  Result<int64_t> CountDue(Provider provider, TimePoint now) override { return inner_.CountDue(provider, now); }
   Result<std::vector<Action>> ClaimDue(Provider provider, std::string_view worker, int max, TimePoint now,
                                        Millis lease) override {
     return inner_.ClaimDue(provider, worker, max, now, lease);

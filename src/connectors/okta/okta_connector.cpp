@@ -16,6 +16,14 @@ namespace {
 constexpr Millis kLongestRetryAfter{10 * 60 * 1000};
 constexpr Millis kLongestPoll{4000};
 
+// The rate-limit bucket a request counts against. Okta keeps separate limits
+// for reading users and for changing them (lifecycle, sessions), each with
+// its own window; grouping two of Okta's buckets under one name would only
+// make Cordon more careful, splitting one would overspend it.
+std::string_view BucketOf(const std::string& method) {
+  return method == "GET" ? "users.read" : "users.manage";
+}
+
 struct OktaUser {
   std::string id;
   std::string login;
@@ -183,7 +191,8 @@ std::string OktaConnector::UserPath(const std::string& id_or_login) const {
 
 Result<HttpAnswer> OktaConnector::Send(const std::string& method, const std::string& path,
                                        const ExecutionContext& context) {
-  if (auto paced = context.Pace(); !paced) return Fail(paced.error());
+  const std::string_view bucket = BucketOf(method);
+  if (auto paced = context.Pace(bucket); !paced) return Fail(paced.error());
   auto credential = credentials_->Get(Now());
   if (!credential) return Fail(Error(credential.error()).BlameProvider());
   HttpRequest request;
@@ -194,7 +203,10 @@ Result<HttpAnswer> OktaConnector::Send(const std::string& method, const std::str
   request.timeout = std::min(Millis(config_->timeout_ms), context.Remaining(Millis(config_->timeout_ms)));
   auto answer = Perform(curl_, *config_, request);
   if (!answer) return Fail(answer.error());
-  if (auto report = RateLimitOf(*answer, config_->rate_share)) context.ReportRateLimit(*report);
+  if (auto report = RateLimitOf(*answer, config_->rate_share)) {
+    report->bucket = std::string(bucket);
+    context.ReportRateLimit(*report);
+  }
   const long status = answer->status;
   if (status >= 200 && status < 300) return answer;
 

@@ -245,7 +245,7 @@ class OktaConnectorTest : public ::testing::Test {
       observations_.insert(observations_.end(), o.begin(), o.end());
       return Status{};
     };
-    ctx.pace = [this] {
+    ctx.pace = [this](std::string_view) {
       ++paced_;
       return Status{};
     };

@@ -224,6 +224,19 @@ struct Budget {
   int used = 0;
 };
 
+// What one family's clients sent, for GET /lab/stats: every request, the
+// 429s, and per fixed window what the budget admitted and refused.
+struct FamilyStats {
+  int64_t requests = 0;
+  int64_t rate_limited = 0;          // 429s of the window's budget
+  int64_t concurrency_limited = 0;   // 429s of the concurrency limit
+  struct Window {
+    int64_t admitted = 0;
+    int64_t refused = 0;
+  };
+  std::map<int64_t, Window> windows;  // by window start, epoch seconds
+};
+
 struct RateAnswer {
   bool allowed = true;
   int limit = 0;
@@ -470,6 +483,10 @@ class OktaEmulator::Impl {
     a.allowed = b.used < b.limit.limit;
     if (a.allowed) ++b.used;
     a.remaining = std::max(0, b.limit.limit - b.used);
+    FamilyStats& stats = stats_[std::string(family)];
+    FamilyStats::Window& counted = stats.windows[start];
+    ++(a.allowed ? counted.admitted : counted.refused);
+    if (!a.allowed) ++stats.rate_limited;
     return a;
   }
 
@@ -501,6 +518,10 @@ class OktaEmulator::Impl {
     else
       return Error(request, http::status::not_found, "E0000022", "The endpoint does not support the provided HTTP method");
 
+    {
+      std::lock_guard lock(budgets_mu_);
+      ++stats_[std::string(family)].requests;
+    }
     // The concurrency limit counts requests from arrival to answer.
     struct InFlight {
       std::atomic<int>& n;
@@ -512,6 +533,8 @@ class OktaEmulator::Impl {
       Response r = Error(request, http::status::too_many_requests, "E0000047",
                          "API call exceeded rate limit due to too many requests.");
       SetRateHeaders(r, concurrency, 0, EpochSeconds(Now()) + 1);
+      std::lock_guard lock(budgets_mu_);
+      ++stats_[std::string(family)].concurrency_limited;
       return r;
     }
 
@@ -936,6 +959,28 @@ class OktaEmulator::Impl {
                      {"concurrency_limit", concurrency_limit_.load()},
                      {"rate_limits", limits}});
     }
+    if (path == "/lab/stats") {
+      std::lock_guard lock(budgets_mu_);
+      if (request.method() == http::verb::delete_) {
+        stats_.clear();
+        return Answer(request, http::status::no_content, nullptr);
+      }
+      json families = json::object();
+      for (const auto& [family, stats] : stats_) {
+        json windows = json::array();
+        int64_t most = 0;
+        for (const auto& [start, w] : stats.windows) {
+          windows.push_back({{"start", start}, {"admitted", w.admitted}, {"refused", w.refused}});
+          most = std::max(most, w.admitted);
+        }
+        families[family] = {{"requests", stats.requests},
+                            {"rate_limited", stats.rate_limited + stats.concurrency_limited},
+                            {"concurrency_limited", stats.concurrency_limited},
+                            {"max_admitted_in_a_window", most},
+                            {"windows", windows}};
+      }
+      return Answer(request, http::status::ok, {{"families", families}});
+    }
     // /lab/users/{id}/sessions
     constexpr std::string_view kUsers = "/lab/users/";
     const size_t tail = path.rfind("/sessions");
@@ -973,6 +1018,7 @@ class OktaEmulator::Impl {
   std::map<std::string, int64_t> used_jti_;  // jti -> its exp: a replayed assertion is refused
   std::mutex budgets_mu_;
   std::map<std::string, Budget> budgets_;
+  std::map<std::string, FamilyStats> stats_;  // guarded by budgets_mu_
   std::mutex faults_mu_;
   Faults faults_;
   std::mt19937_64 rng_;

@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "core/subprocess.h"
 #include "support/okta_wire.h"
 #include "support/temp_dir.h"
@@ -355,6 +357,35 @@ TEST_F(OktaEmulatorTest, RateLimitHeadersAndE0000047AtTheLimit) {
   EXPECT_EQ(manage.status, 200);
   EXPECT_EQ(manage.Header("x-rate-limit-limit"), "600");
   EXPECT_EQ(manage.Header("x-rate-limit-remaining"), "599");
+}
+
+TEST_F(OktaEmulatorTest, StatsCountRequestsAndRefusalsPerFamilyAndWindow) {
+  ASSERT_EQ(Api("POST", "/lab/settings", {}, {}, R"({"rate_limits":{"users.read":{"limit":2,"window_seconds":60}}})").status,
+            200);
+  EXPECT_EQ(Api("GET", "/lab/stats", "SSWS wrong").status, 401) << "a lab route needs the API token";
+  for (int i = 0; i < 3; ++i) (void)Api("GET", "/api/v1/users/ann.active@corp.example.test");
+  EXPECT_EQ(Api("POST", "/api/v1/users/ann.active@corp.example.test/lifecycle/suspend").status, 200);
+  const auto stats = Api("GET", "/lab/stats");
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  const json doc = json::parse(stats.body);
+  const json& read = doc.at("families").at("users.read");
+  EXPECT_EQ(read.at("requests"), 3);
+  EXPECT_EQ(read.at("rate_limited"), 1);
+  EXPECT_GE(read.at("max_admitted_in_a_window"), 1);
+  EXPECT_LE(read.at("max_admitted_in_a_window"), 2);
+  int64_t admitted = 0, refused = 0;
+  for (const json& w : read.at("windows")) {
+    admitted += w.at("admitted").get<int64_t>();
+    refused += w.at("refused").get<int64_t>();
+    EXPECT_EQ(w.at("start").get<int64_t>() % 60, 0) << "fixed windows start on the minute";
+  }
+  EXPECT_EQ(admitted, 2);
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(doc.at("families").at("users.manage").at("requests"), 1);
+  EXPECT_EQ(doc.at("families").at("users.manage").at("rate_limited"), 0);
+
+  EXPECT_EQ(Api("DELETE", "/lab/stats").status, 204);
+  EXPECT_EQ(json::parse(Api("GET", "/lab/stats").body).at("families"), json::object());
 }
 
 TEST_F(OktaEmulatorTest, ConcurrencyLimitAnswers429WithRemainingZero) {

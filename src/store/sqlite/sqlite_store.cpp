@@ -1371,6 +1371,17 @@ Status SqliteStore::Ping() {
   return {};
 }
 
+Result<int64_t> SqliteStore::CountDue(Provider provider, TimePoint now) {
+  std::lock_guard lock(reader_.mu);
+  auto stmt = Prepare(reader_,
+                      "SELECT COUNT(*) FROM actions WHERE status = 'pending' AND provider = ?1 "
+                      "AND next_attempt_at <= ?2 AND (deadline_at = 0 OR deadline_at > ?2)");
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(1, ToString(provider)).Bind(2, ToUnixMillis(now));
+  if (stmt->Step() != SQLITE_ROW) return Fail(SqlError(reader_, "count due actions"));
+  return static_cast<int64_t>(stmt->Int(0));
+}
+
 Result<std::vector<StatusCount>> SqliteStore::CountByStatus() {
   std::lock_guard lock(reader_.mu);
   auto stmt = Prepare(reader_, "SELECT status, COUNT(*) FROM actions GROUP BY status");

@@ -64,6 +64,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<Attempt>> GetAttempts(std::string_view action_id) override;
   [[nodiscard]] Result<std::vector<AuditEvent>> GetAudit(std::string_view action_id) override;
   [[nodiscard]] Result<ActionPage> ListActions(const ActionFilter& filter) override;
+  [[nodiscard]] Result<int64_t> CountDue(Provider provider, TimePoint now) override;
   [[nodiscard]] Result<std::vector<Action>> ClaimDue(Provider provider, std::string_view worker, int max, TimePoint now,
                                                      Millis lease) override;
   [[nodiscard]] Status RenewLeases(std::span<const std::string> action_ids, std::string_view worker, TimePoint now,
