@@ -95,32 +95,12 @@ Result<HttpAnswer> Perform(CURL* curl, const OktaConfig& config, const HttpReque
 
 std::optional<TimePoint> ParseHttpDate(std::string_view v) {
   v = Trim(v);
-  // "Sun, 06 Nov 1994 08:49:37 GMT": 29 characters, fixed positions.
-  if (v.size() != 29 || v[3] != ',' || v[4] != ' ' || v[7] != ' ' || v[11] != ' ' || v[16] != ' ' || v[19] != ':' ||
-      v[22] != ':' || v[25] != ' ' || v.substr(26) != "GMT")
-    return std::nullopt;
-  static constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const auto month = std::find(kMonths.begin(), kMonths.end(), v.substr(8, 3));
-  if (month == kMonths.end()) return std::nullopt;
-  auto number = [&](std::size_t at, std::size_t len) -> std::optional<int> {
-    int n = 0;
-    for (std::size_t i = at; i < at + len; ++i) {
-      if (v[i] < '0' || v[i] > '9') return std::nullopt;
-      n = n * 10 + (v[i] - '0');
-    }
-    return n;
-  };
-  const auto day = number(5, 2), year = number(12, 4), hour = number(17, 2), minute = number(20, 2),
-             second = number(23, 2);
-  if (!day || !year || !hour || !minute || !second || *hour > 23 || *minute > 59 || *second > 60) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year(*year),
-                                        std::chrono::month(static_cast<unsigned>(month - kMonths.begin() + 1)),
-                                        std::chrono::day(static_cast<unsigned>(*day))};
-  if (!ymd.ok()) return std::nullopt;
-  const auto days = std::chrono::sys_days(ymd);
-  return std::chrono::time_point_cast<Millis>(days) + std::chrono::hours(*hour) + std::chrono::minutes(*minute) +
-         std::chrono::seconds(std::min(*second, 59));
+  if (v.empty() || v.size() > 64) return std::nullopt;
+  // libcurl's own date parser: the three forms HTTP allows (IMF-fixdate,
+  // RFC 850, asctime) and the zone names; -1 when it reads no date.
+  const time_t t = curl_getdate(std::string(v).c_str(), nullptr);
+  if (t < 0) return std::nullopt;
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(t)));
 }
 
 std::optional<RateLimitReport> RateLimitOf(const HttpAnswer& answer, double share) {

@@ -47,7 +47,8 @@ struct HttpAnswer {
 
 [[nodiscard]] Result<HttpAnswer> Perform(CURL* curl, const OktaConfig& config, const HttpRequest& request);
 
-// An HTTP date in the IMF-fixdate form ("Sun, 06 Nov 1994 08:49:37 GMT"); none otherwise.
+// An HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT", or the older forms HTTP
+// still allows), read by libcurl; none when it is not a date.
 [[nodiscard]] std::optional<TimePoint> ParseHttpDate(std::string_view value);
 
 // The rate-limit headers of an answer (X-Rate-Limit-Limit, -Remaining, -Reset

@@ -9,14 +9,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(OktaHttp, ReadsAnImfFixdate) {
-  auto t = ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT");
-  ASSERT_TRUE(t);
-  EXPECT_EQ(ToUnixMillis(*t), 784111777000);
-  EXPECT_FALSE(ParseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"));
-  EXPECT_FALSE(ParseHttpDate("Sun, 31 Feb 1994 08:49:37 GMT"));
-  EXPECT_FALSE(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 CET"));
-  EXPECT_FALSE(ParseHttpDate("garbage"));
+TEST(OktaHttp, ReadsTheDateFormsHttpAllows) {
+  for (const char* form : {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+                           "Sun Nov  6 08:49:37 1994", "  Sun, 06 Nov 1994 08:49:37 GMT "}) {
+    auto t = ParseHttpDate(form);
+    ASSERT_TRUE(t) << form;
+    EXPECT_EQ(ToUnixMillis(*t), 784111777000) << form;
+  }
+  auto cet = ParseHttpDate("Sun, 06 Nov 1994 09:49:37 CET");
+  ASSERT_TRUE(cet);
+  EXPECT_EQ(ToUnixMillis(*cet), 784111777000);
+  for (const char* bad : {"garbage", "", "Xyz, 99 Foo 2026 99:99:99 GMT", "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT and then some more text to be too long"})
+    EXPECT_FALSE(ParseHttpDate(bad)) << bad;
 }
 
 HttpAnswer WithHeaders(std::map<std::string, std::vector<std::string>> headers) {
