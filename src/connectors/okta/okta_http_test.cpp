@@ -19,7 +19,8 @@ TEST(OktaHttp, ReadsTheDateFormsHttpAllows) {
   auto cet = ParseHttpDate("Sun, 06 Nov 1994 09:49:37 CET");
   ASSERT_TRUE(cet);
   EXPECT_EQ(ToUnixMillis(*cet), 784111777000);
-  for (const char* bad : {"garbage", "", "Xyz, 99 Foo 2026 99:99:99 GMT", "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT and then some more text to be too long"})
+  for (const char* bad : {"garbage", "", "Xyz, 99 Foo 2026 99:99:99 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
+                          "Sun, 06 Nov 1994 08:49:37 GMT and then some more text to be too long"})
     EXPECT_FALSE(ParseHttpDate(bad)) << bad;
 }
 
