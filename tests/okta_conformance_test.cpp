@@ -46,6 +46,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "support/okta_wire.h"
 #include "support/prism_proxy.h"
+#include "support/test_certificates.h"
 #include "support/temp_dir.h"
 
 namespace cordon {
@@ -69,32 +70,6 @@ constexpr int kPagedUsers = 25;
 
 std::string Login(std::string_view name) { return std::string(name) + std::string(kDomain); }
 
-// A CA, and a server certificate it signed for 127.0.0.1 and localhost.
-class Certificates {
- public:
-  explicit Certificates(const std::filesystem::path& dir) : dir_(dir) {
-    const std::string d = dir.string();
-    Run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem",
-         "-days", "2", "-subj", "/CN=Conformance Test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
-         "keyUsage=critical,keyCertSign,cRLSign"});
-    std::ofstream(d + "/ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n";
-    Run({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out", d + "/server.csr",
-         "-subj", "/CN=localhost"});
-    Run({"openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
-         "-CAcreateserial", "-out", d + "/server.pem", "-days", "2", "-extfile", d + "/ext"});
-  }
-  std::string ca() const { return (dir_ / "ca.pem").string(); }
-  std::string cert() const { return (dir_ / "server.pem").string(); }
-  std::string key() const { return (dir_ / "server.key").string(); }
-
- private:
-  static void Run(std::vector<std::string> argv) {
-    auto r = RunProgram({.argv = std::move(argv)});
-    if (!r || !r->ok()) throw std::runtime_error("openssl failed: " + (r ? r->err : r.error().message));
-  }
-  std::filesystem::path dir_;
-};
-
 std::vector<SeedUser> Users() {
   std::vector<SeedUser> users = {
       {Login("ann.suspend"), "Ann", "Suspend", UserStatus::kActive},
@@ -117,12 +92,12 @@ class OktaConformanceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     suite_dir_ = new TempDir("cordon-okta-conformance");
-    try {
-      certs_ = new Certificates(suite_dir_->path());
-    } catch (const std::exception& e) {
-      start_error_ = e.what();
+    auto certs = testing::TestCertificates::Make(suite_dir_->path());
+    if (!certs) {
+      start_error_ = certs.error().message;
       return;
     }
+    certs_ = new testing::TestCertificates(std::move(*certs));
     token_file_ = (suite_dir_->path() / "okta.token").string();
     std::ofstream(token_file_) << kApiToken << "\n";
 
@@ -324,7 +299,7 @@ class OktaConformanceTest : public ::testing::Test {
   static std::string StatusOf(const std::string& id_or_login) { return User(id_or_login).value("status", ""); }
 
   static inline TempDir* suite_dir_ = nullptr;
-  static inline Certificates* certs_ = nullptr;
+  static inline testing::TestCertificates* certs_ = nullptr;
   static inline OktaEmulator* emulator_ = nullptr;
   static inline PrismProxy* prism_ = nullptr;
   static inline std::string token_file_;

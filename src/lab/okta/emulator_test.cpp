@@ -13,6 +13,7 @@
 #include "core/subprocess.h"
 #include "support/okta_wire.h"
 #include "support/temp_dir.h"
+#include "support/test_certificates.h"
 
 namespace cordon::lab::okta {
 namespace {
@@ -20,6 +21,7 @@ namespace {
 using cordon::testing::Call;
 using cordon::testing::KeyPair;
 using cordon::testing::TempDir;
+using cordon::testing::TestCertificates;
 using cordon::testing::WireRequest;
 using cordon::testing::WireResponse;
 using nlohmann::json;
@@ -27,40 +29,18 @@ using nlohmann::json;
 constexpr std::string_view kApiToken = "00-test-api-token-for-the-emulator";
 constexpr std::string_view kClientId = "0oatestclient0000001";
 
-// A CA and a server certificate for 127.0.0.1, made once for the suite.
-class CertificateFiles {
- public:
-  CertificateFiles() : dir_("okta-emu-ca") {
-    auto run = [](std::vector<std::string> argv) {
-      auto r = RunProgram({.argv = std::move(argv)});
-      if (!r || !r->ok()) throw std::runtime_error("openssl failed");
-    };
-    const std::string d = dir_.path().string();
-    run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem",
-         "-days", "2", "-subj", "/CN=Test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
-         "keyUsage=critical,keyCertSign,cRLSign"});
-    std::ofstream(d + "/ext") << "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n";
-    run({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out", d + "/server.csr",
-         "-subj", "/CN=localhost"});
-    run({"openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
-         "-CAcreateserial", "-out", d + "/server.pem", "-days", "2", "-extfile", d + "/ext"});
-  }
-  std::string ca() const { return (dir_ / "ca.pem").string(); }
-  std::string cert() const { return (dir_ / "server.pem").string(); }
-  std::string key() const { return (dir_ / "server.key").string(); }
-
- private:
-  TempDir dir_;
-};
-
 class OktaEmulatorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    certs_ = new CertificateFiles();
+    certs_dir_ = new TempDir("okta-emu-ca");
+    auto certs = TestCertificates::Make(certs_dir_->path());
+    if (!certs) throw std::runtime_error(certs.error().message);
+    certs_ = new TestCertificates(std::move(*certs));
     client_key_ = new KeyPair();
   }
   static void TearDownTestSuite() {
     delete certs_;
+    delete certs_dir_;
     delete client_key_;
   }
 
@@ -128,7 +108,8 @@ class OktaEmulatorTest : public ::testing::Test {
     EXPECT_EQ(r.Header("content-type"), "application/json");
   }
 
-  static inline CertificateFiles* certs_ = nullptr;
+  static inline TempDir* certs_dir_ = nullptr;
+  static inline TestCertificates* certs_ = nullptr;
   static inline KeyPair* client_key_ = nullptr;
   std::unique_ptr<OktaEmulator> emulator_;
 };
