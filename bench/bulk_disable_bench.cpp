@@ -59,14 +59,6 @@ bool LdapModify(const LabInfo& lab, const LabAccount& as, const std::string& ldi
   return true;
 }
 
-bool AnyLeft(cli::ApiClient& client, const std::string& bulk_id) {
-  for (const char* status : {"pending", "in_progress"}) {
-    auto r = client.Get("/api/v1/actions?limit=1&status=" + std::string(status) + "&bulkId=" + bulk_id);
-    if (!r || r->status != 200 || !r->body["value"].empty()) return true;
-  }
-  return false;
-}
-
 int CountSucceeded(cli::ApiClient& client, const std::string& bulk_id) {
   auto r = client.Get("/api/v1/actions?limit=1000&status=succeeded&bulkId=" + bulk_id);
   return r && r->status == 200 ? static_cast<int>(r->body["value"].size()) : -1;
@@ -151,7 +143,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     const std::string bulk_id = r->body["bulkId"];
-    while (AnyLeft(*client, bulk_id)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (BulkHasUnfinished(*client, bulk_id)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const double cordon = Seconds(Clock::now() - start);
     const int ok = CountSucceeded(*client, bulk_id);
     if (ok != kUsers) {

@@ -164,14 +164,6 @@ Figures Counted(const Lab& lab, double seconds) {
   return f;
 }
 
-bool AnyLeft(cli::ApiClient& client, const std::string& bulk_id) {
-  for (const char* status : {"pending", "in_progress"}) {
-    auto r = client.Get("/api/v1/actions?limit=1&status=" + std::string(status) + "&bulkId=" + bulk_id);
-    if (!r || r->status != 200 || !r->body["value"].empty()) return true;
-  }
-  return false;
-}
-
 std::optional<Figures> RunCordon(const Lab& lab, double share) {
   std::ostringstream section;
   section << "[connectors.okta]\norg_url = \"" << lab.url << "\"\nca_file = \"" << lab.ca
@@ -202,7 +194,7 @@ std::optional<Figures> RunCordon(const Lab& lab, double share) {
     return std::nullopt;
   }
   const std::string bulk_id = r->body["bulkId"];
-  while (AnyLeft(*client, bulk_id)) {
+  while (BulkHasUnfinished(*client, bulk_id)) {
     if (Clock::now() - start > std::chrono::minutes(3)) {
       std::cerr << "bench: the bulk has not ended after 3 minutes; the server said:\n"
                 << server.ServerOutput().substr(0, 4000) << "\n";

@@ -206,6 +206,14 @@ std::vector<nlohmann::json> BulkActions(cli::ApiClient& client, const std::strin
   return all;
 }
 
+bool BulkHasUnfinished(cli::ApiClient& client, const std::string& bulk_id) {
+  for (const char* status : {"pending", "in_progress"}) {
+    auto r = client.Get("/api/v1/actions?limit=1&status=" + std::string(status) + "&bulkId=" + bulk_id);
+    if (!r || r->status != 200 || !r->body["value"].empty()) return true;
+  }
+  return false;
+}
+
 pid_t LabDcPid(const LabInfo& lab) {
   std::ifstream in(lab.dir + "/samba.pid");
   long pid = -1;

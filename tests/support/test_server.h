@@ -100,6 +100,9 @@ nlohmann::json WaitForAction(cli::ApiClient& client, const std::string& id,
 bool IsFinished(const nlohmann::json& action);
 // Every action of a bulk request, following the cursor.
 std::vector<nlohmann::json> BulkActions(cli::ApiClient& client, const std::string& bulk_id);
+// Whether any action of a bulk is still pending or in progress (or the API did
+// not say): two small queries, cheap enough to poll while a bench times the bulk.
+bool BulkHasUnfinished(cli::ApiClient& client, const std::string& bulk_id);
 
 // The pid of the lab's DC (from its pid file), or -1.
 pid_t LabDcPid(const LabInfo& lab);
