@@ -247,8 +247,13 @@ void Engine::RunWorker(Worker& w) {
     }
     // What is still waiting decides how the provider's rate budget is spent
     // (engine/governor.h): all at once when it fits, evenly when it does not.
-    if (!claimed->empty()) governor.BeginBatch(w.index, static_cast<int>(claimed->size()));
-    if (auto due = store_.CountDue(w.provider, Now())) governor.SetQueued(*due);
+    // An empty claim already says nothing is due: idle polling costs no count.
+    if (claimed->empty()) {
+      governor.SetQueued(0);
+    } else {
+      governor.BeginBatch(w.index, static_cast<int>(claimed->size()));
+      if (auto due = store_.CountDue(w.provider, Now())) governor.SetQueued(*due);
+    }
     claim_lock.unlock();
     if (claimed->empty()) {
       if (!Wait(options_.poll_interval, generation, true)) return;
