@@ -17,6 +17,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -179,6 +180,17 @@ class KeyPair {
 
 inline int64_t EpochNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Okta's rate-limit windows are fixed: they start on a multiple of their length
+// and end at X-Rate-Limit-Reset. A test that must see several calls meet one
+// window waits here until the current window has at least `left` still to run.
+inline void AwaitWindowWithTimeLeft(std::chrono::seconds window, std::chrono::milliseconds left) {
+  using namespace std::chrono;
+  const auto length = duration_cast<milliseconds>(window).count();
+  while (length - duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count() % length <
+         left.count())
+    std::this_thread::sleep_for(milliseconds(20));
 }
 
 // Claims of a client assertion as Okta wants them.

@@ -320,6 +320,7 @@ TEST_F(OktaEmulatorTest, ExpiredAccessTokensAre401) {
 TEST_F(OktaEmulatorTest, RateLimitHeadersAndE0000047AtTheLimit) {
   ASSERT_EQ(Api("POST", "/lab/settings", {}, {}, R"({"rate_limits":{"users.read":{"limit":3,"window_seconds":60}}})").status,
             200);
+  cordon::testing::AwaitWindowWithTimeLeft(std::chrono::seconds(60), std::chrono::seconds(10));
   const int64_t now = cordon::testing::EpochNow();
   for (int i = 0; i < 3; ++i) {
     const auto r = Api("GET", "/api/v1/users/ann.active@corp.example.test");
@@ -344,6 +345,7 @@ TEST_F(OktaEmulatorTest, StatsCountRequestsAndRefusalsPerFamilyAndWindow) {
   ASSERT_EQ(Api("POST", "/lab/settings", {}, {}, R"({"rate_limits":{"users.read":{"limit":2,"window_seconds":60}}})").status,
             200);
   EXPECT_EQ(Api("GET", "/lab/stats", "SSWS wrong").status, 401) << "a lab route needs the API token";
+  cordon::testing::AwaitWindowWithTimeLeft(std::chrono::seconds(60), std::chrono::seconds(10));
   for (int i = 0; i < 3; ++i) (void)Api("GET", "/api/v1/users/ann.active@corp.example.test");
   EXPECT_EQ(Api("POST", "/api/v1/users/ann.active@corp.example.test/lifecycle/suspend").status, 200);
   const auto stats = Api("GET", "/lab/stats");
