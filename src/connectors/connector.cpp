@@ -2,11 +2,26 @@
 
 #include <algorithm>
 
+#include "core/catalogue.h"
+
 namespace cordon {
 
 Millis ExecutionContext::Remaining(Millis fallback) const {
   if (deadline == TimePoint{}) return fallback;
   return std::max(Millis(1), std::chrono::duration_cast<Millis>(deadline - Now()));
+}
+
+Result<CheckReport> Connector::Check(const ExecutionContext& context) {
+  CheckReport report;
+  const Status probe = Probe(context);
+  report.checks.push_back({"connection", probe.has_value(), probe ? "the provider answered" : probe.error().message});
+  for (const CatalogueEntry& e : Catalogue()) {
+    if (e.provider != provider() || !Supports(e.type)) continue;
+    report.actions.push_back({e.type, probe.has_value(),
+                              probe ? "the connection works; the action account's rights were not asked"
+                                         : "the provider cannot be reached with the action account"});
+  }
+  return report;
 }
 
 std::string ConnectorSection::Resolve(const std::string& path) const {

@@ -99,6 +99,24 @@ struct AccountView {
   std::map<std::string, std::string> identifiers;
 };
 
+// What `cordon connectors check` learns of one provider: each thing the action
+// account needs (a token, a permission, a licence, a right on an OU), and
+// which actions will therefore work, before an analyst finds out mid-incident.
+struct CapabilityCheck {
+  std::string name;    // e.g. "token", "User.EnableDisableAccount.All", "Identity Protection licence"
+  bool ok = false;
+  std::string detail;  // what was asked and what the provider answered; never a secret
+};
+struct ActionReadiness {
+  ActionType type = ActionType::kDisable;
+  bool ready = false;
+  std::string why;  // when not ready: what is missing; when ready: any caveat
+};
+struct CheckReport {
+  std::vector<CapabilityCheck> checks;
+  std::vector<ActionReadiness> actions;  // one per action the connector supports
+};
+
 class Connector {
  public:
   virtual ~Connector() = default;
@@ -125,6 +143,13 @@ class Connector {
   [[nodiscard]] virtual Status Probe(const ExecutionContext& context) = 0;
 
   [[nodiscard]] virtual Result<AccountView> Lookup(const std::string& account) = 0;
+
+  // Asks the provider what the action account may really do; changes
+  // nothing. The default only probes the connection and reports every
+  // supported action as ready "as far as the connection shows"; a connector
+  // that can ask for its permissions overrides it. An error: the provider
+  // could not be asked at all.
+  [[nodiscard]] virtual Result<CheckReport> Check(const ExecutionContext& context);
 };
 
 // Makes a provider's connector instances (one per engine worker); callable
