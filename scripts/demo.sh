@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: start the lab (its Active Directory and its Okta emulator) and a
-# Cordon server on both, with the embedded SQLite store, and print the URL and
+# `make demo`: start the lab (its Active Directory, its Okta emulator and its
+# Microsoft Graph emulator) and a Cordon server on all three, with the embedded SQLite store, and print the URL and
 # an admin token. Ctrl-C stops them all. State lives in .cordon/ (delete it to
 # start over).
 set -euo pipefail
@@ -39,7 +39,7 @@ fi
 
 cat <<BANNER
 
-  Cordon is running on the lab's Active Directory and its Okta emulator.
+  Cordon is running on the lab's Active Directory, its Okta emulator and its Entra ID (Graph) emulator.
 
   URL:         https://127.0.0.1:$PORT/api/v1/actions
   CA file:     $LAB/ca/ca.pem
@@ -51,6 +51,9 @@ cat <<BANNER
     $BUILD/src/cli/cordon act disable alice.adams --provider ad --reason "phishing: INC-1234"
     $BUILD/src/cli/cordon act suspend alice.adams@corp.example.test --provider okta --reason "phishing: INC-1234"
     $BUILD/src/cli/cordon act revoke_sessions alice.adams@corp.example.test --provider okta --reason "phishing: INC-1234"
+    $BUILD/src/cli/cordon act suspend alice.adams@corp.example.test --provider entra --also-on-prem --reason "phishing: INC-1234"
+    $BUILD/src/cli/cordon act mark_compromised alice.adams@corp.example.test --provider entra --reason "phishing: INC-1234"
+    $BUILD/src/cli/cordon connectors check
     $BUILD/src/cli/cordon actions list
     curl --cacert \$CORDON_CA_FILE -H "Authorization: Bearer \$(cat \$CORDON_TOKEN_FILE)" https://127.0.0.1:$PORT/api/v1/actions
 
