@@ -293,7 +293,9 @@ Error EntraConnector::ErrorOf(const Reply& reply, const Call& call, std::optiona
   if (IsRetryable(status) || status >= 500) {
     Error e = status == 429 ? Error::ResourceExhausted("Graph throttles (" + code + ")")
                             : Error::Unavailable("Graph is unavailable (" + code + ")");
-    e = std::move(e).WithProvider(code, words).BlameProvider();
+    e.provider_code = code;
+    e.provider_detail = words;
+    e.blame = Blame::kProvider;
     if (auto wait = ParseRetryAfter(reply.retry_after)) e.retry_after = *wait;
     return e;
   }
