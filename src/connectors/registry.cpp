@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "connectors/ad/ad_connector.h"
+#include "connectors/entra/entra_connector.h"
 #include "connectors/okta/okta_connector.h"
 
 namespace cordon {
@@ -69,6 +70,7 @@ Result<LoadedConnector> ConnectorRegistry::Load(Provider provider, const toml::t
 ConnectorRegistry BuiltinConnectors() {
   ConnectorRegistry registry;
   registry.Register(Provider::kActiveDirectory, &ad::LoadAdConnector);
+  registry.Register(Provider::kEntra, &entra::LoadEntraConnector);
   registry.Register(Provider::kOkta, &okta::LoadOktaConnector);
   return registry;
 }

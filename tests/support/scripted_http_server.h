@@ -1,5 +1,5 @@
-// ScriptedHttpServer: an HTTP server on 127.0.0.1 (plain HTTP, a port of the
-// kernel's choosing) whose every answer comes from a function the test
+// ScriptedHttpServer: an HTTP server on 127.0.0.1 (plain HTTP, or HTTPS with
+// a certificate the test gives; a port of the kernel's choosing) whose every answer comes from a function the test
 // gives, for unit tests of HTTP connectors that need a provider's exact
 // answers (status codes, headers, bodies) rather than FakeHttpProvider's
 // trimmed API. Every request is recorded, with what it was answered.
@@ -32,13 +32,20 @@ class ScriptedHttpServer {
   };
   using Handler = std::function<Response(const Request&)>;
 
+  // HTTPS instead of plain HTTP: the server's PEM certificate (chain) and key.
+  struct Tls {
+    std::string cert_file;
+    std::string key_file;
+  };
+
   // Listens at once; throws std::runtime_error if it cannot.
   explicit ScriptedHttpServer(Handler handler);
+  ScriptedHttpServer(Handler handler, const Tls& tls);
   ~ScriptedHttpServer();
   ScriptedHttpServer(const ScriptedHttpServer&) = delete;
   ScriptedHttpServer& operator=(const ScriptedHttpServer&) = delete;
 
-  // e.g. "http://127.0.0.1:41234"
+  // e.g. "http://127.0.0.1:41234" ("https://..." with Tls)
   [[nodiscard]] std::string base_url() const;
   [[nodiscard]] std::vector<Request> Requests() const;
   // How many connections were accepted (a client that keeps its connection opens one).

@@ -22,7 +22,4 @@ inline constexpr Millis kAssertionLifetime{5 * 60 * 1000};
 [[nodiscard]] Result<Secret> MakeClientAssertion(std::string_view client_id, std::string_view audience,
                                                  const Secret& private_key_pem, TimePoint now);
 
-// Base64url without padding (RFC 4648 section 5).
-[[nodiscard]] std::string Base64Url(std::string_view bytes);
-
 }  // namespace cordon::okta

@@ -117,11 +117,8 @@ Result<Secret> ReadKeyFile(const std::string& path) {
   return Secret(all.str());
 }
 
-std::string Escape(CURL* curl, const std::string& s) {
-  char* escaped = curl_easy_escape(curl, s.data(), static_cast<int>(s.size()));
-  std::string out(escaped != nullptr ? escaped : "");
-  curl_free(escaped);
-  return out;
+http::HttpOptions OptionsOf(const OktaConfig& config, Millis timeout) {
+  return http::HttpOptions{config.ca_file, config.allow_plaintext, timeout};
 }
 
 Result<CredentialCache::Credential> FetchAccessToken(const OktaConfig& config) {
@@ -135,18 +132,17 @@ Result<CredentialCache::Credential> FetchAccessToken(const OktaConfig& config) {
     e.message = "private key (file " + config.private_key_file + "): " + e.message;
     return Fail(std::move(e).BlameProvider());
   }
-  if (!CurlReady()) return Fail(Error::Internal("libcurl cannot start").BlameProvider());
+  if (!http::CurlReady()) return Fail(Error::Internal("libcurl cannot start").BlameProvider());
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   if (!curl) return Fail(Error::Internal("libcurl cannot start").BlameProvider());
-  HttpRequest request;
+  http::HttpRequest request;
   request.method = "POST";
   request.url = endpoint;
   request.headers = {"Accept: application/json", "Content-Type: application/x-www-form-urlencoded"};
-  request.body = "grant_type=client_credentials&scope=" + Escape(curl.get(), config.scope) +
+  request.body = "grant_type=client_credentials&scope=" + http::Escape(curl.get(), config.scope) +
                  "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
                  "&client_assertion=" + assertion->Reveal();
-  request.timeout = Millis(config.timeout_ms);
-  auto answer = Perform(curl.get(), config, request);
+  auto answer = http::Perform(curl.get(), OptionsOf(config, Millis(config.timeout_ms)), request);
   if (!answer) return Fail(answer.error());
   const std::string code = "http:" + std::to_string(answer->status);
   if (answer->status == 429) {
@@ -178,7 +174,7 @@ Result<CredentialCache::Credential> FetchAccessToken(const OktaConfig& config) {
 
 OktaConnector::OktaConnector(std::shared_ptr<const OktaConfig> config, std::shared_ptr<CredentialCache> credentials)
     : config_(std::move(config)), credentials_(std::move(credentials)) {
-  if (!CurlReady() || (curl_ = curl_easy_init()) == nullptr) throw std::runtime_error("libcurl cannot start");
+  if (!http::CurlReady() || (curl_ = curl_easy_init()) == nullptr) throw std::runtime_error("libcurl cannot start");
 }
 
 OktaConnector::~OktaConnector() { curl_easy_cleanup(curl_); }
@@ -186,22 +182,22 @@ OktaConnector::~OktaConnector() { curl_easy_cleanup(curl_); }
 bool OktaConnector::Supports(ActionType type) const { return TransitionOf(type).has_value(); }
 
 std::string OktaConnector::UserPath(const std::string& id_or_login) const {
-  return "/api/v1/users/" + Escape(curl_, id_or_login);
+  return "/api/v1/users/" + http::Escape(curl_, id_or_login);
 }
 
-Result<HttpAnswer> OktaConnector::Send(const std::string& method, const std::string& path,
+Result<http::HttpAnswer> OktaConnector::Send(const std::string& method, const std::string& path,
                                        const ExecutionContext& context) {
   const std::string_view bucket = BucketOf(method);
   if (auto paced = context.Pace(bucket); !paced) return Fail(paced.error());
   auto credential = credentials_->Get(Now());
   if (!credential) return Fail(Error(credential.error()).BlameProvider());
-  HttpRequest request;
+  http::HttpRequest request;
   request.method = method;
   request.url = config_->org_url + path;
   request.headers = {"Authorization: " + credential->value.Reveal(), "Accept: application/json"};
   if (method == "POST") request.headers.emplace_back("Content-Type: application/json");
-  request.timeout = std::min(Millis(config_->timeout_ms), context.Remaining(Millis(config_->timeout_ms)));
-  auto answer = Perform(curl_, *config_, request);
+  const Millis timeout = std::min(Millis(config_->timeout_ms), context.Remaining(Millis(config_->timeout_ms)));
+  auto answer = http::Perform(curl_, OptionsOf(*config_, timeout), request);
   if (!answer) return Fail(answer.error());
   if (auto report = RateLimitOf(*answer, config_->rate_share)) {
     report->bucket = std::string(bucket);
@@ -354,7 +350,7 @@ std::shared_ptr<CredentialCache> MakeOktaCredentials(std::shared_ptr<const OktaC
 Result<ConnectorFactory> LoadOktaConnector(const ConnectorSection& section) {
   auto config = ParseOktaConfig(section);
   if (!config) return Fail(config.error());
-  if (!CurlReady()) return Fail(Error::Internal(section.key_path + ": libcurl cannot start"));
+  if (!http::CurlReady()) return Fail(Error::Internal(section.key_path + ": libcurl cannot start"));
   auto shared = std::make_shared<const OktaConfig>(std::move(*config));
   auto credentials = MakeOktaCredentials(shared);
   return ConnectorFactory([shared, credentials]() -> Result<std::unique_ptr<Connector>> {

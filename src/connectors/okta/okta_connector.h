@@ -49,7 +49,7 @@ class OktaConnector final : public Connector {
  private:
   // One request: paced, authenticated, bounded by the deadline, its rate-limit
   // headers reported; an answer outside 2xx is returned as the error it means.
-  [[nodiscard]] Result<HttpAnswer> Send(const std::string& method, const std::string& path,
+  [[nodiscard]] Result<http::HttpAnswer> Send(const std::string& method, const std::string& path,
                                         const ExecutionContext& context);
   [[nodiscard]] std::string UserPath(const std::string& id_or_login) const;
   // Reads the user again until it is no longer in transition, within the deadline.

@@ -9,23 +9,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(OktaHttp, ReadsTheDateFormsHttpAllows) {
-  for (const char* form : {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
-                           "Sun Nov  6 08:49:37 1994", "  Sun, 06 Nov 1994 08:49:37 GMT "}) {
-    auto t = ParseHttpDate(form);
-    ASSERT_TRUE(t) << form;
-    EXPECT_EQ(ToUnixMillis(*t), 784111777000) << form;
-  }
-  auto cet = ParseHttpDate("Sun, 06 Nov 1994 09:49:37 CET");
-  ASSERT_TRUE(cet);
-  EXPECT_EQ(ToUnixMillis(*cet), 784111777000);
-  for (const char* bad : {"garbage", "", "Xyz, 99 Foo 2026 99:99:99 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
-                          "Sun, 06 Nov 1994 08:49:37 GMT and then some more text to be too long"})
-    EXPECT_FALSE(ParseHttpDate(bad)) << bad;
-}
-
-HttpAnswer WithHeaders(std::map<std::string, std::vector<std::string>> headers) {
-  HttpAnswer a;
+http::HttpAnswer WithHeaders(std::map<std::string, std::vector<std::string>> headers) {
+  http::HttpAnswer a;
   a.status = 200;
   a.headers = std::move(headers);
   return a;
@@ -55,9 +40,9 @@ TEST(OktaHttp, ARepeatedResetCountsByItsLastValue) {
 
 TEST(OktaHttp, RetryAfterRunsOnOktasClockNeverNegativeAndCapped) {
   // Okta's clock says 08:00:00; its window resets 42 s later. The local clock is an hour off.
-  const TimePoint okta_now = *ParseHttpDate("Fri, 15 Jan 2027 08:00:00 GMT");
+  const TimePoint okta_now = *http::ParseHttpDate("Fri, 15 Jan 2027 08:00:00 GMT");
   const int64_t reset = ToUnixMillis(okta_now) / 1000 + 42;
-  HttpAnswer a = WithHeaders({{"x-rate-limit-reset", {std::to_string(reset)}}, {"date", {"Fri, 15 Jan 2027 08:00:00 GMT"}}});
+  http::HttpAnswer a = WithHeaders({{"x-rate-limit-reset", {std::to_string(reset)}}, {"date", {"Fri, 15 Jan 2027 08:00:00 GMT"}}});
   EXPECT_EQ(RetryAfterOf(a, okta_now + 1h, 600s), 42s);
   EXPECT_EQ(RetryAfterOf(a, okta_now - 1h, 600s), 42s);
   a.headers["date"] = {"Fri, 15 Jan 2027 09:00:00 GMT"};  // Reset already past on Okta's clock
@@ -69,14 +54,6 @@ TEST(OktaHttp, RetryAfterRunsOnOktasClockNeverNegativeAndCapped) {
   EXPECT_EQ(RetryAfterOf(a, okta_now, 600s), 600s);
   a.headers.erase("x-rate-limit-reset");
   EXPECT_FALSE(RetryAfterOf(a, okta_now, 600s));
-}
-
-TEST(OktaHttp, Base64UrlHasNoPadding) {
-  EXPECT_EQ(Base64Url(""), "");
-  EXPECT_EQ(Base64Url("f"), "Zg");
-  EXPECT_EQ(Base64Url("fo"), "Zm8");
-  EXPECT_EQ(Base64Url("foo"), "Zm9v");
-  EXPECT_EQ(Base64Url("\xfb\xff"), "-_8");
 }
 
 TEST(OktaHttp, AnAssertionNeedsAnRsaPrivateKeyAndNamesNoneOfIt) {
