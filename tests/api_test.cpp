@@ -401,7 +401,7 @@ TEST_F(ApiTest, BadRequestsGetProblemsWriteNothingAndTheServerGoesOn) {
   cases.push_back({"unknown provider",
                    post(kActions, R"({"action":"disable","provider":"ldap","account":"a","reason":"r"})"), 422});
   cases.push_back({"action not offered by provider",
-                   post(kActions, R"({"action":"mark_compromised","provider":"ad","account":"a","reason":"r"})"), 422});
+                   post(kActions, R"({"action":"suspend","provider":"ad","account":"a","reason":"r"})"), 422});
   cases.push_back({"control character in account",
                    post(kActions, R"({"action":"disable","provider":"ad","account":"a\nb","reason":"r"})"), 400});
   cases.push_back({"deep nesting", post(kActions, std::string(5000, '[') + std::string(5000, ']')), 400});
