@@ -759,7 +759,7 @@ TEST_F(ApiTest, ProblemDocumentsNeverEchoTheRequest) {
                    post(kActions, json{{"action", "disable"}, {"provider", "ad"}, {"account", "a"}, {"reason", "r"},
                                        {operator_token_, "x"}}
                                       .dump()),
-                   400, "unknown field; allowed: action, provider, account, reason"});
+                   400, "unknown field; allowed: action, provider, account, reason, alsoOnPrem"});
   cases.push_back({"unknown action",
                    post(kActions,
                         json{{"action", marker}, {"provider", "ad"}, {"account", "a"}, {"reason", "r"}}.dump()),
