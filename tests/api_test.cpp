@@ -401,7 +401,7 @@ TEST_F(ApiTest, BadRequestsGetProblemsWriteNothingAndTheServerGoesOn) {
   cases.push_back({"unknown provider",
                    post(kActions, R"({"action":"disable","provider":"ldap","account":"a","reason":"r"})"), 422});
   cases.push_back({"action not offered by provider",
-                   post(kActions, R"({"action":"mark_compromised","provider":"ad","account":"a","reason":"r"})"), 422});
+                   post(kActions, R"({"action":"suspend","provider":"ad","account":"a","reason":"r"})"), 422});
   cases.push_back({"control character in account",
                    post(kActions, R"({"action":"disable","provider":"ad","account":"a\nb","reason":"r"})"), 400});
   cases.push_back({"deep nesting", post(kActions, std::string(5000, '[') + std::string(5000, ']')), 400});
@@ -759,7 +759,7 @@ TEST_F(ApiTest, ProblemDocumentsNeverEchoTheRequest) {
                    post(kActions, json{{"action", "disable"}, {"provider", "ad"}, {"account", "a"}, {"reason", "r"},
                                        {operator_token_, "x"}}
                                       .dump()),
-                   400, "unknown field; allowed: action, provider, account, reason"});
+                   400, "unknown field; allowed: action, provider, account, reason, alsoOnPrem"});
   cases.push_back({"unknown action",
                    post(kActions,
                         json{{"action", marker}, {"provider", "ad"}, {"account", "a"}, {"reason", "r"}}.dump()),

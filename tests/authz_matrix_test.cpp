@@ -21,7 +21,7 @@ using nlohmann::json;
 //   security_reader, response_manager, security_operator, security_administrator, global_administrator
 // '+' = may run (202), '-' = may not (403), 'x' = the provider does not offer the action (422).
 const std::map<std::string, std::string> kExpected = {
-    // Active Directory: Response (manage) and up.
+    // Active Directory: Response (manage) and up; Cordon's own risk level as Entra's.
     {"ad/disable", "-++++"},
     {"ad/enable", "-++++"},
     {"ad/force_password_reset", "-++++"},
@@ -31,8 +31,8 @@ const std::map<std::string, std::string> kExpected = {
     {"ad/deactivate", "xxxxx"},
     {"ad/activate", "xxxxx"},
     {"ad/revoke_sessions", "xxxxx"},
-    {"ad/mark_compromised", "xxxxx"},
-    {"ad/dismiss_risk", "xxxxx"},
+    {"ad/mark_compromised", "---++"},
+    {"ad/dismiss_risk", "---++"},
     // Entra ID: mark compromised for Security Administrator and up; the rest Global Administrator only.
     {"entra/disable", "xxxxx"},
     {"entra/enable", "xxxxx"},
@@ -45,7 +45,7 @@ const std::map<std::string, std::string> kExpected = {
     {"entra/revoke_sessions", "----+"},
     {"entra/mark_compromised", "---++"},
     {"entra/dismiss_risk", "---++"},
-    // Okta: Response (manage) and up.
+    // Okta: Response (manage) and up; Cordon's own risk level as Entra's.
     {"okta/disable", "xxxxx"},
     {"okta/enable", "xxxxx"},
     {"okta/force_password_reset", "xxxxx"},
@@ -55,8 +55,8 @@ const std::map<std::string, std::string> kExpected = {
     {"okta/deactivate", "-++++"},
     {"okta/activate", "-++++"},
     {"okta/revoke_sessions", "-++++"},
-    {"okta/mark_compromised", "xxxxx"},
-    {"okta/dismiss_risk", "xxxxx"},
+    {"okta/mark_compromised", "---++"},
+    {"okta/dismiss_risk", "---++"},
 };
 
 const Role kColumns[] = {Role::kSecurityReader, Role::kResponseManager, Role::kSecurityOperator,
@@ -108,7 +108,7 @@ TEST(AuthzMatrixTest, EveryRoleAndActionThroughTheApi) {
     }
   }
   EXPECT_EQ(cases, 5 * 3 * 11);
-  // 33 pairs in the expected table, 15 of them offered.
+  // 33 pairs in the expected table, 19 of them offered.
   EXPECT_EQ(kExpected.size(), 33u);
 
   // Exactly the accepted submissions were stored.

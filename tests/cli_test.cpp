@@ -31,13 +31,16 @@ TEST(CliHelpTest, EveryCommandHasHelp) {
       {"actions", "undo"},     {"actions", "cancel"}, {"token"},       {"token", "create"}, {"token", "list"},
       {"token", "revoke"},     {"config"},
       {"config", "check"},     {"lab"},        {"lab", "up"},        {"lab", "down"},     {"lab", "status"},
-      {"lab", "stop"},         {"lab", "start"}, {"lab", "config"}};
+      {"lab", "stop"},         {"lab", "start"}, {"lab", "config"}, {"risks"}};
   for (auto cmd : commands) {
     cmd.push_back("--help");
     RunResult r = Cordon(cmd);
     EXPECT_EQ(r.exit_code, 0) << json(cmd).dump() << r.err;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << json(cmd).dump() << r.out;
   }
+  RunResult act = Cordon({"act", "--help"});
+  EXPECT_NE(act.out.find("--also-on-prem"), std::string::npos) << act.out;
+  EXPECT_NE(act.out.find("userPrincipalName"), std::string::npos) << act.out;
   RunResult none = Cordon({});
   EXPECT_EQ(none.exit_code, 2);
   RunResult unknown = Cordon({"frobnicate"});
@@ -204,6 +207,57 @@ TEST_F(CliTest, ActWaitsAndPrintsTheOutcomeThenUndoReverses) {
   // Undo twice: refused, exit 2.
   r = server_->Cli({"actions", "undo", first, "--reason", "twice"}, "security_operator");
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+}
+
+// An AD account has no risk level of its own: marking it compromised is
+// Cordon's mark, on the account the real AD connector resolves (objectGUID),
+// listed by `cordon risks` and cleared by the undo.
+TEST_F(CliTest, MarkCompromisedOnAdSetsCordonsLevelAndItsUndoClearsIt) {
+  const std::string user = lab_.staff_users.at(2);
+  ASSERT_TRUE(server_->Token("security_administrator").has_value());
+  RunResult r = server_->Cli({"act", "mark_compromised", user, "--provider", "ad", "--reason", "INC-9", "-o", "json"},
+                             "security_administrator");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json mark = json::parse(r.out);
+  EXPECT_EQ(mark["status"], "succeeded");
+  EXPECT_EQ(mark["outcome"], "Cordon's risk level set to High; ad has no risk level of its own");
+  EXPECT_EQ(mark["riskLevel"], "high");
+  const auto seen = probe_->ReadUser(user);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(mark["accountId"], seen->guid);
+  EXPECT_FALSE(seen->disabled()) << "the account itself is left alone";
+
+  r = server_->Cli({"risks", "--provider", "ad", "-o", "json"}, "security_reader");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json risks = json::parse(r.out)["value"];
+  ASSERT_EQ(risks.size(), 1u) << r.out;
+  EXPECT_EQ(risks[0]["account"], user);
+  EXPECT_EQ(risks[0]["accountId"], seen->guid);
+  EXPECT_EQ(risks[0]["level"], "high");
+  EXPECT_EQ(risks[0]["actionId"], mark["id"]);
+  r = server_->Cli({"risks"}, "security_reader");
+  EXPECT_NE(r.out.find(user), std::string::npos) << r.out;
+
+  // The operator may not mark or dismiss; the security administrator's undo clears it.
+  r = server_->Cli({"actions", "undo", mark["id"], "--reason", "false positive"}, "security_operator");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  r = server_->Cli({"actions", "undo", mark["id"], "--reason", "false positive", "--wait"}, "security_administrator");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Cordon's risk level cleared"), std::string::npos) << r.out;
+  r = server_->Cli({"risks", "--account", user, "-o", "json"}, "security_reader");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(json::parse(r.out)["value"].empty()) << r.out;
+}
+
+// --also-on-prem reaches the API: on anything but an Entra suspend the
+// server refuses it (422), saying so.
+TEST_F(CliTest, AlsoOnPremReachesTheApi) {
+  const std::string user = lab_.staff_users.at(1);
+  RunResult r = server_->Cli({"act", "disable", user, "--provider", "ad", "--also-on-prem", "--reason", "x"},
+                             "security_operator");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("applies to an entra suspend only"), std::string::npos) << r.err;
+  EXPECT_FALSE(probe_->ReadUser(user)->disabled()) << "nothing was done";
 }
 
 TEST_F(CliTest, NoWaitThenCancelAndExitCodes) {

@@ -869,6 +869,155 @@ TEST_P(StoreConformance, AggregatedAuditEventsKeepTheirCountsAndClientAddress) {
   EXPECT_TRUE(store_->Ping());
 }
 
+// Cordon's own risk level: set when a mark_compromised succeeds, for its
+// account at its provider (the immutable id when the provider gave one),
+// cleared when a dismiss_risk of that account succeeds, in the transaction
+// that records the outcome; the first mark stands.
+TEST_P(StoreConformance, ARiskLevelIsSetWhenAMarkSucceedsAndClearedWhenItsDismissDoes) {
+  const std::string guid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+  Action mark = CreateOne(MakeAction("alice", ActionType::kMarkCompromised), t0_);
+  Action other = CreateOne(MakeAction("bob", ActionType::kMarkCompromised), t0_ + Millis(1));
+  Action okta = CreateOne(MakeAction("alice", ActionType::kMarkCompromised, Provider::kOkta), t0_ + Millis(2));
+  ASSERT_THAT(store_->ClaimDue(Provider::kActiveDirectory, "w", 10, t0_ + Millis(5), Millis(1000)).value(), SizeIs(2));
+  ASSERT_THAT(store_->ClaimDue(Provider::kOkta, "w", 10, t0_ + Millis(5), Millis(1000)).value(), SizeIs(1));
+
+  // Nothing is set before the action succeeds, nor by one that failed.
+  auto none = store_->ListRisks({});
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_THAT(*none, SizeIs(0));
+  ASSERT_TRUE(store_->FinishAttempt(Report(other, "w", AttemptOutcome::kPermanentError, t0_ + Millis(6))));
+
+  AttemptReport done = Report(mark, "w", AttemptOutcome::kSucceeded, t0_ + Millis(10));
+  done.account_id = guid;
+  done.resolved_account = "CN=Alice,OU=Staff,DC=corp,DC=example";
+  auto finished = store_->FinishAttempt(done);
+  ASSERT_TRUE(finished) << finished.error().message;
+  EXPECT_EQ(finished->risk_level, RiskLevel::kHigh) << "the action shows the level it set";
+  AttemptReport okta_done = Report(okta, "w", AttemptOutcome::kSucceeded, t0_ + Millis(11));
+  okta_done.account_id = "00u1";
+  ASSERT_TRUE(store_->FinishAttempt(okta_done));
+
+  auto marks = store_->ListRisks({});
+  ASSERT_TRUE(marks);
+  ASSERT_THAT(*marks, SizeIs(2));  // per account and provider; bob's failed mark set nothing
+  EXPECT_EQ(marks->front().provider, Provider::kOkta) << "newest first";
+  const RiskMark& ad = marks->back();
+  EXPECT_EQ(ad.provider, Provider::kActiveDirectory);
+  EXPECT_EQ(ad.account, "alice");
+  EXPECT_EQ(ad.account_id, guid);
+  EXPECT_EQ(ad.resolved_account, "CN=Alice,OU=Staff,DC=corp,DC=example");
+  EXPECT_EQ(ad.level, RiskLevel::kHigh);
+  EXPECT_EQ(ad.since, t0_ + Millis(10));
+  EXPECT_EQ(ad.action_id, mark.id);
+
+  // Filters: provider; account by name (any case), resolved account or id.
+  RiskFilter by_provider;
+  by_provider.provider = Provider::kActiveDirectory;
+  EXPECT_THAT(store_->ListRisks(by_provider).value(), SizeIs(1));
+  for (const std::string& account : std::vector<std::string>{"ALICE", guid, "cn=alice,ou=staff,dc=corp,dc=example"}) {
+    RiskFilter f;
+    f.provider = Provider::kActiveDirectory;
+    f.account = account;
+    EXPECT_THAT(store_->ListRisks(f).value(), SizeIs(1)) << account;
+  }
+  RiskFilter bob;
+  bob.account = "bob";
+  EXPECT_THAT(store_->ListRisks(bob).value(), SizeIs(0));
+
+  // A second mark of the same account leaves the first standing.
+  Action again = CreateOne(MakeAction("Alice", ActionType::kMarkCompromised), t0_ + Millis(20));
+  ASSERT_THAT(store_->ClaimDue(Provider::kActiveDirectory, "w", 10, t0_ + Millis(21), Millis(1000)).value(), SizeIs(1));
+  AttemptReport again_done = Report(again, "w", AttemptOutcome::kSucceeded, t0_ + Millis(22));
+  again_done.account_id = guid;
+  auto second = store_->FinishAttempt(again_done);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->risk_level.has_value());
+  EXPECT_EQ(store_->ListRisks(by_provider).value().front().action_id, mark.id);
+
+  // The undo (dismiss_risk, on the account's id) clears it; Okta's stays.
+  NewAction dismiss = MakeAction("alice", ActionType::kDismissRisk);
+  dismiss.undo_of = mark.id;
+  dismiss.account_id = guid;
+  auto undo = store_->CreateUndo(dismiss, t0_ + Millis(30));
+  ASSERT_TRUE(undo) << undo.error().message;
+  ASSERT_THAT(store_->ClaimDue(Provider::kActiveDirectory, "w", 10, t0_ + Millis(31), Millis(1000)).value(), SizeIs(1));
+  EXPECT_THAT(store_->ListRisks(by_provider).value(), SizeIs(1)) << "not before the dismiss succeeds";
+  ASSERT_TRUE(store_->FinishAttempt(Report(*undo, "w", AttemptOutcome::kSucceeded, t0_ + Millis(32))));
+  EXPECT_THAT(store_->ListRisks(by_provider).value(), SizeIs(0));
+  auto remaining = store_->ListRisks({});
+  ASSERT_TRUE(remaining);
+  ASSERT_THAT(*remaining, SizeIs(1));
+  EXPECT_EQ(remaining->front().action_id, okta.id);
+  auto cleared = store_->GetAction(mark.id);
+  ASSERT_TRUE(cleared);
+  EXPECT_FALSE(cleared->risk_level.has_value());
+  EXPECT_EQ(cleared->undone_by, undo->id);
+
+  std::vector<std::string> events;
+  for (const AuditEvent& e : store_->GetAudit(mark.id).value()) events.push_back(e.event);
+  EXPECT_THAT(events, ::testing::Contains("risk.set"));
+  events.clear();
+  for (const AuditEvent& e : store_->GetAudit(undo->id).value()) events.push_back(e.event);
+  EXPECT_THAT(events, ::testing::Contains("risk.cleared"));
+
+  RiskFilter bad;
+  bad.limit = 0;
+  EXPECT_FALSE(store_->ListRisks(bad));
+}
+
+// One request on one person at two providers: the actions are linked to
+// each other in the transaction that creates them, and so are their undos.
+TEST_P(StoreConformance, LinkedActionsAndTheirUndosAreLinkedEachWay) {
+  NewAction entra = MakeAction("alice@corp.example", ActionType::kSuspend, Provider::kEntra);
+  NewAction ad = MakeAction("alice@corp.example", ActionType::kDisable);
+  NewAction loner = MakeAction("bob");
+  entra.link_group = ad.link_group = "pair";
+  const NewAction batch[] = {entra, ad, loner};
+  auto created = store_->CreateActions(batch, t0_);
+  ASSERT_TRUE(created) << created.error().message;
+  ASSERT_THAT(*created, SizeIs(3));
+  const Action& e = (*created)[0];
+  const Action& a = (*created)[1];
+  EXPECT_THAT(e.linked_actions, ElementsAre(a.id));
+  EXPECT_THAT(a.linked_actions, ElementsAre(e.id));
+  EXPECT_THAT((*created)[2].linked_actions, SizeIs(0));
+  EXPECT_THAT(store_->GetAction(e.id).value().linked_actions, ElementsAre(a.id));
+  EXPECT_THAT(store_->GetAction(a.id).value().linked_actions, ElementsAre(e.id));
+  auto page = store_->ListActions({});
+  ASSERT_TRUE(page);
+  for (const Action& listed : page->actions) {
+    if (listed.id == a.id) {
+      EXPECT_THAT(listed.linked_actions, ElementsAre(e.id));
+    }
+  }
+
+  ASSERT_THAT(store_->ClaimDue(Provider::kEntra, "w", 10, t0_, Millis(1000)).value(), SizeIs(1));
+  ASSERT_THAT(store_->ClaimDue(Provider::kActiveDirectory, "w", 10, t0_, Millis(1000)).value(), SizeIs(2));
+  for (const Action& x : *created) ASSERT_TRUE(store_->FinishAttempt(Report(x, "w", AttemptOutcome::kSucceeded, t0_)));
+
+  NewAction undo_e = MakeAction(e.target, ActionType::kUnsuspend, Provider::kEntra);
+  undo_e.undo_of = e.id;
+  NewAction undo_a = MakeAction(a.target, ActionType::kEnable);
+  undo_a.undo_of = a.id;
+  const NewAction undos[] = {undo_e, undo_a};
+  auto both = store_->CreateUndos(undos, t0_ + Millis(10));
+  ASSERT_TRUE(both) << both.error().message;
+  ASSERT_THAT(*both, SizeIs(2));
+  EXPECT_THAT((*both)[0].linked_actions, ElementsAre((*both)[1].id));
+  EXPECT_THAT(store_->GetAction((*both)[1].id).value().linked_actions, ElementsAre((*both)[0].id));
+  EXPECT_EQ((*both)[0].undo_of, e.id);
+  EXPECT_EQ((*both)[1].undo_of, a.id);
+
+  // All or nothing: one original that cannot be undone refuses the call.
+  NewAction undo_loner = MakeAction("bob", ActionType::kEnable);
+  undo_loner.undo_of = (*created)[2].id;
+  const NewAction mixed[] = {undo_loner, undo_a};  // undo_a is already under way
+  auto refused = store_->CreateUndos(mixed, t0_ + Millis(20));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(store_->ListActions({}).value().actions, SizeIs(5)) << "the refused call wrote nothing";
+}
+
 TEST_P(StoreConformance, CountsByStatus) {
   CreateOne(MakeAction("a"), t0_);
   CreateOne(MakeAction("b"), t0_);

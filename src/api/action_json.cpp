@@ -59,6 +59,20 @@ json ActionToJson(const Action& a) {
       {"alreadyInState", a.already_in_state},
       {"providerAnswer", AnswerToJson(a.provider_answer)},
       {"undo", UndoToJson(a.provider, a.type)},
+      {"linkedActions", a.linked_actions},
+      {"riskLevel", a.risk_level ? json(std::string(ToString(*a.risk_level))) : json(nullptr)},
+  };
+}
+
+json RiskToJson(const RiskMark& m) {
+  return json{
+      {"provider", ToString(m.provider)},
+      {"account", m.account},
+      {"resolvedAccount", StringOrNull(m.resolved_account)},
+      {"accountId", StringOrNull(m.account_id)},
+      {"level", ToString(m.level)},
+      {"since", TimeOrNull(m.since)},
+      {"actionId", m.action_id},
   };
 }
 

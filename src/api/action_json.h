@@ -17,6 +17,8 @@ namespace cordon::api {
 [[nodiscard]] nlohmann::json ActionToJson(const Action& action);
 [[nodiscard]] nlohmann::json AttemptToJson(const Attempt& attempt);
 [[nodiscard]] nlohmann::json AuditToJson(const AuditEvent& event);
+// One of Cordon's risk levels, as GET /api/v1/risks lists it.
+[[nodiscard]] nlohmann::json RiskToJson(const RiskMark& mark);
 
 // An action with its attempts and status history, as GET /api/v1/actions/{id}
 // returns it.

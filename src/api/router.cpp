@@ -4,6 +4,7 @@
 #include <array>
 #include <exception>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kActionsPath = "/api/v1/actions";
+constexpr std::string_view kRisksPath = "/api/v1/risks";
 // Account, reason and bulk sizes come from core/limits.h, shared with the
 // ActionService; these two are the API's own (JSON nesting, paging cursor).
 constexpr size_t kMaxJsonDepth = 16;
@@ -455,6 +457,11 @@ RoutedResponse Router::Route(Context& ctx) {
     if (method != http::verb::get) return ctx.MethodNotAllowed("GET");
     return Metrics(ctx);
   }
+  if (path == kRisksPath) {
+    ctx.route_class = "risks.list";
+    if (method != http::verb::get) return ctx.MethodNotAllowed("GET");
+    return Risks(ctx);
+  }
   if (path.substr(0, kActionsPath.size()) == kActionsPath) {
     const std::string_view rest = path.substr(kActionsPath.size());
     if (rest.empty()) {
@@ -628,9 +635,15 @@ RoutedResponse Router::Submit(Context& ctx, bool bulk) {
   auto caller = Authenticate(ctx);
   if (!caller) return ctx.AuthFailed(caller.error());
 
-  auto body = bulk ? ctx.ParseObject({"action", "provider", "accounts", "reason"})
-                   : ctx.ParseObject({"action", "provider", "account", "reason"});
+  auto body = bulk ? ctx.ParseObject({"action", "provider", "accounts", "reason", "alsoOnPrem"})
+                   : ctx.ParseObject({"action", "provider", "account", "reason", "alsoOnPrem"});
   if (!body) return ctx.Fail(body.error());
+  bool also_on_prem = false;
+  if (const auto it = body->find("alsoOnPrem"); it != body->end() && !it->is_null()) {
+    if (!it->is_boolean())
+      return ctx.Fail(http::status::bad_request, "wrong-type", "the field 'alsoOnPrem' must be true or false");
+    also_on_prem = it->get<bool>();
+  }
 
   auto action_name = RequiredString(*body, "action", 64);
   if (!action_name) return ctx.Fail(action_name.error());
@@ -677,8 +690,17 @@ RoutedResponse Router::Submit(Context& ctx, bool bulk) {
     return ctx.Fail(http::status::unprocessable_entity, "action-not-offered",
                     fmt::format("the provider '{}' does not offer the action '{}'", ToString(*provider),
                                 ToString(*type)));
-  if (!MayRun(caller->role, *provider, *type)) {
-    const std::string what = fmt::format("{} at {}", ToString(*type), ToString(*provider));
+  if (also_on_prem && (*provider != Provider::kEntra || *type != ActionType::kSuspend))
+    return ctx.Fail(http::status::unprocessable_entity, "also-on-prem-not-applicable",
+                    fmt::format("'alsoOnPrem' applies to an entra suspend only (it adds the ad disable of the same "
+                                "person); this request is {} {}",
+                                ToString(*provider), ToString(*type)));
+  // A hybrid request runs two actions: the requester must be allowed both.
+  std::vector<std::pair<Provider, ActionType>> needed{{*provider, *type}};
+  if (also_on_prem) needed.emplace_back(Provider::kActiveDirectory, ActionType::kDisable);
+  for (const auto& [needed_provider, needed_type] : needed) {
+    if (MayRun(caller->role, needed_provider, needed_type)) continue;
+    const std::string what = fmt::format("{} at {}", ToString(needed_type), ToString(needed_provider));
     metrics_.CountAuthFailure(AuthFailure::kForbidden);
     RecordRefusal(ctx, "auth.forbidden", caller->actor.name, caller->actor.token_id, what);
     return ctx.Fail(http::status::forbidden, "forbidden",
@@ -692,11 +714,13 @@ RoutedResponse Router::Submit(Context& ctx, bool bulk) {
   request.reason = std::move(*reason);
   request.actor = caller->actor;
   request.bulk = bulk;
+  request.also_on_prem = also_on_prem;
   auto created = actions_.Submit(request);
   if (!created) return ctx.FailWith(created.error());
   if (created->empty()) return ctx.Fail(http::status::internal_server_error, "internal", "no action was created");
 
   if (!bulk) {
+    // With alsoOnPrem, the entra suspend; its linkedActions name the ad disable.
     const Action& action = created->front();
     RoutedResponse out = ctx.Json(http::status::accepted, ActionToJson(action));
     out.response.set(http::field::location, fmt::format("{}/{}", kActionsPath, action.id));
@@ -814,9 +838,18 @@ RoutedResponse Router::CancelOrUndo(Context& ctx, const std::string& id, bool un
                                   ToString(original->provider)));
     needed = *reverse;
   }
-  if (!MayRun(caller->role, original->provider, needed)) {
-    const std::string what = fmt::format("{} of {} at {}", undo ? "undo" : "cancel", ToString(original->type),
-                                         ToString(original->provider));
+  // Linked actions are undone together: the right to reverse each is needed.
+  std::vector<std::tuple<Provider, ActionType, ActionType>> checks{{original->provider, original->type, needed}};
+  if (undo) {
+    auto linked = actions_.LinkedActions(*original);
+    if (!linked) return ctx.FailWith(linked.error());
+    for (const Action& other : *linked)
+      if (const auto reverse = UndoOf(other.provider, other.type)) checks.emplace_back(other.provider, other.type, *reverse);
+  }
+  for (const auto& [check_provider, check_type, check_needed] : checks) {
+    if (MayRun(caller->role, check_provider, check_needed)) continue;
+    const std::string what =
+        fmt::format("{} of {} at {}", undo ? "undo" : "cancel", ToString(check_type), ToString(check_provider));
     metrics_.CountAuthFailure(AuthFailure::kForbidden);
     RecordRefusal(ctx, "auth.forbidden", caller->actor.name, caller->actor.token_id, what);
     return ctx.Fail(http::status::forbidden, "forbidden",
@@ -828,11 +861,47 @@ RoutedResponse Router::CancelOrUndo(Context& ctx, const std::string& id, bool un
     if (!cancelled) return ctx.FailWith(cancelled.error());
     return ctx.Json(http::status::ok, ActionToJson(*cancelled));
   }
-  auto created = actions_.Undo(id, caller->actor, *reason);
+  auto created = actions_.UndoWithLinked(id, caller->actor, *reason);
   if (!created) return ctx.FailWith(created.error());
-  RoutedResponse out = ctx.Json(http::status::accepted, ActionToJson(*created));
-  out.response.set(http::field::location, fmt::format("{}/{}", kActionsPath, created->id));
+  if (created->undos.empty()) return ctx.Fail(http::status::internal_server_error, "internal", "no undo was created");
+  // The undo of this action; its linkedActions name the undos of the actions
+  // linked to it, and `notes` says why a linked action was left as it is.
+  const Action& first = created->undos.front();
+  json answer = ActionToJson(first);
+  answer["notes"] = created->notes;
+  RoutedResponse out = ctx.Json(http::status::accepted, answer);
+  out.response.set(http::field::location, fmt::format("{}/{}", kActionsPath, first.id));
   return out;
+}
+
+RoutedResponse Router::Risks(Context& ctx) {
+  auto caller = Authenticate(ctx);
+  if (!caller) return ctx.AuthFailed(caller.error());
+  RiskFilter filter;
+  for (const auto& param : ctx.params) {
+    const std::string& key = param.first;
+    const std::string& value = param.second;
+    if (key != "provider" && key != "account")
+      return ctx.Fail(http::status::bad_request, "invalid-query", "unknown query parameter; known: provider, account");
+    if (value.empty())
+      return ctx.Fail(http::status::bad_request, "invalid-query",
+                      fmt::format("query parameter '{}': must not be empty", key));
+    if (key == "provider") {
+      filter.provider = ParseProvider(value);
+      if (!filter.provider)
+        return ctx.Fail(http::status::bad_request, "invalid-query",
+                        fmt::format("query parameter 'provider': unknown provider; known: {}", KnownProviders()));
+    } else {
+      if (value.size() > kMaxAccountBytes)
+        return ctx.Fail(http::status::bad_request, "invalid-query", "query parameter 'account': too long");
+      filter.account = value;
+    }
+  }
+  auto marks = store_.ListRisks(filter);
+  if (!marks) return ctx.FailWith(marks.error());
+  json value = json::array();
+  for (const RiskMark& m : *marks) value.push_back(RiskToJson(m));
+  return ctx.Json(http::status::ok, json{{"value", std::move(value)}});
 }
 
 }  // namespace cordon::api

@@ -124,6 +124,7 @@ class Router {
   RoutedResponse GetOne(Context& ctx, const std::string& id);
   RoutedResponse List(Context& ctx);
   RoutedResponse CancelOrUndo(Context& ctx, const std::string& id, bool undo);
+  RoutedResponse Risks(Context& ctx);
 
   Store& store_;
   ActionService& actions_;

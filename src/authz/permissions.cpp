@@ -32,6 +32,9 @@ std::optional<Tier> TierOf(Provider provider, ActionType type) {
         case ActionType::kEnable:
         case ActionType::kForcePasswordReset:
         case ActionType::kClearPasswordReset: return Tier::kResponse;
+        // Cordon's own risk level, as Entra's: Security Administrator and up.
+        case ActionType::kMarkCompromised:
+        case ActionType::kDismissRisk: return Tier::kSecurityAdmin;
         default: return std::nullopt;
       }
     case Provider::kEntra:
@@ -50,6 +53,8 @@ std::optional<Tier> TierOf(Provider provider, ActionType type) {
         case ActionType::kDeactivate:
         case ActionType::kActivate:
         case ActionType::kRevokeSessions: return Tier::kResponse;
+        case ActionType::kMarkCompromised:
+        case ActionType::kDismissRisk: return Tier::kSecurityAdmin;
         default: return std::nullopt;
       }
   }

@@ -30,7 +30,8 @@ class TokenOnlyStore : public Store {
   Result<int> FailOverdue(Provider, TimePoint, std::string_view) override { return Unused(); }
   Result<int> RecoverExpiredLeases(TimePoint) override { return Unused(); }
   Result<Action> Cancel(std::string_view, const Actor&, std::string_view, TimePoint) override { return Unused(); }
-  Result<Action> CreateUndo(const NewAction&, TimePoint) override { return Unused(); }
+  Result<std::vector<Action>> CreateUndos(std::span<const NewAction>, TimePoint) override { return Unused(); }
+  Result<std::vector<RiskMark>> ListRisks(const RiskFilter&) override { return Unused(); }
   Status AppendAudit(std::span<const AuditEvent>) override { return Unused(); }
   Result<std::vector<AuditEvent>> ListAudit(std::string_view, int) override { return Unused(); }
   Status CreateToken(const TokenRecord& token) override {

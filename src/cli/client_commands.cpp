@@ -113,6 +113,15 @@ void PrintAction(const json& a, std::ostream& os) {
     os << "  undo:      " << Str(*undo, "action") << " — " << Str(*undo, "limits") << "\n";
   if (!Str(a, "undoOf").empty()) os << "  undoes:    " << Str(a, "undoOf") << "\n";
   if (!Str(a, "undoneBy").empty()) os << "  undone by: " << Str(a, "undoneBy") << "\n";
+  if (const auto linked = a.find("linkedActions"); linked != a.end() && linked->is_array() && !linked->empty()) {
+    os << "  linked:   ";
+    for (const auto& id : *linked) os << " " << (id.is_string() ? id.get<std::string>() : std::string());
+    os << "\n";
+  }
+  if (!Str(a, "riskLevel").empty()) os << "  risk:      Cordon's risk level " << Str(a, "riskLevel") << "\n";
+  if (const auto notes = a.find("notes"); notes != a.end() && notes->is_array())
+    for (const auto& note : *notes)
+      if (note.is_string()) os << "  note:      " << note.get<std::string>() << "\n";
 }
 
 // Percent-encodes a query value (RFC 3986 unreserved characters pass).
@@ -234,6 +243,7 @@ struct ActOptions {
   std::string reason;
   bool no_wait = false;
   bool yes = false;
+  bool also_on_prem = false;
   int timeout_s = 600;
 };
 
@@ -298,6 +308,7 @@ int Act(ActOptions& o) {
   json body{{"action", o.action}, {"provider", o.provider}, {"reason", o.reason}};
   if (bulk) body["accounts"] = o.accounts;
   else body["account"] = o.accounts.front();
+  if (o.also_on_prem) body["alsoOnPrem"] = true;
   auto r = client->Post(bulk ? "/api/v1/actions/bulk" : "/api/v1/actions", body);
   if (auto rc = Refused("cordon act", r)) return *rc;
   // The server merges two spellings of one account ("alice", "ALICE") into
@@ -398,10 +409,44 @@ int Transition(const OneOptions& o, const char* verb) {
   if (!client) return exit_code;
   auto r = client->Post("/api/v1/actions/" + o.id + "/" + verb, json{{"reason", o.reason}});
   if (auto rc = Refused(std::string("cordon actions ") + verb, r)) return *rc;
-  if (o.wait && std::string(verb) == "undo")
+  if (o.wait && std::string(verb) == "undo") {
+    // Linked actions are undone together; what was left alone is said first.
+    if (const auto notes = r->body.find("notes"); notes != r->body.end() && notes->is_array())
+      for (const auto& note : *notes)
+        if (note.is_string()) std::cerr << "cordon actions undo: " << note.get<std::string>() << "\n";
     return WaitForAction(*client, Str(r->body, "id"), std::chrono::seconds(o.timeout_s), o.client);
+  }
   if (o.client.output == "json") std::cout << r->body.dump(2) << "\n";
   else PrintAction(r->body, std::cout);
+  return kExitOk;
+}
+
+struct RisksOptions {
+  ClientOptions client;
+  std::string provider, account;
+};
+
+int Risks(const RisksOptions& o) {
+  int exit_code = kExitOk;
+  auto client = ConnectOrSay("cordon risks", o.client, &exit_code);
+  if (!client) return exit_code;
+  std::string query;
+  auto add = [&](const char* key, const std::string& value) {
+    if (!value.empty()) query += std::string(query.empty() ? "?" : "&") + key + "=" + UrlEncode(value);
+  };
+  add("provider", o.provider);
+  add("account", o.account);
+  auto r = client->Get("/api/v1/risks" + query);
+  if (auto rc = Refused("cordon risks", r)) return *rc;
+  if (o.client.output == "json") {
+    std::cout << r->body.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::printf("%-6s %-28s %-38s %-6s %-26s %s\n", "PROV", "ACCOUNT", "ACCOUNT ID", "LEVEL", "SINCE", "ACTION");
+  for (const auto& m : r->body["value"])
+    std::printf("%-6s %-28s %-38s %-6s %-26s %s\n", Str(m, "provider").c_str(), Str(m, "account").c_str(),
+                Str(m, "accountId").c_str(), Str(m, "level").c_str(), Str(m, "since").c_str(),
+                Str(m, "actionId").c_str());
   return kExitOk;
 }
 
@@ -421,7 +466,8 @@ void AddClientCommands(CLI::App& app) {
       "act", "Take a response action on one or more accounts; waits and prints the outcome (see --no-wait).");
   a->add_option("action", act->action,
                 "disable | enable | force_password_reset | clear_password_reset (ad); suspend | unsuspend | "
-                "deactivate | activate | revoke_sessions (okta)")
+                "deactivate | activate | revoke_sessions (okta); mark_compromised | dismiss_risk (any provider: "
+                "Cordon's own risk level; at entra, Entra's too)")
       ->required();
   a->add_option("accounts", act->accounts,
                 "sAMAccountName, userPrincipalName, SID (S-1-5-...) or GUID (ad); login or id (okta)");
@@ -432,9 +478,20 @@ void AddClientCommands(CLI::App& app) {
   a->add_flag("-y,--yes", act->yes,
               "Confirm an action whose undo does not bring everything back (okta deactivate: reactivation is a new "
               "activation) without being asked; without a terminal such an action is refused unless --yes is given");
+  a->add_flag("--also-on-prem", act->also_on_prem,
+              "With suspend at entra only: also disable the person's on-premises AD account, named as the Entra "
+              "user (AD finds it by userPrincipalName); the two actions are linked and undone together");
   a->add_option("--timeout", act->timeout_s, "Seconds to wait for the outcome")->capture_default_str();
   AddClientOptions(a, act->client);
   Run(a, [act] { return Act(*act); });
+
+  auto risks = std::make_shared<RisksOptions>();
+  CLI::App* k = app.add_subcommand(
+      "risks", "List Cordon's own risk levels: accounts marked compromised (mark_compromised) and not dismissed.");
+  k->add_option("--provider", risks->provider, "ad | entra | okta");
+  k->add_option("--account", risks->account, "Account as marked, as resolved, or its immutable id");
+  AddClientOptions(k, risks->client);
+  Run(k, [risks] { return Risks(*risks); });
 
   CLI::App* actions = app.add_subcommand("actions", "The action center: list, show, undo, cancel.");
   actions->require_subcommand(1);
@@ -461,7 +518,9 @@ void AddClientCommands(CLI::App& app) {
   Run(s, [show] { return Show(*show); });
 
   auto undo = std::make_shared<OneOptions>();
-  CLI::App* u = actions->add_subcommand("undo", "Undo a succeeded action (creates a new, linked action).");
+  CLI::App* u = actions->add_subcommand(
+      "undo", "Undo a succeeded action (creates a new, linked action); actions taken together (--also-on-prem) are "
+              "undone together.");
   u->add_option("id", undo->id, "Action id")->required();
   u->add_option("-r,--reason", undo->reason, "Why")->required();
   u->add_flag("--wait", undo->wait, "Wait for the undo's outcome");

@@ -78,6 +78,18 @@ std::optional<Provider> ParseProvider(std::string_view s) { return ValueOf<Provi
 std::optional<ActionType> ParseActionType(std::string_view s) { return ValueOf<ActionType>(kActionNames, s); }
 std::optional<ActionStatus> ParseActionStatus(std::string_view s) { return ValueOf<ActionStatus>(kStatusNames, s); }
 
+std::string_view ToString(RiskLevel l) {
+  switch (l) {
+    case RiskLevel::kHigh: return "high";
+  }
+  return "unknown";
+}
+
+std::optional<RiskLevel> ParseRiskLevel(std::string_view s) {
+  if (s == "high") return RiskLevel::kHigh;
+  return std::nullopt;
+}
+
 bool IsTerminal(ActionStatus s) {
   return s == ActionStatus::kSucceeded || s == ActionStatus::kFailed || s == ActionStatus::kCancelled ||
          s == ActionStatus::kRejected;

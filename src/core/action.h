@@ -46,9 +46,15 @@ enum class ActionType {
   kDeactivate,           // okta: lifecycle/deactivate
   kActivate,             // okta: lifecycle/activate|reactivate
   kRevokeSessions,       // entra: revokeSignInSessions; okta: DELETE sessions
-  kMarkCompromised,      // entra: riskyUsers/confirmCompromised
-  kDismissRisk,          // entra: riskyUsers/dismiss
+  kMarkCompromised,      // entra: riskyUsers/confirmCompromised; every provider: Cordon's own risk level -> High
+  kDismissRisk,          // entra: riskyUsers/dismiss; every provider: Cordon's own risk level cleared
 };
+
+// Cordon's own risk level of an account, kept in the action center whatever
+// the provider offers: a mark_compromised that succeeds sets it, a
+// dismiss_risk that succeeds clears it. Only High exists today; an account
+// without a mark has no level at all.
+enum class RiskLevel { kHigh };
 
 enum class ActionStatus {
   kAwaitingApproval,
@@ -66,6 +72,8 @@ std::string_view ToString(ActionStatus s);
 std::optional<Provider> ParseProvider(std::string_view s);      // "ad", "entra", "okta"
 std::optional<ActionType> ParseActionType(std::string_view s);  // "disable", "force_password_reset", ...
 std::optional<ActionStatus> ParseActionStatus(std::string_view s);
+std::string_view ToString(RiskLevel l);                         // "high"
+std::optional<RiskLevel> ParseRiskLevel(std::string_view s);
 
 inline constexpr ActionType kAllActionTypes[] = {
     ActionType::kDisable,        ActionType::kEnable,         ActionType::kForcePasswordReset,
@@ -101,6 +109,10 @@ struct NewAction {
   std::string reason;
   std::string undo_of;             // id of the action this one reverses, or empty
   std::string bulk_id;             // groups the actions of one bulk request, or empty
+  // Actions of one CreateActions call that share a non-empty link_group are
+  // linked to each other (Action::linked_actions): one person acted on at
+  // several providers by one request. Not stored itself.
+  std::string link_group;
   int max_attempts = 5;
   TimePoint deadline{};            // the action fails if not done by then; epoch = no time budget
   ActionStatus initial_status = ActionStatus::kPending;
@@ -143,6 +155,25 @@ struct Action {
   std::optional<bool> prior_in_target;
   std::string prior_state;  // the provider's words for it, e.g. "userAccountControl 0x200"
   ProviderAnswer provider_answer;
+  // The actions created with this one for the same person at other
+  // providers (an Entra suspend and the AD disable of its on-premises
+  // account), or the undos created with this undo: linked each way, undone
+  // together. Sorted.
+  std::vector<std::string> linked_actions;
+  // The risk level this action set (a mark_compromised) while it stands;
+  // unset once cleared, and for every other action.
+  std::optional<RiskLevel> risk_level;
+};
+
+// Cordon's risk level of one account (RiskLevel).
+struct RiskMark {
+  Provider provider = Provider::kActiveDirectory;
+  std::string account;           // as the mark's action named it
+  std::string resolved_account;  // what it resolved to (e.g. the DN), or empty
+  std::string account_id;        // the provider's immutable id, or empty when the provider gave none
+  RiskLevel level = RiskLevel::kHigh;
+  TimePoint since{};             // when the mark's action succeeded
+  std::string action_id;         // the mark_compromised that set it
 };
 
 struct Attempt {

@@ -17,11 +17,14 @@ constexpr std::string_view kOktaDeactivateUndoLimits =
     "must be assigned again (group memberships stay, so apps assigned through groups and group rules return); "
     "data the apps deleted when the user was deprovisioned (mail, files) is not recovered";
 
-constexpr std::array<CatalogueEntry, 14> kCatalogue{{
+constexpr std::array<CatalogueEntry, 18> kCatalogue{{
     {Provider::kActiveDirectory, kDisable, kEnable},
     {Provider::kActiveDirectory, kEnable, kDisable},
     {Provider::kActiveDirectory, kForcePasswordReset, kClearPasswordReset},
     {Provider::kActiveDirectory, kClearPasswordReset, kForcePasswordReset},
+    // AD has no risk level of its own: Cordon keeps one (core/action.h, RiskLevel).
+    {Provider::kActiveDirectory, kMarkCompromised, kDismissRisk, {}, true},
+    {Provider::kActiveDirectory, kDismissRisk, kMarkCompromised, {}, true},
     {Provider::kEntra, kSuspend, kUnsuspend},
     {Provider::kEntra, kUnsuspend, kSuspend},
     {Provider::kEntra, kRevokeSessions, std::nullopt},
@@ -32,6 +35,9 @@ constexpr std::array<CatalogueEntry, 14> kCatalogue{{
     {Provider::kOkta, kDeactivate, kActivate, kOktaDeactivateUndoLimits},
     {Provider::kOkta, kActivate, kDeactivate},
     {Provider::kOkta, kRevokeSessions, std::nullopt},
+    // Nor has Okta (its risk signals are read, not set, through this API).
+    {Provider::kOkta, kMarkCompromised, kDismissRisk, {}, true},
+    {Provider::kOkta, kDismissRisk, kMarkCompromised, {}, true},
 }};
 
 const CatalogueEntry* Find(Provider provider, ActionType type) {
@@ -50,6 +56,11 @@ std::optional<ActionType> UndoOf(Provider provider, ActionType type) {
   const CatalogueEntry* e = Find(provider, type);
   if (e == nullptr || !e->undo || !CatalogueHas(provider, *e->undo)) return std::nullopt;
   return e->undo;
+}
+
+bool IsCordonOnly(Provider provider, ActionType type) {
+  const CatalogueEntry* e = Find(provider, type);
+  return e != nullptr && e->cordon_only;
 }
 
 std::string_view UndoLimitsOf(Provider provider, ActionType type) {

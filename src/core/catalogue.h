@@ -21,6 +21,11 @@ struct CatalogueEntry {
   // puts the account back as it was. An action with limits is confirmed
   // before it is asked for (the CLI prompts, or wants --yes).
   std::string_view undo_limits = {};
+  // Carried out by Cordon alone: the provider has nothing of its own to
+  // change (an AD or Okta account marked compromised gets Cordon's own risk
+  // level only). The engine resolves the account with the connector's Lookup
+  // and never calls Execute for it.
+  bool cordon_only = false;
 };
 
 // Every offered (provider, action), in the order the console lists them.
@@ -31,6 +36,9 @@ struct CatalogueEntry {
 
 // The action that reverses `type` at `provider`, if the catalogue offers both.
 [[nodiscard]] std::optional<ActionType> UndoOf(Provider provider, ActionType type);
+
+// Is `type` at `provider` carried out by Cordon alone (CatalogueEntry::cordon_only)?
+[[nodiscard]] bool IsCordonOnly(Provider provider, ActionType type);
 
 // What that undo does not bring back; empty when it restores everything, and
 // when there is no undo.

@@ -16,7 +16,8 @@ TEST(Catalogue, OffersEachProvidersActions) {
   EXPECT_TRUE(CatalogueHas(Provider::kEntra, ActionType::kMarkCompromised));
   EXPECT_FALSE(CatalogueHas(Provider::kEntra, ActionType::kDeactivate));
   EXPECT_TRUE(CatalogueHas(Provider::kOkta, ActionType::kDeactivate));
-  EXPECT_FALSE(CatalogueHas(Provider::kOkta, ActionType::kMarkCompromised));
+  EXPECT_TRUE(CatalogueHas(Provider::kOkta, ActionType::kMarkCompromised));
+  EXPECT_FALSE(CatalogueHas(Provider::kOkta, ActionType::kDisable));
 }
 
 TEST(Catalogue, UndoReversesWithinTheSameProvider) {
@@ -56,6 +57,23 @@ TEST(Catalogue, OktaDeactivateUndoSaysWhatActivationDoesNotBringBack) {
   }
   EXPECT_TRUE(UndoLimitsOf(Provider::kOkta, ActionType::kRevokeSessions).empty()) << "no undo, no limits";
   EXPECT_TRUE(UndoLimitsOf(Provider::kActiveDirectory, ActionType::kDeactivate).empty()) << "not offered";
+}
+
+// AD and Okta have no risk level: marking one of their accounts compromised
+// is Cordon's own mark, carried out without the provider; Entra's is Entra's.
+TEST(Catalogue, MarkCompromisedIsCordonsOwnWhereTheProviderHasNoRiskLevel) {
+  for (const Provider p : {Provider::kActiveDirectory, Provider::kOkta}) {
+    EXPECT_TRUE(IsCordonOnly(p, ActionType::kMarkCompromised)) << ToString(p);
+    EXPECT_TRUE(IsCordonOnly(p, ActionType::kDismissRisk)) << ToString(p);
+    EXPECT_EQ(UndoOf(p, ActionType::kMarkCompromised), ActionType::kDismissRisk) << ToString(p);
+    EXPECT_EQ(UndoOf(p, ActionType::kDismissRisk), ActionType::kMarkCompromised) << ToString(p);
+  }
+  EXPECT_FALSE(IsCordonOnly(Provider::kEntra, ActionType::kMarkCompromised));
+  EXPECT_FALSE(IsCordonOnly(Provider::kActiveDirectory, ActionType::kDisable));
+  EXPECT_FALSE(IsCordonOnly(Provider::kOkta, ActionType::kDisable)) << "not offered";
+  int cordon_only = 0;
+  for (const CatalogueEntry& e : Catalogue()) cordon_only += e.cordon_only ? 1 : 0;
+  EXPECT_EQ(cordon_only, 4);
 }
 
 }  // namespace

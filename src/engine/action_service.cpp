@@ -156,8 +156,17 @@ Result<std::vector<Action>> ActionService::Submit(const SubmitRequest& request) 
     return Fail(Error::InvalidArgument("a request may name at most " + std::to_string(options_.max_bulk) +
                                        " accounts; this one names " + std::to_string(request.targets.size())));
 
+  if (request.also_on_prem) {
+    if (request.provider != Provider::kEntra || request.type != ActionType::kSuspend)
+      return Fail(Error::InvalidArgument("alsoOnPrem applies to an entra suspend only (it adds the ad disable of the "
+                                         "same person); this request is " +
+                                         provider + " " + type));
+    if (providers_.count(Provider::kActiveDirectory) == 0)
+      return Fail(Error::InvalidArgument("alsoOnPrem needs provider ad, which is not configured on this server"));
+  }
+
   std::vector<NewAction> actions;
-  actions.reserve(request.targets.size());
+  actions.reserve(request.targets.size() * (request.also_on_prem ? 2 : 1));
   // Account names are case-insensitive at every provider (sAMAccountName,
   // UPN, SID and GUID strings, Okta logins), so dedupe ignores ASCII case.
   std::unordered_set<std::string> seen;
@@ -180,9 +189,21 @@ Result<std::vector<Action>> ActionService::Submit(const SubmitRequest& request) 
     n.requested_by_token = request.actor.token_id;
     n.reason = request.reason;
     n.max_attempts = options_.max_attempts;
+    if (request.also_on_prem) {
+      // The on-premises account by the same name: the AD connector resolves
+      // a userPrincipalName as readily as a sAMAccountName.
+      n.link_group = "person-" + std::to_string(i);
+      NewAction on_prem = n;
+      on_prem.type = ActionType::kDisable;
+      on_prem.provider = Provider::kActiveDirectory;
+      actions.push_back(std::move(n));
+      actions.push_back(std::move(on_prem));
+      continue;
+    }
     actions.push_back(std::move(n));
   }
-  if (request.bulk || actions.size() > 1) {
+  const size_t people = request.also_on_prem ? actions.size() / 2 : actions.size();
+  if (request.bulk || people > 1) {
     std::string bulk = BulkId();
     for (NewAction& n : actions) n.bulk_id = bulk;
   }
@@ -202,52 +223,96 @@ Result<Action> ActionService::Cancel(std::string_view id, const Actor& actor, st
   return store_.Cancel(id, actor, reason, Now());
 }
 
+Status ActionService::Undoable(const Action& original) const {
+  const std::string what = std::string(ToString(original.provider)) + " " + std::string(ToString(original.type));
+  if (!UndoOf(original.provider, original.type))
+    return Fail(Error::FailedPrecondition(what + " cannot be undone (irreversible)"));
+  if (original.status != ActionStatus::kSucceeded)
+    return Fail(Error::FailedPrecondition("action " + original.id + " is " + std::string(ToString(original.status)) +
+                                          "; only a succeeded action can be undone"));
+  if (!original.undone_by.empty())
+    return Fail(Error::FailedPrecondition("action " + original.id + " was already undone by " + original.undone_by));
+  // What the account looked like before the first attempt decides; an
+  // action that only ever found its account in the target state changed
+  // nothing. (Stores written before observations existed fall back on the
+  // last attempt's finding.)
+  const bool changed_nothing = original.prior_in_target.value_or(original.already_in_state);
+  if (changed_nothing)
+    return Fail(Error::FailedPrecondition(
+        "action " + original.id + " changed nothing (" +
+        (original.prior_state.empty() ? std::string("the account was already in that state")
+                                      : "the account was already in that state: " + original.prior_state) +
+        "), so there is nothing to undo"));
+  if (providers_.count(original.provider) == 0)
+    return Fail(Error::FailedPrecondition("provider " + std::string(ToString(original.provider)) +
+                                          " is not configured on this server"));
+  return {};
+}
+
+Result<std::vector<Action>> ActionService::LinkedActions(const Action& original) {
+  std::vector<Action> out;
+  for (const std::string& id : original.linked_actions) {
+    auto linked = store_.GetAction(id);
+    if (!linked) return Fail(linked.error());
+    out.push_back(std::move(*linked));
+  }
+  return out;
+}
+
 Result<Action> ActionService::Undo(std::string_view id, const Actor& actor, std::string_view reason) {
+  auto result = UndoWithLinked(id, actor, reason);
+  if (!result) return Fail(result.error());
+  if (result->undos.empty()) return Fail(Error::Internal("no undo was created"));
+  return std::move(result->undos.front());
+}
+
+Result<UndoResult> ActionService::UndoWithLinked(std::string_view id, const Actor& actor, std::string_view reason) {
   if (auto s = CheckId(id); !s) return Fail(s.error());
   if (auto s = CheckActor(actor); !s) return Fail(s.error());
   if (auto s = CheckReason(reason, true); !s) return Fail(s.error());
   auto original = store_.GetAction(id);
   if (!original) return Fail(original.error());
+  if (auto s = Undoable(*original); !s) return Fail(s.error());
+  auto linked = LinkedActions(*original);
+  if (!linked) return Fail(linked.error());
 
-  const std::string what = std::string(ToString(original->provider)) + " " + std::string(ToString(original->type));
-  auto reverse = UndoOf(original->provider, original->type);
-  if (!reverse) return Fail(Error::FailedPrecondition(what + " cannot be undone (irreversible)"));
-  if (original->status != ActionStatus::kSucceeded)
-    return Fail(Error::FailedPrecondition("action " + original->id + " is " + std::string(ToString(original->status)) +
-                                          "; only a succeeded action can be undone"));
-  if (!original->undone_by.empty())
-    return Fail(Error::FailedPrecondition("action " + original->id + " was already undone by " + original->undone_by));
-  // What the account looked like before the first attempt decides; an
-  // action that only ever found its account in the target state changed
-  // nothing. (Stores written before observations existed fall back on the
-  // last attempt's finding.)
-  const bool changed_nothing = original->prior_in_target.value_or(original->already_in_state);
-  if (changed_nothing)
-    return Fail(Error::FailedPrecondition(
-        "action " + original->id + " changed nothing (" +
-        (original->prior_state.empty() ? std::string("the account was already in that state")
-                                       : "the account was already in that state: " + original->prior_state) +
-        "), so there is nothing to undo"));
-  if (providers_.count(original->provider) == 0)
-    return Fail(Error::FailedPrecondition("provider " + std::string(ToString(original->provider)) +
-                                          " is not configured on this server"));
+  UndoResult result;
+  std::vector<const Action*> reversed{&*original};
+  for (const Action& other : *linked) {
+    const std::string what = "linked action " + other.id + " (" + std::string(ToString(other.provider)) + " " +
+                             std::string(ToString(other.type)) + ")";
+    if (!IsTerminal(other.status))
+      return Fail(Error::FailedPrecondition(
+          "action " + original->id + " is undone together with " + what + ", which is still " +
+          std::string(ToString(other.status)) + "; wait for it to finish or cancel it, then ask again"));
+    if (auto s = Undoable(other); !s) {
+      result.notes.push_back(what + " is left as it is: " + s.error().message);
+      continue;
+    }
+    reversed.push_back(&other);
+  }
 
-  NewAction undo;
-  undo.type = *reverse;
-  undo.provider = original->provider;
-  undo.target = original->target;
-  undo.account_id = original->account_id;
-  undo.requested_by = actor.name;
-  undo.requested_by_token = actor.token_id;
-  undo.reason = std::string(reason);
-  undo.undo_of = original->id;
-  undo.max_attempts = options_.max_attempts;
   const TimePoint now = Now();
-  undo.deadline = DeadlineFrom(now);
-  auto created = store_.CreateUndo(undo, now);
-  if (!created) return created;
+  std::vector<NewAction> undos;
+  for (const Action* a : reversed) {
+    NewAction undo;
+    undo.type = *UndoOf(a->provider, a->type);
+    undo.provider = a->provider;
+    undo.target = a->target;
+    undo.account_id = a->account_id;
+    undo.requested_by = actor.name;
+    undo.requested_by_token = actor.token_id;
+    undo.reason = std::string(reason);
+    undo.undo_of = a->id;
+    undo.max_attempts = options_.max_attempts;
+    undo.deadline = DeadlineFrom(now);
+    undos.push_back(std::move(undo));
+  }
+  auto created = store_.CreateUndos(undos, now);
+  if (!created) return Fail(created.error());
+  result.undos = std::move(*created);
   WakeEngine();
-  return created;
+  return result;
 }
 
 }  // namespace cordon

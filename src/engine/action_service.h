@@ -37,6 +37,20 @@ struct SubmitRequest {
   // A bulk request's actions share a bulk id even when its targets merge
   // into one (e.g. "alice" and "ALICE"), so the requester can follow them.
   bool bulk = false;
+  // A hybrid user: with an Entra suspend only, also disable the person's
+  // on-premises AD account, named as the Entra user was (the AD connector
+  // finds it by userPrincipalName). Each target then gets two actions, the
+  // entra suspend and the ad disable, linked to each other and stored in one
+  // transaction.
+  bool also_on_prem = false;
+};
+
+// What an undo created: the undo of the action asked for first, then those
+// of the actions linked to it (undone together), and for each linked action
+// left as it is, why.
+struct UndoResult {
+  std::vector<Action> undos;
+  std::vector<std::string> notes;
 };
 
 struct ActionServiceOptions {
@@ -74,12 +88,27 @@ class ActionService {
   // when the original changed nothing — its account was already in the target
   // state, so reversing it would change what Cordon never touched — and while
   // another undo of it is under way.
+  //
+  // An action linked to others (SubmitRequest::also_on_prem) is undone with
+  // them, in one transaction, the undos linked to each other. A linked
+  // action still under way (awaiting approval, pending, in progress) refuses
+  // the whole undo: wait for it or cancel it first. One that the same rules
+  // say cannot be undone (it failed or was cancelled, changed nothing, or
+  // was already undone) is left as it is, and UndoResult::notes says why.
+  [[nodiscard]] Result<UndoResult> UndoWithLinked(std::string_view id, const Actor& actor, std::string_view reason);
+  // UndoWithLinked, for callers that want only the undo of `id`.
   [[nodiscard]] Result<Action> Undo(std::string_view id, const Actor& actor, std::string_view reason);
+
+  // The actions an undo of `original` would reverse with it (its linked
+  // actions), so the caller can authorise each.
+  [[nodiscard]] Result<std::vector<Action>> LinkedActions(const Action& original);
 
  private:
   [[nodiscard]] Status CheckActor(const Actor& actor) const;
   [[nodiscard]] TimePoint DeadlineFrom(TimePoint now) const;
   [[nodiscard]] Status CheckReason(std::string_view reason, bool required) const;
+  // Why `original` cannot be undone under the rules above, or empty.
+  [[nodiscard]] Status Undoable(const Action& original) const;
   void WakeEngine();
 
   Store& store_;

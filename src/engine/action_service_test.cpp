@@ -311,5 +311,136 @@ TEST_F(ActionServiceTest, IrreversibleActionsCannotBeUndone) {
   EXPECT_THAT(undo.error().message, HasSubstr("cannot be undone (irreversible)"));
 }
 
+// A hybrid user: an Entra suspend with alsoOnPrem also disables the
+// on-premises AD account of the same name.
+class HybridTest : public ActionServiceTest {
+ protected:
+  void SetUp() override {
+    ActionServiceTest::SetUp();
+    hybrid_ = std::make_unique<ActionService>(
+        *store_, nullptr, std::set<Provider>{Provider::kActiveDirectory, Provider::kEntra}, ActionServiceOptions{});
+  }
+  void TearDown() override {
+    hybrid_.reset();
+    ActionServiceTest::TearDown();
+  }
+  SubmitRequest Suspend(std::vector<std::string> targets) {
+    SubmitRequest r{ActionType::kSuspend, Provider::kEntra, std::move(targets), "incident 42",
+                    Actor{"analyst", "tok_analyst"}};
+    r.also_on_prem = true;
+    return r;
+  }
+  // Both halves of one person, succeeded.
+  std::pair<Action, Action> SucceededPair() {
+    auto created = hybrid_->Submit(Suspend({"alice@corp.example"}));
+    EXPECT_TRUE(created) << created.error().message;
+    if (!created || created->size() != 2) return {};
+    Succeed((*created)[0]);
+    Succeed((*created)[1]);
+    return {(*created)[0], (*created)[1]};
+  }
+  std::unique_ptr<ActionService> hybrid_;
+};
+
+TEST_F(HybridTest, AlsoOnPremCreatesAnEntraSuspendAndALinkedAdDisable) {
+  auto created = hybrid_->Submit(Suspend({"alice@corp.example"}));
+  ASSERT_TRUE(created) << created.error().message;
+  ASSERT_THAT(*created, SizeIs(2));
+  const Action& entra = (*created)[0];
+  const Action& ad = (*created)[1];
+  EXPECT_EQ(entra.provider, Provider::kEntra);
+  EXPECT_EQ(entra.type, ActionType::kSuspend);
+  EXPECT_EQ(ad.provider, Provider::kActiveDirectory);
+  EXPECT_EQ(ad.type, ActionType::kDisable);
+  EXPECT_EQ(ad.target, "alice@corp.example") << "the name the analyst gave: AD resolves it by UPN";
+  EXPECT_THAT(entra.linked_actions, ::testing::ElementsAre(ad.id));
+  EXPECT_THAT(ad.linked_actions, ::testing::ElementsAre(entra.id));
+  EXPECT_TRUE(entra.bulk_id.empty()) << "one person is not a bulk";
+
+  // Many people: a pair each, linked within the pair, one bulk.
+  auto bulk = hybrid_->Submit(Suspend({"bob@corp.example", "carol@corp.example"}));
+  ASSERT_TRUE(bulk) << bulk.error().message;
+  ASSERT_THAT(*bulk, SizeIs(4));
+  EXPECT_FALSE((*bulk)[0].bulk_id.empty());
+  for (size_t i = 0; i < 4; i += 2) {
+    EXPECT_THAT((*bulk)[i].linked_actions, ::testing::ElementsAre((*bulk)[i + 1].id));
+    EXPECT_EQ((*bulk)[i].target, (*bulk)[i + 1].target);
+    EXPECT_EQ((*bulk)[i].bulk_id, (*bulk)[0].bulk_id);
+    EXPECT_EQ((*bulk)[i + 1].bulk_id, (*bulk)[0].bulk_id);
+  }
+}
+
+TEST_F(HybridTest, AlsoOnPremIsForAnEntraSuspendOnlyAndNeedsAd) {
+  SubmitRequest disable = Suspend({"alice"});
+  disable.provider = Provider::kActiveDirectory;
+  disable.type = ActionType::kDisable;
+  auto refused = hybrid_->Submit(disable);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(refused.error().message, HasSubstr("applies to an entra suspend only"));
+  SubmitRequest revoke = Suspend({"alice"});
+  revoke.type = ActionType::kRevokeSessions;
+  EXPECT_FALSE(hybrid_->Submit(revoke));
+
+  ActionService entra_only(*store_, nullptr, {Provider::kEntra});
+  auto no_ad = entra_only.Submit(Suspend({"alice"}));
+  ASSERT_FALSE(no_ad);
+  EXPECT_THAT(no_ad.error().message, HasSubstr("needs provider ad"));
+  EXPECT_EQ(StoredCount(), 0);
+}
+
+TEST_F(HybridTest, UndoingEitherHalfReversesBothTogether) {
+  auto [entra, ad] = SucceededPair();
+  auto undone = hybrid_->UndoWithLinked(ad.id, boss_, "false positive");
+  ASSERT_TRUE(undone) << undone.error().message;
+  ASSERT_THAT(undone->undos, SizeIs(2));
+  EXPECT_THAT(undone->notes, SizeIs(0));
+  const Action& enable = undone->undos[0];
+  const Action& unsuspend = undone->undos[1];
+  EXPECT_EQ(enable.type, ActionType::kEnable);
+  EXPECT_EQ(enable.undo_of, ad.id);
+  EXPECT_EQ(unsuspend.type, ActionType::kUnsuspend);
+  EXPECT_EQ(unsuspend.provider, Provider::kEntra);
+  EXPECT_EQ(unsuspend.undo_of, entra.id);
+  EXPECT_EQ(unsuspend.account_id, "guid-of-alice@corp.example");
+  EXPECT_THAT(enable.linked_actions, ::testing::ElementsAre(unsuspend.id));
+  EXPECT_THAT(unsuspend.linked_actions, ::testing::ElementsAre(enable.id));
+
+  // Asking from the other half now finds its undo under way.
+  auto again = hybrid_->UndoWithLinked(entra.id, boss_, "again");
+  ASSERT_FALSE(again);
+  EXPECT_THAT(again.error().message, HasSubstr("already being undone"));
+}
+
+TEST_F(HybridTest, AHalfStillRunningRefusesTheUndoAndAFailedOneIsLeftWithANote) {
+  auto created = hybrid_->Submit(Suspend({"alice@corp.example"}));
+  ASSERT_TRUE(created);
+  const Action entra = (*created)[0];
+  const Action ad = (*created)[1];
+  Succeed(ad);
+  auto running = hybrid_->UndoWithLinked(ad.id, boss_, "false positive");
+  ASSERT_FALSE(running);
+  EXPECT_EQ(running.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(running.error().message, HasSubstr("still pending"));
+  EXPECT_THAT(running.error().message, HasSubstr(entra.id));
+  EXPECT_EQ(StoredCount(), 2) << "nothing was created";
+
+  Run(entra, AttemptOutcome::kPermanentError);
+  auto undone = hybrid_->UndoWithLinked(ad.id, boss_, "false positive");
+  ASSERT_TRUE(undone) << undone.error().message;
+  ASSERT_THAT(undone->undos, SizeIs(1));
+  EXPECT_EQ(undone->undos[0].undo_of, ad.id);
+  EXPECT_THAT(undone->undos[0].linked_actions, SizeIs(0));
+  ASSERT_THAT(undone->notes, SizeIs(1));
+  EXPECT_THAT(undone->notes[0], HasSubstr(entra.id));
+  EXPECT_THAT(undone->notes[0], HasSubstr("is left as it is"));
+  EXPECT_THAT(undone->notes[0], HasSubstr("failed"));
+
+  // The failed half itself still follows the usual rule.
+  auto failed = hybrid_->UndoWithLinked(entra.id, boss_, "why");
+  ASSERT_FALSE(failed);
+  EXPECT_THAT(failed.error().message, HasSubstr("only a succeeded action can be undone"));
+}
+
 }  // namespace
 }  // namespace cordon

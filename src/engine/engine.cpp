@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/catalogue.h"
+
 namespace cordon {
 namespace {
 
@@ -297,6 +299,12 @@ void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
   std::vector<Action> runnable;
   runnable.reserve(claimed.size());
   for (Action& a : claimed) {
+    if (IsCordonOnly(a.provider, a.type)) {
+      Finish(w, a, RunCordonOnly(w, a));
+      std::lock_guard lock(mu_);
+      std::erase(w.in_flight, a.id);
+      continue;
+    }
     if (w.connector->Supports(a.type)) {
       runnable.push_back(std::move(a));
       continue;
@@ -393,6 +401,82 @@ void Engine::RunBatch(Worker& w, std::vector<Action> claimed) {
   std::lock_guard lock(mu_);
   w.in_flight.clear();
   if (!w.connector) w.has_connector = false;
+}
+
+AttemptReport Engine::RunCordonOnly(Worker& w, const Action& a) {
+  const std::string provider(ToString(a.provider));
+  AttemptReport r;
+  r.action_id = a.id;
+  r.worker = w.id;
+  r.started_at = Now();
+  r.account_id = a.account_id;
+  r.resolved_account = a.resolved_account;
+  auto fail = [&](const Error& e) {
+    r.finished_at = Now();
+    r.provider_answer = {e.provider_code, e.provider_detail};
+    if (e.blame == Blame::kProvider) {
+      r.outcome = AttemptOutcome::kProviderError;
+      r.message = "the " + provider + " provider could not be worked with (not counted against this action): " +
+                  e.message;
+      r.retry_at = r.finished_at + w.pool->governor->RetryDelay(e);
+      w.pool->governor->Failed(e, r.finished_at);
+    } else {
+      r.outcome = e.retryable ? AttemptOutcome::kTransientError : AttemptOutcome::kPermanentError;
+      r.message = e.message;
+      if (e.retryable) r.retry_at = r.finished_at + RetryDelay(backoff_, a.attempt_count, e.retry_after, w.rng);
+    }
+    return r;
+  };
+  // An undo acts on the id its original resolved to; anything else is the
+  // name the analyst gave, which the connector resolves.
+  if (r.account_id.empty()) {
+    Result<AccountView> view = Fail(Error::Internal("the lookup did not run"));
+    try {
+      view = w.connector->Lookup(a.target);
+    } catch (const std::exception& e) {
+      view = Fail(Error::Internal(std::string("the connector's lookup threw: ") + e.what()));
+    }
+    if (!view) return fail(view.error());
+    r.account_id = view->id;
+    const auto dn = view->identifiers.find("dn");
+    r.resolved_account = dn != view->identifiers.end() ? dn->second : view->login;
+    w.pool->governor->Answered(Now());
+  }
+  // What Cordon's level was before: a mark of a marked account, or a dismiss
+  // of an unmarked one, changes nothing (and so has nothing to undo).
+  RiskFilter filter;
+  filter.provider = a.provider;
+  filter.account = r.account_id.empty() ? (r.resolved_account.empty() ? a.target : r.resolved_account) : r.account_id;
+  auto marks = store_.ListRisks(filter);
+  if (!marks) return fail(Error::Unavailable("cannot read Cordon's risk level: " + marks.error().message));
+  const bool marked = !marks->empty();
+  Observation seen;
+  seen.action_id = a.id;
+  seen.resolved_account = r.resolved_account;
+  seen.account_id = r.account_id;
+  seen.state = marked ? "Cordon's risk level high since " + FormatTime(marks->front().since) + " (" +
+                            marks->front().action_id + ")"
+                      : "no risk level in Cordon";
+  const bool mark = a.type == ActionType::kMarkCompromised;
+  seen.in_target_state = mark == marked;
+  if (auto recorded = store_.RecordObservations(std::span(&seen, 1), w.id, Now()); !recorded) {
+    Error e = recorded.error();
+    e.retryable = true;
+    return fail(e);
+  }
+  r.outcome = AttemptOutcome::kSucceeded;
+  r.already_in_state = seen.in_target_state;
+  const std::string own = "; " + provider + " has no risk level of its own";
+  if (mark) {
+    r.message = marked ? "Cordon's risk level was already High (" + marks->front().action_id + ")" + own
+                       : "Cordon's risk level set to High" + own;
+  } else {
+    r.message = marked ? "Cordon's risk level cleared" + own : "Cordon had no risk level for this account" + own;
+  }
+  r.finished_at = Now();
+  std::lock_guard lock(mu_);
+  ++stats_.providers[w.provider].executed;
+  return r;
 }
 
 void Engine::Finish(Worker& w, const Action& action, AttemptReport report) {

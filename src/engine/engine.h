@@ -21,6 +21,12 @@
 // (ExecutionContext::record_observations); the engine stores that before the
 // change is sent, so an undo knows what to restore even after a crash.
 //
+// An action the catalogue marks Cordon-only (core/catalogue.h: an AD or Okta
+// account marked compromised, or its dismiss) never reaches Execute: the
+// worker resolves the account with the connector's Lookup (for its immutable
+// id; an undo already has it), records what Cordon's risk level was, and
+// reports success; the store sets or clears the level as it records it.
+//
 // One lease keeper thread renews the leases of batches still in flight (so a
 // long batch is never handed to someone else), returns actions whose lease
 // expired — a crashed node's work — to pending, and fails actions whose time
@@ -114,6 +120,7 @@ class Engine {
   void RunProbe(Worker& w);
   void RunBatch(Worker& w, std::vector<Action> claimed);
   void Finish(Worker& w, const Action& action, AttemptReport report);
+  AttemptReport RunCordonOnly(Worker& w, const Action& action);
   void RunLeaseKeeper();
   void FailOverdue(TimePoint now);
   // Waits up to `d`, returning early on Stop() or, if `wakeable`, on a Wake()

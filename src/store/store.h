@@ -89,6 +89,15 @@ struct TokenRecord {
   }
 };
 
+// Which of Cordon's risk levels to list (ListRisks).
+struct RiskFilter {
+  std::optional<Provider> provider;
+  // The account as its mark's action named it, what it resolved to, or its
+  // immutable id; case-insensitive.
+  std::optional<std::string> account;
+  int limit = 1000;  // 1..1000
+};
+
 struct StatusCount {
   ActionStatus status;
   int64_t count;
@@ -102,7 +111,10 @@ class Store {
   [[nodiscard]] virtual Status Migrate() = 0;
 
   // Stores the actions and one "created" audit event each, in one transaction.
-  // Returns them with ids and timestamps, in input order.
+  // Returns them with ids and timestamps, in input order. Actions that share
+  // a non-empty NewAction::link_group are linked to each other in the same
+  // transaction (each gets the others in Action::linked_actions, and a
+  // "linked" audit event).
   [[nodiscard]] virtual Result<std::vector<Action>> CreateActions(std::span<const NewAction> actions,
                                                                   TimePoint now) = 0;
 
@@ -135,6 +147,12 @@ class Store {
   // Records one attempt and moves the action on (see AttemptOutcome). Fenced
   // by the lease: kConflict if `worker` no longer holds it. When an undo
   // succeeds, the action it reverses gets undone_by in the same transaction.
+  // Cordon's own risk level follows in that transaction too: when a
+  // mark_compromised succeeds, its account (provider and immutable id, or
+  // the resolved account, or the target, when the provider gave no id) gets
+  // RiskLevel::kHigh unless it already has a level (the first mark stands);
+  // when a dismiss_risk succeeds, the account's level is cleared. Each change
+  // is audited on the action ("risk.set", "risk.cleared").
   [[nodiscard]] virtual Result<Action> FinishAttempt(const AttemptReport& report) = 0;
 
   // Fails the pending actions of `provider` whose time budget is spent by
@@ -151,12 +169,23 @@ class Store {
   [[nodiscard]] virtual Result<Action> Cancel(std::string_view id, const Actor& actor, std::string_view reason,
                                               TimePoint now) = 0;
 
-  // Creates `undo` (whose undo_of names the original), in one transaction
-  // with an "undo_requested" event on the original. The original's undone_by
-  // is set only when the undo succeeds, so a failed or cancelled undo can be
-  // asked again. kFailedPrecondition if the original is not succeeded, was
-  // already undone, or has an undo under way.
-  [[nodiscard]] virtual Result<Action> CreateUndo(const NewAction& undo, TimePoint now) = 0;
+  // Creates each undo (whose undo_of names its original), all in one
+  // transaction, each with an "undo_requested" event on its original; when
+  // there are several (the undos of linked actions), they are linked to each
+  // other as CreateActions links a group. The original's undone_by is set
+  // only when the undo succeeds, so a failed or cancelled undo can be asked
+  // again. All or nothing: kFailedPrecondition if any original is not
+  // succeeded, was already undone, or has an undo under way.
+  [[nodiscard]] virtual Result<std::vector<Action>> CreateUndos(std::span<const NewAction> undos, TimePoint now) = 0;
+  [[nodiscard]] Result<Action> CreateUndo(const NewAction& undo, TimePoint now) {
+    auto created = CreateUndos(std::span(&undo, 1), now);
+    if (!created) return Fail(created.error());
+    if (created->size() != 1) return Fail(Error::Internal("the store created no undo"));
+    return std::move(created->front());
+  }
+
+  // Cordon's risk levels now in force, newest first.
+  [[nodiscard]] virtual Result<std::vector<RiskMark>> ListRisks(const RiskFilter& filter) = 0;
 
   // Audit events that concern no single action (refused API calls, token
   // life cycle). AppendAudit writes several in one transaction.

@@ -41,7 +41,10 @@ class ForwardingStore : public Store {
   Result<Action> Cancel(std::string_view id, const Actor& actor, std::string_view reason, TimePoint now) override {
     return inner_.Cancel(id, actor, reason, now);
   }
-  Result<Action> CreateUndo(const NewAction& undo, TimePoint now) override { return inner_.CreateUndo(undo, now); }
+  Result<std::vector<Action>> CreateUndos(std::span<const NewAction> undos, TimePoint now) override {
+    return inner_.CreateUndos(undos, now);
+  }
+  Result<std::vector<RiskMark>> ListRisks(const RiskFilter& filter) override { return inner_.ListRisks(filter); }
   using Store::AppendAudit;
   Status AppendAudit(std::span<const AuditEvent> events) override { return inner_.AppendAudit(events); }
   Result<std::vector<AuditEvent>> ListAudit(std::string_view prefix, int limit) override {

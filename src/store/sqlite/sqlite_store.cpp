@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -31,7 +32,7 @@ constexpr int kMaxClaim = 1000;
 constexpr int kMaxAttemptsCeiling = 100;
 constexpr std::string_view kSystemActor = "cordon";
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Version 1: the first schema. Each later version is a list of statements
 // that moves a store from the version before it; a new store runs them all.
@@ -142,7 +143,35 @@ ALTER TABLE tokens ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tokens ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+// Version 3: Cordon's own risk level per account (one row per marked
+// account; cleared by deleting it, the audit trail keeps the history), and
+// the links between actions taken together on one person (an Entra suspend
+// and the AD disable of its on-premises account, or their undos).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE IF NOT EXISTS risk_levels (
+  provider         TEXT NOT NULL,
+  account_key      TEXT NOT NULL COLLATE NOCASE,
+  account          TEXT NOT NULL COLLATE NOCASE,
+  resolved_account TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+  account_id       TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+  level            TEXT NOT NULL,
+  since            INTEGER NOT NULL,
+  action_id        TEXT NOT NULL REFERENCES actions(id),
+  PRIMARY KEY (provider, account_key)
+);
+CREATE INDEX IF NOT EXISTS risk_levels_action ON risk_levels(action_id);
+CREATE INDEX IF NOT EXISTS risk_levels_since ON risk_levels(since);
+
+CREATE TABLE IF NOT EXISTS action_links (
+  action_id TEXT NOT NULL REFERENCES actions(id),
+  linked_id TEXT NOT NULL REFERENCES actions(id),
+  PRIMARY KEY (action_id, linked_id)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS action_links_never_deleted BEFORE DELETE ON action_links
+  BEGIN SELECT RAISE(ABORT, 'links between actions are never deleted'); END;
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 constexpr const char* kActionColumns =
@@ -150,6 +179,14 @@ constexpr const char* kActionColumns =
     "max_attempts, created_at, updated_at, next_attempt_at, lease_owner, lease_expires_at, outcome, "
     "resolved_account, already_in_state, provider_code, provider_detail, requested_by_token, account_id, "
     "prior_in_target, prior_state, deadline_at";
+// kActionColumns and what is kept beside the row: its links and the risk level it set.
+constexpr const char* kActionColumnsWithLinks =
+    "id, type, provider, target, requested_by, reason, status, undo_of, undone_by, bulk_id, attempt_count, "
+    "max_attempts, created_at, updated_at, next_attempt_at, lease_owner, lease_expires_at, outcome, "
+    "resolved_account, already_in_state, provider_code, provider_detail, requested_by_token, account_id, "
+    "prior_in_target, prior_state, deadline_at, "
+    "(SELECT group_concat(linked_id, ',') FROM action_links WHERE action_links.action_id = actions.id), "
+    "(SELECT level FROM risk_levels WHERE risk_levels.action_id = actions.id)";
 
 // Crockford's base32, lower case: no i, l, o, u, so ids read back unambiguously.
 constexpr std::string_view kBase32 = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -293,6 +330,7 @@ class SqliteStore::Stmt {
 
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int Step() { return sqlite3_step(s_); }
+  [[nodiscard]] int Columns() const { return sqlite3_column_count(s_); }
 
   [[nodiscard]] int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
   [[nodiscard]] bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
@@ -370,6 +408,17 @@ Result<Action> RowToAction(const auto& row) {
   if (!row.IsNull(24)) a.prior_in_target = row.Int(24) != 0;
   a.prior_state = row.Text(25);
   a.deadline = FromUnixMillis(row.Int(26));
+  if (row.Columns() > 28) {
+    const std::string links = row.Text(27);
+    for (size_t start = 0; start < links.size();) {
+      size_t comma = links.find(',', start);
+      if (comma == std::string::npos) comma = links.size();
+      if (comma > start) a.linked_actions.push_back(links.substr(start, comma - start));
+      start = comma + 1;
+    }
+    std::sort(a.linked_actions.begin(), a.linked_actions.end());
+    if (!row.IsNull(28)) a.risk_level = ParseRiskLevel(row.Text(28));
+  }
   return a;
 }
 
@@ -556,7 +605,7 @@ Status SqliteStore::InsertAttempt(const Attempt& a) {
 }
 
 Result<Action> SqliteStore::LoadAction(Connection& c, std::string_view id) {
-  auto stmt = Prepare(c, std::string("SELECT ") + kActionColumns + " FROM actions WHERE id = ?1");
+  auto stmt = Prepare(c, std::string("SELECT ") + kActionColumnsWithLinks + " FROM actions WHERE id = ?1");
   if (!stmt) return Fail(stmt.error());
   stmt->Bind(1, id);
   int rc = stmt->Step();
@@ -647,11 +696,138 @@ Result<std::vector<Action>> SqliteStore::CreateActions(std::span<const NewAction
   Transaction tx(*this);
   if (auto s = tx.Begin(); !s) return Fail(s.error());
   for (const NewAction& n : actions) {
+    if (auto s = CheckField("link group", n.link_group); !s) return Fail(s.error());
     auto a = InsertAction(n, now);
     if (!a) return Fail(a.error());
     out.push_back(std::move(*a));
   }
+  std::map<std::string, std::vector<Action*>> groups;
+  for (size_t i = 0; i < actions.size(); ++i)
+    if (!actions[i].link_group.empty()) groups[actions[i].link_group].push_back(&out[i]);
+  for (auto& [group, members] : groups)
+    if (auto s = LinkActions(members, members.front()->requested_by, now); !s) return Fail(s.error());
   if (auto s = tx.Commit(); !s) return Fail(s.error());
+  return out;
+}
+
+Status SqliteStore::LinkActions(std::span<Action*> group, std::string_view actor, TimePoint now) {
+  if (group.size() < 2) return {};
+  auto stmt = Prepare(writer_, "INSERT OR IGNORE INTO action_links (action_id, linked_id) VALUES (?1, ?2)");
+  if (!stmt) return Fail(stmt.error());
+  for (Action* a : group) {
+    for (const Action* b : group) {
+      if (a == b) continue;
+      stmt->Bind(1, a->id).Bind(2, b->id);
+      if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "link actions"));
+      stmt->Reset();
+      a->linked_actions.push_back(b->id);
+    }
+    std::sort(a->linked_actions.begin(), a->linked_actions.end());
+  }
+  for (const Action* a : group) {
+    AuditEvent e;
+    e.action_id = a->id;
+    e.at = now;
+    e.actor = std::string(actor);
+    e.actor_token = a->requested_by_token;
+    e.event = "linked";
+    e.detail = "linked with";
+    for (const std::string& other : a->linked_actions) e.detail += " " + other;
+    if (auto s = InsertAudit(e); !s) return s;
+  }
+  return {};
+}
+
+namespace {
+
+// The account a risk level belongs to: the provider's immutable id when it
+// gave one, else what the action resolved to, else the name as typed.
+std::string RiskKey(const Action& a) {
+  if (!a.account_id.empty()) return a.account_id;
+  if (!a.resolved_account.empty()) return a.resolved_account;
+  return a.target;
+}
+
+}  // namespace
+
+Status SqliteStore::ApplyRisk(const Action& done, TimePoint now, std::string_view actor) {
+  AuditEvent e;
+  e.action_id = done.id;
+  e.at = now;
+  e.actor = std::string(actor);
+  if (done.type == ActionType::kMarkCompromised) {
+    auto stmt = Prepare(writer_,
+                        "INSERT INTO risk_levels (provider, account_key, account, resolved_account, account_id, level, "
+                        "since, action_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                        "ON CONFLICT (provider, account_key) DO NOTHING");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, ToString(done.provider))
+        .Bind(2, RiskKey(done))
+        .Bind(3, done.target)
+        .Bind(4, done.resolved_account)
+        .Bind(5, done.account_id)
+        .Bind(6, ToString(RiskLevel::kHigh))
+        .Bind(7, ToUnixMillis(now))
+        .Bind(8, done.id);
+    if (stmt->Step() != SQLITE_DONE) return Fail(SqlError(writer_, "set the risk level"));
+    if (sqlite3_changes(writer_.db) == 0) return {};  // the first mark stands
+    e.event = "risk.set";
+    e.to_status = ToString(RiskLevel::kHigh);
+    e.detail = "Cordon's risk level of " + std::string(ToString(done.provider)) + " account " + RiskKey(done) +
+               " set to high";
+    return InsertAudit(e);
+  }
+  if (done.type == ActionType::kDismissRisk) {
+    auto stmt = Prepare(writer_, "DELETE FROM risk_levels WHERE provider = ?1 AND account_key = ?2 RETURNING action_id");
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(1, ToString(done.provider)).Bind(2, RiskKey(done));
+    std::string cleared;
+    int rc;
+    while ((rc = stmt->Step()) == SQLITE_ROW) cleared = stmt->Text(0);
+    if (rc != SQLITE_DONE) return Fail(SqlError(writer_, "clear the risk level"));
+    if (cleared.empty()) return {};
+    e.event = "risk.cleared";
+    e.from_status = ToString(RiskLevel::kHigh);
+    e.detail = "Cordon's risk level of " + std::string(ToString(done.provider)) + " account " + RiskKey(done) +
+               " cleared (set by " + cleared + ")";
+    return InsertAudit(e);
+  }
+  return {};
+}
+
+Result<std::vector<RiskMark>> SqliteStore::ListRisks(const RiskFilter& f) {
+  if (f.limit < 1 || f.limit > kMaxPageLimit)
+    return Fail(Error::InvalidArgument("limit must be between 1 and " + std::to_string(kMaxPageLimit)));
+  if (f.account) {
+    if (auto s = CheckField("account", *f.account); !s) return Fail(s.error());
+  }
+  std::lock_guard lock(reader_.mu);
+  auto stmt = Prepare(reader_,
+                      "SELECT provider, account, resolved_account, account_id, level, since, action_id FROM risk_levels "
+                      "WHERE (?1 IS NULL OR provider = ?1) "
+                      "AND (?2 IS NULL OR account = ?2 OR resolved_account = ?2 OR account_id = ?2) "
+                      "ORDER BY since DESC, action_id DESC LIMIT ?3");
+  if (!stmt) return Fail(stmt.error());
+  if (f.provider) stmt->Bind(1, ToString(*f.provider));
+  if (f.account) stmt->Bind(2, *f.account);
+  stmt->Bind(3, int64_t{f.limit});
+  std::vector<RiskMark> out;
+  int rc;
+  while ((rc = stmt->Step()) == SQLITE_ROW) {
+    RiskMark m;
+    auto provider = ParseProvider(stmt->Text(0));
+    auto level = ParseRiskLevel(stmt->Text(4));
+    if (!provider || !level) return Fail(Error::Internal("a risk level has an unknown provider or level"));
+    m.provider = *provider;
+    m.account = stmt->Text(1);
+    m.resolved_account = stmt->Text(2);
+    m.account_id = stmt->Text(3);
+    m.level = *level;
+    m.since = FromUnixMillis(stmt->Int(5));
+    m.action_id = stmt->Text(6);
+    out.push_back(std::move(m));
+  }
+  if (rc != SQLITE_DONE) return Fail(SqlError(reader_, "list risk levels"));
   return out;
 }
 
@@ -738,7 +914,7 @@ Result<ActionPage> SqliteStore::ListActions(const ActionFilter& f) {
 
   using Arg = std::variant<int64_t, std::string>;
   std::vector<Arg> args;
-  std::string sql = std::string("SELECT ") + kActionColumns + " FROM actions WHERE 1=1";
+  std::string sql = std::string("SELECT ") + kActionColumnsWithLinks + " FROM actions WHERE 1=1";
   auto add = [&](const char* clause, Arg value) {
     args.push_back(std::move(value));
     sql += " AND ";
@@ -1018,6 +1194,12 @@ Result<Action> SqliteStore::FinishAttempt(const AttemptReport& r) {
       if (auto s = InsertAudit(undone); !s) return Fail(s.error());
     }
   }
+  if (to == ActionStatus::kSucceeded &&
+      (current->type == ActionType::kMarkCompromised || current->type == ActionType::kDismissRisk)) {
+    auto settled = LoadAction(writer_, current->id);
+    if (!settled) return Fail(settled.error());
+    if (auto s = ApplyRisk(*settled, r.finished_at, r.worker); !s) return Fail(s.error());
+  }
   auto updated = LoadAction(writer_, current->id);
   if (!updated) return Fail(updated.error());
   if (auto s = tx.Commit(); !s) return Fail(s.error());
@@ -1152,43 +1334,56 @@ Result<Action> SqliteStore::Cancel(std::string_view id, const Actor& actor, std:
   return updated;
 }
 
-Result<Action> SqliteStore::CreateUndo(const NewAction& undo, TimePoint now) {
-  if (undo.undo_of.empty()) return Fail(Error::InvalidArgument("an undo must name the action it reverses"));
+Result<std::vector<Action>> SqliteStore::CreateUndos(std::span<const NewAction> undos, TimePoint now) {
+  for (const NewAction& undo : undos)
+    if (undo.undo_of.empty()) return Fail(Error::InvalidArgument("an undo must name the action it reverses"));
+  std::vector<Action> out;
+  if (undos.empty()) return out;
+  out.reserve(undos.size());
   std::lock_guard lock(writer_.mu);
   Transaction tx(*this);
   if (auto s = tx.Begin(); !s) return Fail(s.error());
-  auto original = LoadAction(writer_, undo.undo_of);
-  if (!original) return Fail(original.error());
-  if (original->status != ActionStatus::kSucceeded)
-    return Fail(Error::FailedPrecondition("action " + original->id + " is " + std::string(ToString(original->status)) +
-                                          "; only a succeeded action can be undone"));
-  if (!original->undone_by.empty())
-    return Fail(Error::FailedPrecondition("action " + original->id + " was already undone by " + original->undone_by));
-  {
-    auto stmt = Prepare(writer_,
-                        "SELECT id, status FROM actions WHERE undo_of = ?1 AND status IN "
-                        "('awaiting_approval', 'pending', 'in_progress') LIMIT 1");
-    if (!stmt) return Fail(stmt.error());
-    stmt->Bind(1, original->id);
-    const int rc = stmt->Step();
-    if (rc == SQLITE_ROW)
-      return Fail(Error::FailedPrecondition("action " + original->id + " is already being undone by " +
-                                            stmt->Text(0) + " (" + stmt->Text(1) + ")"));
-    if (rc != SQLITE_DONE) return Fail(SqlError(writer_, "look for a running undo"));
+  for (const NewAction& undo : undos) {
+    auto original = LoadAction(writer_, undo.undo_of);
+    if (!original) return Fail(original.error());
+    if (original->status != ActionStatus::kSucceeded)
+      return Fail(Error::FailedPrecondition("action " + original->id + " is " +
+                                            std::string(ToString(original->status)) +
+                                            "; only a succeeded action can be undone"));
+    if (!original->undone_by.empty())
+      return Fail(
+          Error::FailedPrecondition("action " + original->id + " was already undone by " + original->undone_by));
+    {
+      // Sees the undos inserted above too: one call never asks twice for the same original.
+      auto stmt = Prepare(writer_,
+                          "SELECT id, status FROM actions WHERE undo_of = ?1 AND status IN "
+                          "('awaiting_approval', 'pending', 'in_progress') LIMIT 1");
+      if (!stmt) return Fail(stmt.error());
+      stmt->Bind(1, original->id);
+      const int rc = stmt->Step();
+      if (rc == SQLITE_ROW)
+        return Fail(Error::FailedPrecondition("action " + original->id + " is already being undone by " +
+                                              stmt->Text(0) + " (" + stmt->Text(1) + ")"));
+      if (rc != SQLITE_DONE) return Fail(SqlError(writer_, "look for a running undo"));
+    }
+    auto created = InsertAction(undo, now);
+    if (!created) return Fail(created.error());
+    AuditEvent e;
+    e.action_id = original->id;
+    e.at = now;
+    e.actor = undo.requested_by;
+    e.actor_token = undo.requested_by_token;
+    e.event = "undo_requested";
+    e.reason = undo.reason;
+    e.detail = "undo " + created->id;
+    if (auto s = InsertAudit(e); !s) return Fail(s.error());
+    out.push_back(std::move(*created));
   }
-  auto created = InsertAction(undo, now);
-  if (!created) return Fail(created.error());
-  AuditEvent e;
-  e.action_id = original->id;
-  e.at = now;
-  e.actor = undo.requested_by;
-  e.actor_token = undo.requested_by_token;
-  e.event = "undo_requested";
-  e.reason = undo.reason;
-  e.detail = "undo " + created->id;
-  if (auto s = InsertAudit(e); !s) return Fail(s.error());
+  std::vector<Action*> group;
+  for (Action& a : out) group.push_back(&a);
+  if (auto s = LinkActions(group, undos.front().requested_by, now); !s) return Fail(s.error());
   if (auto s = tx.Commit(); !s) return Fail(s.error());
-  return created;
+  return out;
 }
 
 Status SqliteStore::AppendAudit(std::span<const AuditEvent> events) {

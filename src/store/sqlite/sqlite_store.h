@@ -76,7 +76,8 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<int> RecoverExpiredLeases(TimePoint now) override;
   [[nodiscard]] Result<Action> Cancel(std::string_view id, const Actor& actor, std::string_view reason,
                                       TimePoint now) override;
-  [[nodiscard]] Result<Action> CreateUndo(const NewAction& undo, TimePoint now) override;
+  [[nodiscard]] Result<std::vector<Action>> CreateUndos(std::span<const NewAction> undos, TimePoint now) override;
+  [[nodiscard]] Result<std::vector<RiskMark>> ListRisks(const RiskFilter& filter) override;
   using Store::AppendAudit;
   [[nodiscard]] Status AppendAudit(std::span<const AuditEvent> events) override;
   [[nodiscard]] Result<std::vector<AuditEvent>> ListAudit(std::string_view event_prefix, int limit) override;
@@ -114,6 +115,11 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<Action> InsertAction(const NewAction& a, TimePoint now);
   [[nodiscard]] Status InsertAudit(const AuditEvent& e);
   [[nodiscard]] Status InsertAttempt(const Attempt& a);
+  // Links every action of `group` to every other, each way, with a "linked"
+  // audit event; fills their linked_actions.
+  [[nodiscard]] Status LinkActions(std::span<Action*> group, std::string_view actor, TimePoint now);
+  // Cordon's risk level after `done` (a mark_compromised or dismiss_risk) succeeded.
+  [[nodiscard]] Status ApplyRisk(const Action& done, TimePoint now, std::string_view actor);
 
   SqliteSync sync_ = SqliteSync::kFull;
   Connection writer_;  // every write, and reads inside write transactions

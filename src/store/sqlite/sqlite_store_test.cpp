@@ -177,7 +177,12 @@ TEST_F(SqliteOnly, AVersionOneStoreIsMigratedKeepingItsData) {
   EXPECT_EQ((*token)->expires_at, TimePoint{});
   std::string version;
   ASSERT_EQ(RawExec("PRAGMA user_version", &version), SQLITE_OK);
-  EXPECT_EQ(version, "2");
+  EXPECT_EQ(version, "3");
+  EXPECT_TRUE(old->linked_actions.empty());
+  EXPECT_FALSE(old->risk_level.has_value());
+  auto risks = (*store)->ListRisks({});
+  ASSERT_TRUE(risks) << risks.error().message;
+  EXPECT_TRUE(risks->empty()) << "an older store starts with no risk levels";
   ASSERT_TRUE((*store)->Migrate()) << "and again: nothing to do";
 }
 
