@@ -30,7 +30,7 @@ TEST(CliHelpTest, EveryCommandHasHelp) {
       {},         {"serve"},   {"act"},         {"actions"},          {"actions", "list"}, {"actions", "show"},
       {"actions", "undo"},     {"actions", "cancel"}, {"token"},       {"token", "create"}, {"token", "list"},
       {"token", "revoke"},     {"config"},
-      {"config", "check"},     {"lab"},        {"lab", "up"},        {"lab", "down"},     {"lab", "status"},
+      {"config", "check"},     {"connectors"},  {"connectors", "check"}, {"lab"},        {"lab", "up"},        {"lab", "down"},     {"lab", "status"},
       {"lab", "stop"},         {"lab", "start"}, {"lab", "config"}, {"risks"}};
   for (auto cmd : commands) {
     cmd.push_back("--help");

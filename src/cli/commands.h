@@ -15,6 +15,7 @@ enum ExitCode : int {
   kExitNotFound = 4,
   kExitUnavailable = 5,    // server unreachable, TLS failure, store unavailable
   kExitTimeout = 6,        // gave up waiting for the outcome (the action goes on)
+  kExitNotReady = 7,       // connectors check: some action will not work with the action account's rights
   kExitInternal = 10,
 };
 
@@ -22,5 +23,6 @@ void AddServeCommand(CLI::App& app);
 void AddTokenCommands(CLI::App& app);
 void AddConfigCommands(CLI::App& app);
 void AddClientCommands(CLI::App& app);  // act, actions
+void AddConnectorsCommands(CLI::App& app);  // connectors check
 
 }  // namespace cordon::cli

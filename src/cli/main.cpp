@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   cordon::cli::AddClientCommands(app);
   cordon::cli::AddTokenCommands(app);
   cordon::cli::AddConfigCommands(app);
+  cordon::cli::AddConnectorsCommands(app);
   cordon::cli::AddLabCommands(app);
 
   try {

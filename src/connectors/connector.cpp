@@ -12,14 +12,17 @@ Millis ExecutionContext::Remaining(Millis fallback) const {
 }
 
 Result<CheckReport> Connector::Check(const ExecutionContext& context) {
-  CheckReport report;
+  // A provider that cannot be reached, or refuses the action account, cannot
+  // be asked anything: that is an error, not a report.
   const Status probe = Probe(context);
+  if (!probe && probe.error().blame == Blame::kProvider) return Fail(probe.error());
+  CheckReport report;
   report.checks.push_back({"connection", probe.has_value(), probe ? "the provider answered" : probe.error().message});
   for (const CatalogueEntry& e : Catalogue()) {
     if (e.provider != provider() || !Supports(e.type)) continue;
     report.actions.push_back({e.type, probe.has_value(),
                               probe ? "the connection works; the action account's rights were not asked"
-                                         : "the provider cannot be reached with the action account"});
+                                    : "the provider refused the connection check: " + probe.error().message});
   }
   return report;
 }

@@ -148,7 +148,8 @@ class Connector {
   // nothing. The default only probes the connection and reports every
   // supported action as ready "as far as the connection shows"; a connector
   // that can ask for its permissions overrides it. An error: the provider
-  // could not be asked at all.
+  // could not be asked at all (it cannot be reached, or it refuses the
+  // action account's credentials: Blame::kProvider).
   [[nodiscard]] virtual Result<CheckReport> Check(const ExecutionContext& context);
 };
 

@@ -78,6 +78,52 @@ auto RetryOnLostConnection(std::unique_ptr<LdapConnection>& connection, F&& atte
   return result;
 }
 
+// The container an entry sits in: its DN without the first RDN, as libldap
+// reads DNs (escaped commas included). The DN itself when it cannot be read.
+std::string ParentOf(const std::string& dn) {
+  LDAPDN parsed = nullptr;
+  if (ldap_str2dn(dn.c_str(), &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS || parsed == nullptr) return dn;
+  std::string parent = dn;
+  char* text = nullptr;
+  if (parsed[0] != nullptr && parsed[1] != nullptr &&
+      ldap_dn2str(parsed + 1, &text, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS && text != nullptr) {
+    parent = text;
+    ldap_memfree(text);
+  }
+  ldap_dnfree(parsed);
+  return parent;
+}
+
+// Where one attribute is writable for the action account, by container.
+struct Writability {
+  int checked = 0;
+  int writable = 0;
+  std::map<std::string, int> refused_under;  // container -> accounts on which it is not
+
+  [[nodiscard]] std::string Refusals() const {
+    constexpr int kMostContainers = 5;
+    std::string out;
+    int shown = 0;
+    for (const auto& [container, count] : refused_under) {
+      if (shown++ == kMostContainers) {
+        out += ", and under " + std::to_string(refused_under.size() - kMostContainers) + " more containers";
+        break;
+      }
+      out += (out.empty() ? "" : ", ") + std::to_string(count) + " under " + container;
+    }
+    return out;
+  }
+  [[nodiscard]] std::string Detail(std::string_view attribute) const {
+    if (writable == checked)
+      return std::string(attribute) + " writable on all " + std::to_string(checked) + " user accounts checked";
+    if (writable == 0)
+      return std::string(attribute) + " writable on none of the " + std::to_string(checked) +
+             " user accounts checked (" + Refusals() + ")";
+    return std::string(attribute) + " writable on " + std::to_string(writable) + " of " + std::to_string(checked) +
+           " user accounts checked; not on " + std::to_string(checked - writable) + " (" + Refusals() + ")";
+  }
+};
+
 bool IsProviderOutage(const Error& e) { return e.blame == Blame::kProvider; }
 
 // The engine could not record what the account looked like, so no change may
@@ -493,6 +539,77 @@ Status AdConnector::Probe(const ExecutionContext& context) {
   if (!conn) return Fail(conn.error());
   if (auto paced = context.Pace(); !paced) return paced;
   return (*conn)->ReadRootDse();
+}
+
+Result<CheckReport> AdConnector::Check(const ExecutionContext& context) {
+  connection_.reset();
+  auto conn = Connection(context);
+  if (!conn) return Fail(conn.error());
+  CheckReport report;
+  const std::string who = config_->bind_mode == BindMode::kSimple ? config_->bind_dn : config_->principal + " (GSSAPI)";
+  report.checks.push_back({"bind", true,
+                           "bound to " + config_->url + " as " + who +
+                               (config_->UsesTls() ? " over TLS" : " with a SASL security layer or in clear text")});
+
+  // allowedAttributesEffective is constructed by the DC for the bound
+  // account: the attributes it may write on that very object, after every
+  // allow and deny of its security descriptor, inherited ones included.
+  if (auto paced = context.Pace(); !paced) return Fail(paced.error());
+  auto found = (*conn)->Search("(&" + std::string(kUserClassFilter) + ")",
+                               {"sAMAccountName", "allowedAttributesEffective"}, kCheckSampleSize);
+  if (!found && IsProviderOutage(found.error())) return Fail(found.error());
+  std::map<std::string, Writability> rights = {{"userAccountControl", {}}, {"pwdLastSet", {}}};
+  if (!found) {
+    report.checks.push_back({"read user accounts", false,
+                             "search under " + config_->base_dn + ": " + found.error().message + " [" +
+                                 found.error().provider_code + "]"});
+  } else if (found->entries.empty()) {
+    report.checks.push_back(
+        {"read user accounts", false, "the action account sees no user account under " + config_->base_dn});
+  } else {
+    report.checks.push_back(
+        {"read user accounts", true,
+         "read " + std::to_string(found->entries.size()) + " user accounts under " + config_->base_dn +
+             (found->truncated ? " (the first ones: the DC's size limit ends the list there)" : "")});
+    for (const LdapEntry& entry : found->entries) {
+      std::set<std::string> writable;
+      if (auto it = entry.attributes.find("allowedattributeseffective"); it != entry.attributes.end())
+        for (const std::string& name : it->second) writable.insert(AsciiLower(name));
+      for (auto& [attribute, w] : rights) {
+        ++w.checked;
+        if (writable.count(AsciiLower(attribute)) != 0)
+          ++w.writable;
+        else
+          ++w.refused_under[ParentOf(entry.dn)];
+      }
+    }
+    for (const char* attribute : {"userAccountControl", "pwdLastSet"})
+      report.checks.push_back({"write " + std::string(attribute), rights[attribute].writable > 0,
+                               rights[attribute].Detail(attribute)});
+  }
+
+  for (ActionType type : {ActionType::kDisable, ActionType::kEnable, ActionType::kForcePasswordReset,
+                          ActionType::kClearPasswordReset}) {
+    const bool uac = type == ActionType::kDisable || type == ActionType::kEnable;
+    const std::string attribute = uac ? "userAccountControl" : "pwdLastSet";
+    const Writability& w = rights[attribute];
+    ActionReadiness ready{type, w.writable > 0, ""};
+    if (w.checked == 0)
+      ready.why = "no user account could be read under " + config_->base_dn;
+    else if (w.writable == 0)
+      ready.why = "the action account may not write " + attribute + " on any user account under " +
+                  config_->base_dn + "; delegate read/write " + attribute + " on the OUs of the accounts to contain";
+    else if (w.writable < w.checked)
+      ready.why = "on " + std::to_string(w.writable) + " of " + std::to_string(w.checked) +
+                  " user accounts checked; the DC refuses it (ldap:50) on the other " +
+                  std::to_string(w.checked - w.writable) + " (see write " + attribute + ")";
+    else
+      ready.why = "on all " + std::to_string(w.checked) + " user accounts checked";
+    if (ready.ready && type == ActionType::kForcePasswordReset)
+      ready.why += "; refused on accounts whose password never expires or that need a smart card";
+    report.actions.push_back(std::move(ready));
+  }
+  return report;
 }
 
 Result<AccountView> AdConnector::Lookup(const std::string& account) {

@@ -56,6 +56,9 @@ inline constexpr uint32_t kDontExpirePassword = 0x10000;
 inline constexpr uint32_t kSmartcardRequired = 0x40000;
 // How often one action re-reads and retries after losing an optimistic race.
 inline constexpr int kMaxConflictRetries = 3;
+// How many user accounts Check asks the DC about (a DC's own page limit,
+// 1,000 by default on Windows, may cut it shorter).
+inline constexpr int kCheckSampleSize = 1000;
 
 // Validates [connectors.ad] and returns a factory of AdConnector instances
 // sharing one credential cache. It stops libldap from reading ldap.conf and
@@ -81,6 +84,14 @@ class AdConnector final : public Connector {
   // Opens a fresh connection (bind included) and reads the root DSE.
   [[nodiscard]] Status Probe(const ExecutionContext& context) override;
   [[nodiscard]] Result<AccountView> Lookup(const std::string& account) override;
+  // Binds as the action account on a fresh connection and asks the DC which
+  // attributes that account may write (allowedAttributesEffective) on up to
+  // kCheckSampleSize user accounts under base_dn: disable/enable need
+  // userAccountControl, force_password_reset/clear_password_reset pwdLastSet.
+  // An action is ready when the attribute is writable on at least one of
+  // them; the report says on how many, and under which containers it is not.
+  // A DC that cannot be reached or refuses the bind is an error.
+  [[nodiscard]] Result<CheckReport> Check(const ExecutionContext& context) override;
 
  private:
   // What one account looks like now, as far as Cordon's actions care.

@@ -1,6 +1,7 @@
 #include "connectors/okta/okta_connector.h"
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/okta/client_assertion.h"
+#include "core/catalogue.h"
 
 namespace cordon::okta {
 namespace {
@@ -121,7 +123,14 @@ http::HttpOptions OptionsOf(const OktaConfig& config, Millis timeout) {
   return http::HttpOptions{config.ca_file, config.allow_plaintext, timeout};
 }
 
-Result<CredentialCache::Credential> FetchAccessToken(const OktaConfig& config) {
+// What Okta's token endpoint answered: the credential, and the scopes it
+// granted (RFC 6749 5.1: absent when they are the ones asked for).
+struct TokenAnswer {
+  CredentialCache::Credential credential;
+  std::optional<std::string> scope;
+};
+
+Result<TokenAnswer> RequestAccessToken(const OktaConfig& config) {
   auto key = ReadKeyFile(config.private_key_file);
   if (!key) return Fail(std::move(key.error()).BlameProvider());
   const TimePoint now = Now();
@@ -167,7 +176,23 @@ Result<CredentialCache::Credential> FetchAccessToken(const OktaConfig& config) {
   int64_t expires_in = 3600;
   if (doc.contains("expires_in") && doc["expires_in"].is_number_integer()) expires_in = doc["expires_in"].get<int64_t>();
   expires_in = std::clamp<int64_t>(expires_in, 1, 24 * 3600);
-  return CredentialCache::Credential{Secret("Bearer " + token), now + Millis(expires_in * 1000)};
+  TokenAnswer out{CredentialCache::Credential{Secret("Bearer " + token), now + Millis(expires_in * 1000)}, {}};
+  if (doc.contains("scope") && doc["scope"].is_string()) out.scope = doc["scope"].get<std::string>();
+  return out;
+}
+
+Result<CredentialCache::Credential> FetchAccessToken(const OktaConfig& config) {
+  auto answer = RequestAccessToken(config);
+  if (!answer) return Fail(answer.error());
+  return std::move(answer->credential);
+}
+
+bool HasWord(const std::string& words, std::string_view word) {
+  std::istringstream in(words);
+  std::string w;
+  while (in >> w)
+    if (w == word) return true;
+  return false;
 }
 
 }  // namespace
@@ -305,6 +330,86 @@ Status OktaConnector::Probe(const ExecutionContext& context) {
   auto answer = Send("GET", "/api/v1/users?limit=1", context);
   if (!answer) return Fail(answer.error());
   return {};
+}
+
+Result<CheckReport> OktaConnector::Check(const ExecutionContext& context) {
+  static constexpr std::string_view kManage = "okta.users.manage";
+  CheckReport report;
+  bool may_manage = true;
+  std::string manage_why;
+  if (config_->auth == AuthMode::kPrivateKeyJwt) {
+    // A token of its own, to see what Okta grants; the connector's shared one
+    // is left as it is.
+    auto token = RequestAccessToken(*config_);
+    if (!token && token.error().provider_code == "http:400" &&
+        token.error().provider_detail.find("invalid_scope") != std::string::npos) {
+      // Okta answered, and will not grant the scopes asked for: the
+      // permission is missing, the org is there.
+      const std::string why = "Okta will not grant client " + config_->client_id + " scope = \"" + config_->scope +
+                              "\": " + token.error().provider_detail;
+      report.checks.push_back({"token", false, why});
+      report.checks.push_back({std::string(kManage), false,
+                               "not granted: grant okta.users.manage to the service app (Okta API Scopes) and ask "
+                               "for it in scope"});
+      for (const CatalogueEntry& e : Catalogue())
+        if (e.provider == Provider::kOkta && Supports(e.type))
+          report.actions.push_back({e.type, false, "no access token: " + why});
+      return report;
+    }
+    if (!token) return Fail(token.error());
+    const std::string granted = token->scope.value_or(config_->scope);
+    report.checks.push_back(
+        {"token", true,
+         "Okta's token endpoint issued an access token to client " + config_->client_id +
+             " (private_key_jwt); scopes granted: " + granted +
+             (token->scope ? "" : " (the answer names none: those asked for, scope = \"" + config_->scope + "\")")});
+    may_manage = HasWord(granted, kManage);
+    manage_why = may_manage ? "granted to client " + config_->client_id
+                            : "not granted to client " + config_->client_id + " (granted: " + granted +
+                                  "); grant okta.users.manage to the service app and ask for it in scope";
+    report.checks.push_back({std::string(kManage), may_manage, manage_why});
+  }
+
+  bool can_read = false;
+  auto read = Send("GET", "/api/v1/users?limit=1", context);
+  if (!read && read.error().blame == Blame::kProvider) return Fail(read.error());
+  if (read) {
+    const auto doc = nlohmann::json::parse(read->body, nullptr, false);
+    can_read = doc.is_array();
+    std::string login;
+    if (can_read && !doc.empty() && doc[0].is_object() && doc[0].contains("profile"))
+      login = StringField(doc[0]["profile"], "login");
+    report.checks.push_back({"read users", can_read,
+                             can_read ? "GET /api/v1/users?limit=1 answered http:" + std::to_string(read->status) +
+                                            (login.empty() ? " with no user" : " with " + login)
+                                      : "GET /api/v1/users?limit=1 answered something other than a list of users"});
+  } else {
+    report.checks.push_back({"read users", false,
+                             "GET /api/v1/users?limit=1: " + read.error().message + " [" + read.error().provider_code +
+                                 "]"});
+  }
+  if (config_->auth == AuthMode::kSsws)
+    report.checks.insert(report.checks.begin(),
+                         {"token", can_read,
+                          "SSWS API token (" + config_->token.Describe() +
+                              "): it acts with the admin role of the Okta user who created it, which Okta does not "
+                              "state through the token"});
+
+  for (const CatalogueEntry& e : Catalogue()) {
+    if (e.provider != Provider::kOkta || !Supports(e.type)) continue;
+    ActionReadiness ready{e.type, can_read && may_manage, ""};
+    if (!can_read)
+      ready.why = "users cannot be read with the action account's credential";
+    else if (!may_manage)
+      ready.why = "needs okta.users.manage: " + manage_why;
+    else if (config_->auth == AuthMode::kSsws)
+      ready.why = "users can be read; changes need an SSWS token of an admin allowed to manage users (else 403 "
+                  "E0000006)";
+    else
+      ready.why = "okta.users.manage granted";
+    report.actions.push_back(std::move(ready));
+  }
+  return report;
 }
 
 Result<AccountView> OktaConnector::Lookup(const std::string& account) {

@@ -45,6 +45,13 @@ class OktaConnector final : public Connector {
   [[nodiscard]] Result<ExecutionOutcome> Execute(const Action& action, const ExecutionContext& context) override;
   [[nodiscard]] Status Probe(const ExecutionContext& context) override;
   [[nodiscard]] Result<AccountView> Lookup(const std::string& account) override;
+  // With private_key_jwt, asks Okta's token endpoint for a token of its own
+  // and reports the scopes granted (every action needs okta.users.manage);
+  // then reads one user (GET /api/v1/users?limit=1) with the connector's
+  // credential. An SSWS token's admin role is not visible through the token:
+  // the report says so. A refused credential or an Okta that cannot be
+  // reached is an error.
+  [[nodiscard]] Result<CheckReport> Check(const ExecutionContext& context) override;
 
  private:
   // One request: paced, authenticated, bounded by the deadline, its rate-limit
