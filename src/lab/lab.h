@@ -66,6 +66,10 @@ inline constexpr int kSmartcardRequiredUac = 0x40200;
 inline constexpr int kSeedVersion = 2;
 // The service app the lab registers with its Okta emulator (private_key_jwt).
 inline constexpr std::string_view kOktaClientId = "0oa1cordonlab0client";
+// The lab's Entra ID tenant and the app registered in it (client secret and
+// certificate), served by its Graph emulator.
+inline constexpr std::string_view kEntraTenantId = "5f3c2b7e-8a41-4d6b-9c2e-0a1b2c3d4e5f";
+inline constexpr std::string_view kEntraClientId = "8d2e6c1a-3b4f-4e7a-9f10-2c3d4e5f6a7b";
 
 // sAMAccountNames of the seeded users.
 [[nodiscard]] std::vector<std::string> StaffUsers();
