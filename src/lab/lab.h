@@ -14,6 +14,9 @@
 //   DIR/samba.pid          pid of the running DC
 //   DIR/okta/              the Okta emulator's certificate, its client's public
 //                          key, pid and port files (src/lab/okta/README.md)
+//   DIR/entra/             the Graph emulator's certificate, its app's
+//                          certificate, the users' SIDs (people.json), pid and
+//                          port files (src/lab/entra/README.md)
 //   DIR/lab.json           what clients need, present only while the DC runs
 //                          (src/lab/README.md)
 //
@@ -137,6 +140,9 @@ class Lab {
   // argv, to which `--dir DIR` is appended): e.g. {"/usr/bin/cordon", "lab",
   // "okta"}. It runs until Down() or Stop(). Without it the lab has no Okta.
   void EnableOkta(std::vector<std::string> serve_argv) { okta_argv_ = std::move(serve_argv); }
+  // Likewise the Graph emulator (Entra ID), started after the Okta one, e.g.
+  // {"/usr/bin/cordon", "lab", "entra"}. Without it the lab has no Entra ID.
+  void EnableEntra(std::vector<std::string> serve_argv) { entra_argv_ = std::move(serve_argv); }
 
  private:
   [[nodiscard]] ::cordon::Status Provision();
@@ -148,11 +154,14 @@ class Lab {
   [[nodiscard]] ::cordon::Status WriteLabJson() const;
   [[nodiscard]] ::cordon::Status StartOkta();
   [[nodiscard]] ::cordon::Status StopOkta();
+  [[nodiscard]] ::cordon::Status StartEntra();
+  [[nodiscard]] ::cordon::Status StopEntra();
   void Progress(std::string_view line) const;
 
   std::filesystem::path dir_;
   ProgressFn progress_;
   std::vector<std::string> okta_argv_;
+  std::vector<std::string> entra_argv_;
 };
 
 }  // namespace cordon::lab
