@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "core/secret.h"
 #include "lab/lab.h"
+#include "lab/entra/emulator.h"
 #include "lab/okta/emulator.h"
 
 namespace cordon::cli {
@@ -40,7 +41,10 @@ lab::Lab MakeLab(const LabArgs& args) {
   // The Okta emulator runs as this same binary, `cordon lab okta`.
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) lab.EnableOkta({self.string(), "lab", "okta"});
+  if (!ec) {
+    lab.EnableOkta({self.string(), "lab", "okta"});
+    lab.EnableEntra({self.string(), "lab", "entra"});
+  }
   return lab;
 }
 
@@ -86,6 +90,51 @@ void RunOkta(const LabArgs& args) {
   std::ofstream(tmp) << (*emulator)->port();
   std::error_code ec;
   fs::rename(tmp, okta / "okta.port", ec);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  (*emulator)->Stop();
+  std::cout.flush();
+  std::_Exit(0);
+}
+
+// `cordon lab entra`: serves the lab's Graph emulator from the files `lab up`
+// prepared in DIR until SIGTERM or SIGINT; writes DIR/entra/entra.port once
+// it listens.
+void RunEntra(const LabArgs& args) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::absolute(args.dir);
+  const fs::path entra = dir / "entra";
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  // Blocked before any thread starts, so only sigwait() below receives them.
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  lab::entra::EmulatorOptions options;
+  options.tls_cert_file = (entra / "server.pem").string();
+  options.tls_key_file = (entra / "server.key").string();
+  options.tenant_id = std::string(lab::kEntraTenantId);
+  options.tenant_domain = std::string(lab::kDnsDomain);
+  auto secret = LoadSecret({.file = (dir / "secrets" / "entra-client.secret").string()});
+  if (!secret) {
+    std::cerr << "cordon lab entra: " << secret.error().message << " (run `cordon lab up --dir " << args.dir << "`)\n";
+    Exit(kExitFailed);
+  }
+  options.app.client_id = std::string(lab::kEntraClientId);
+  options.app.client_secret = std::move(*secret);
+  options.app.certificate_pem = ReadWhole(entra / "client.pem");
+  options.users = lab::entra::LabSeedUsers(lab::entra::ReadPeopleFile((entra / "people.json").string()));
+  auto emulator = lab::entra::GraphEmulator::Create(std::move(options));
+  if (!emulator) {
+    std::cerr << "cordon lab entra: " << emulator.error().message << "\n";
+    Exit(kExitFailed);
+  }
+  (*emulator)->Start();
+  const fs::path tmp = entra / "entra.port.tmp";
+  std::ofstream(tmp) << (*emulator)->port();
+  std::error_code ec;
+  fs::rename(tmp, entra / "entra.port", ec);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   (*emulator)->Stop();
@@ -214,7 +263,7 @@ void RunStatus(const LabArgs& args) {
   Exit(st->running && st->answering ? 0 : kExitNotRunning);
 }
 
-// Prints [connectors.ad] and [connectors.okta] sections for the running lab
+// Prints [connectors.ad], [connectors.okta] and [connectors.entra] sections for the running lab
 // (scripts/demo.sh appends them to the demo's cordon.toml). Secrets are referenced
 // by file, never copied.
 void RunConfig(const LabArgs& args) {
@@ -247,6 +296,19 @@ void RunConfig(const LabArgs& args) {
               << "private_key_file = " << q(okta.value("private_key_file", nlohmann::json())) << "\n"
               << "# auth_mode = \"ssws\"\n"
               << "# token_file = " << q(okta.value("token_file", nlohmann::json())) << "\n";
+  }
+  // The Graph emulator, when `lab up` started it: the app's certificate; its
+  // client secret works too.
+  if (const auto& entra = j.value("entra", nlohmann::json::object()); entra.is_object() && entra.contains("graph_url")) {
+    std::cout << "\n[connectors.entra]\n"
+              << "tenant = " << q(entra.value("tenant", nlohmann::json())) << "\n"
+              << "client_id = " << q(entra.value("client_id", nlohmann::json())) << "\n"
+              << "certificate_file = " << q(entra.value("certificate_file", nlohmann::json())) << "\n"
+              << "private_key_file = " << q(entra.value("private_key_file", nlohmann::json())) << "\n"
+              << "# client_secret_file = " << q(entra.value("client_secret_file", nlohmann::json())) << "\n"
+              << "authority = " << q(entra.value("authority", nlohmann::json())) << "\n"
+              << "graph_url = " << q(entra.value("graph_url", nlohmann::json())) << "\n"
+              << "ca_file = " << q(entra.value("ca_file", nlohmann::json())) << "\n";
   }
   Exit(0);
 }
@@ -310,9 +372,16 @@ void AddLabCommands(CLI::App& app) {
   add_dir(okta);
   okta->callback([args] { RunOkta(*args); });
 
+  CLI::App* entra = lab->add_subcommand(
+      "entra", "Serve the lab's Microsoft Graph emulator (Entra ID) in the foreground (`lab up` starts it; "
+               "DIR/lab.json describes it)");
+  add_dir(entra);
+  entra->callback([args] { RunEntra(*args); });
+
   CLI::App* config = lab->add_subcommand(
-      "config", "Print the [connectors.ad] (its delegated action account) and [connectors.okta] (the emulator's "
-                "API service app) sections of cordon.toml for the running lab");
+      "config", "Print the [connectors.ad] (its delegated action account), [connectors.okta] (the emulator's "
+                "API service app) and [connectors.entra] (the Graph emulator's app) sections of cordon.toml for "
+                "the running lab");
   add_dir(config);
   config->callback([args] { RunConfig(*args); });
 }

@@ -84,6 +84,13 @@ struct Paths {
   fs::path okta_port() const { return dir / "okta" / "okta.port"; }
   fs::path okta_token() const { return dir / "secrets" / "okta.token"; }
   fs::path okta_client_key() const { return dir / "secrets" / "okta-client.key"; }
+  fs::path entra() const { return dir / "entra"; }
+  fs::path entra_pid() const { return dir / "entra" / "entra.pid"; }
+  fs::path entra_port() const { return dir / "entra" / "entra.port"; }
+  fs::path entra_people() const { return dir / "entra" / "people.json"; }
+  fs::path entra_client_cert() const { return dir / "entra" / "client.pem"; }
+  fs::path entra_secret() const { return dir / "secrets" / "entra-client.secret"; }
+  fs::path entra_client_key() const { return dir / "secrets" / "entra-client.key"; }
 };
 
 double SecondsSince(Clock::time_point start) {
@@ -449,33 +456,41 @@ Status MakeCertificates(const Paths& p) {
 
 Status WriteSecret(const fs::path& path, std::string_view value) { return WriteFile(path, value, 0600); }
 
-// The Okta emulator's files, new on every start: a server certificate from
-// the lab CA (SAN localhost, 127.0.0.1), an API token, and the key pair of
-// the service app that signs its client assertions.
-Status PrepareOkta(const Paths& p) {
+// A server certificate from the lab CA (SAN localhost, 127.0.0.1) for an
+// emulator: `folder`/server.pem and server.key (0600).
+Status MakeServerCertificate(const Paths& p, const fs::path& folder, std::string_view what) {
   std::error_code ec;
-  fs::create_directories(p.okta(), ec);
-  if (ec) return Fail(Error::Internal("cannot create " + p.okta().string() + ": " + ec.message()));
+  fs::create_directories(folder, ec);
+  if (ec) return Fail(Error::Internal("cannot create " + folder.string() + ": " + ec.message()));
   const std::string ca_key = (p.ca_dir() / "ca.key").string(), ca_pem = p.ca_pem().string();
-  const std::string key = (p.okta() / "server.key").string(), pem = (p.okta() / "server.pem").string();
-  const std::string csr = (p.okta() / "server.csr").string(), ext = (p.okta() / "server.ext").string();
+  const std::string key = (folder / "server.key").string(), pem = (folder / "server.pem").string();
+  const std::string csr = (folder / "server.csr").string(), ext = (folder / "server.ext").string();
   if (auto s = WriteFile(ext,
                          "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
                          "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n",
                          0644);
       !s)
     return s;
-  auto r = RunStep("create the Okta emulator's key", {.argv = {"openssl", "req", "-newkey", "rsa:2048", "-nodes",
-                                                                "-keyout", key, "-out", csr, "-subj", "/CN=localhost"}});
+  auto r = RunStep("create the " + std::string(what) + "'s key",
+                   {.argv = {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj",
+                             "/CN=localhost"}});
   if (!r) return Fail(r.error());
   ::chmod(key.c_str(), 0600);
-  r = RunStep("sign the Okta emulator's certificate",
+  r = RunStep("sign the " + std::string(what) + "'s certificate",
               {.argv = {"openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial",
                         "-out", pem, "-days", "825", "-extfile", ext}});
   if (!r) return Fail(r.error());
-  r = RunStep("create the Okta client's key pair",
-              {.argv = {"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
-                        p.okta_client_key().string()}});
+  return {};
+}
+
+// The Okta emulator's files, new on every start: a server certificate from
+// the lab CA, an API token, and the key pair of the service app that signs
+// its client assertions.
+Status PrepareOkta(const Paths& p) {
+  if (auto s = MakeServerCertificate(p, p.okta(), "Okta emulator"); !s) return s;
+  auto r = RunStep("create the Okta client's key pair",
+                   {.argv = {"openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                             p.okta_client_key().string()}});
   if (!r) return Fail(r.error());
   ::chmod(p.okta_client_key().c_str(), 0600);
   r = RunStep("export the Okta client's public key", {.argv = {"openssl", "pkey", "-in", p.okta_client_key().string(),
@@ -486,10 +501,110 @@ Status PrepareOkta(const Paths& p) {
   return WriteSecret(p.okta_token(), "00" + *token);
 }
 
-// The emulator's process, if it runs: its pid file names it.
-pid_t OktaPid(const Paths& p) {
-  const pid_t pid = ReadPidFile(p.okta_pid());
+// The Graph emulator's files, new on every start: a server certificate from
+// the lab CA, the app's client secret, and the app's key with a self-signed
+// certificate registered on the app (client assertions).
+Status PrepareEntra(const Paths& p) {
+  if (auto s = MakeServerCertificate(p, p.entra(), "Graph emulator"); !s) return s;
+  std::error_code ec;
+  fs::remove(p.entra_client_key(), ec);
+  auto r = RunStep("create the Entra app's key and certificate",
+                   {.argv = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                             p.entra_client_key().string(), "-out", p.entra_client_cert().string(), "-days", "825",
+                             "-subj", "/CN=Cordon Lab Entra app"}});
+  if (!r) return Fail(r.error());
+  ::chmod(p.entra_client_key().c_str(), 0600);
+  auto secret = RandomPassword();
+  if (!secret) return Fail(secret.error());
+  return WriteSecret(p.entra_secret(), "lab~" + *secret);
+}
+
+// A binary objectSid (MS-DTYP 2.4.2.2) as its string form S-1-5-21-….
+std::string SidString(std::string_view raw) {
+  if (raw.size() < 8 || raw.size() != 8 + 4 * static_cast<size_t>(static_cast<unsigned char>(raw[1]))) return {};
+  uint64_t authority = 0;
+  for (int i = 2; i < 8; ++i) authority = (authority << 8) | static_cast<unsigned char>(raw[static_cast<size_t>(i)]);
+  std::string sid = "S-" + std::to_string(static_cast<unsigned char>(raw[0])) + "-" + std::to_string(authority);
+  for (size_t at = 8; at + 4 <= raw.size(); at += 4) {
+    uint32_t sub = 0;
+    for (int b = 3; b >= 0; --b) sub = (sub << 8) | static_cast<unsigned char>(raw[at + static_cast<size_t>(b)]);
+    sid += "-" + std::to_string(sub);
+  }
+  return sid;
+}
+
+std::string Base64Decode(std::string_view b64) {
+  std::string out(b64.size() / 4 * 3 + 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+  if (n < 0) return {};
+  size_t len = static_cast<size_t>(n);
+  for (size_t i = b64.size(); i > 0 && b64[i - 1] == '='; --i) --len;
+  out.resize(len);
+  return out;
+}
+
+// The objectSid of every user of the running DC, by sAMAccountName, read
+// over LDAPS as the lab's Administrator into DIR/entra/people.json, where
+// the Graph emulator finds the SIDs its synced users carry.
+Status ExportPeople(const Paths& p) {
+  auto r = RunStep("read the users' SIDs (ldapsearch)",
+                   {.argv = {"ldapsearch", "-x", "-H", "ldaps://127.0.0.1", "-D", "Administrator@" + std::string(kDnsDomain),
+                             "-y", p.admin_pw().string(), "-b", std::string(kBaseDn), "-LLL", "-o", "ldif-wrap=no",
+                             "-E", "pr=500/noprompt", "(&(objectCategory=person)(objectClass=user))", "sAMAccountName",
+                             "objectSid"},
+                    .env = LdapEnv(p),
+                    .timeout = seconds(60)});
+  if (!r) return Fail(r.error());
+  nlohmann::json sids = nlohmann::json::object();
+  std::string sam, sid;
+  auto flush = [&] {
+    if (!sam.empty() && !sid.empty()) sids[sam] = sid;
+    sam.clear();
+    sid.clear();
+  };
+  std::istringstream in(r->out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line.rfind("dn:", 0) == 0) flush();
+    if (line.rfind("sAMAccountName: ", 0) == 0) sam = line.substr(16);
+    if (line.rfind("objectSid:: ", 0) == 0) sid = SidString(Base64Decode(line.substr(12)));
+  }
+  flush();
+  return WriteFile(p.entra_people(), nlohmann::json{{"sids", sids}}.dump(1) + "\n", 0644);
+}
+
+// An emulator's process, if it runs: its pid file names it.
+pid_t EmulatorPid(const fs::path& pid_file) {
+  const pid_t pid = ReadPidFile(pid_file);
   return pid > 0 && IsProcessAlive(pid) ? pid : -1;
+}
+pid_t OktaPid(const Paths& p) { return EmulatorPid(p.okta_pid()); }
+pid_t EntraPid(const Paths& p) { return EmulatorPid(p.entra_pid()); }
+
+// Starts an emulator as `argv` with `--dir DIR`, records its pid, and waits
+// until it has written its port file (it does once it listens).
+Status StartEmulator(const Paths& p, std::vector<std::string> argv, std::string_view what, const fs::path& pid_file,
+                     const fs::path& port_file, const std::string& log, const ProgressFn& progress) {
+  argv.push_back("--dir");
+  argv.push_back(p.dir.string());
+  auto proc = Process::Start({.argv = argv, .stdout_file = log, .stderr_file = log});
+  if (!proc) return Fail(proc.error());
+  const pid_t pid = proc->Release();
+  if (auto s = WriteFile(pid_file, std::to_string(pid) + "\n", 0644); !s) return s;
+  const auto deadline = Clock::now() + seconds(20);
+  while (Clock::now() < deadline) {
+    if (!IsProcessAlive(pid))
+      return Fail(Error::Unavailable("the " + std::string(what) + " exited during start: " + Tail(ReadFile(log), 600)));
+    if (fs::exists(port_file)) {
+      if (progress)
+        progress(std::string(what) + " on https://127.0.0.1:" + ReadFile(port_file) + " (pid " + std::to_string(pid) + ")");
+      return {};
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  (void)StopProcess(pid, seconds(3));
+  return Fail(Error::Unavailable("the " + std::string(what) + " did not start listening within 20 s; see " + log));
 }
 
 std::string LocalHostName() {
@@ -532,6 +647,7 @@ Error Lab::Abandon(Error cause) {
 
 Status Lab::StopRunning() {
   const Paths p{dir_};
+  if (auto s = StopEntra(); !s) return s;
   if (auto s = StopOkta(); !s) return s;
   // Found by their open samba.out, so a stale or missing pid file does not matter.
   const std::vector<pid_t> pids = DcProcessesOf(p.samba_out());
@@ -559,27 +675,32 @@ Status Lab::StopOkta() {
 Status Lab::StartOkta() {
   const Paths p{dir_};
   if (auto s = StopOkta(); !s) return s;
-  std::vector<std::string> argv = okta_argv_;
-  argv.push_back("--dir");
-  argv.push_back(dir_.string());
-  const std::string log = (p.logs() / "okta.log").string();
-  auto proc = Process::Start({.argv = argv, .stdout_file = log, .stderr_file = log});
-  if (!proc) return Fail(proc.error());
-  const pid_t pid = proc->Release();
-  if (auto s = WriteFile(p.okta_pid(), std::to_string(pid) + "\n", 0644); !s) return s;
-  // The emulator writes its port once it listens.
-  const auto deadline = Clock::now() + seconds(20);
-  while (Clock::now() < deadline) {
-    if (!IsProcessAlive(pid))
-      return Fail(Error::Unavailable("the Okta emulator exited during start: " + Tail(ReadFile(log), 600)));
-    if (fs::exists(p.okta_port())) {
-      Progress("Okta emulator on https://127.0.0.1:" + ReadFile(p.okta_port()) + " (pid " + std::to_string(pid) + ")");
-      return {};
-    }
-    std::this_thread::sleep_for(milliseconds(50));
+  return StartEmulator(p, okta_argv_, "Okta emulator", p.okta_pid(), p.okta_port(), (p.logs() / "okta.log").string(),
+                       progress_);
+}
+
+Status Lab::StopEntra() {
+  const Paths p{dir_};
+  if (const pid_t pid = EntraPid(p); pid > 0) {
+    Progress("stopping the Graph emulator (pid " + std::to_string(pid) + ")");
+    if (auto s = StopProcess(pid, seconds(5)); !s) return s;
   }
-  (void)StopProcess(pid, seconds(3));
-  return Fail(Error::Unavailable("the Okta emulator did not start listening within 20 s; see " + log));
+  std::error_code ec;
+  fs::remove(p.entra_pid(), ec);
+  fs::remove(p.entra_port(), ec);
+  return {};
+}
+
+Status Lab::StartEntra() {
+  const Paths p{dir_};
+  if (auto s = StopEntra(); !s) return s;
+  // The SIDs of the DC as it runs now; without them the synced users have none.
+  if (auto s = ExportPeople(p); !s) {
+    Progress("the Graph emulator's users get no onPremisesSecurityIdentifier: " + s.error().message);
+    (void)WriteFile(p.entra_people(), "{\"sids\": {}}\n", 0644);
+  }
+  return StartEmulator(p, entra_argv_, "Graph emulator", p.entra_pid(), p.entra_port(),
+                       (p.logs() / "entra.log").string(), progress_);
 }
 
 Result<pid_t> Lab::StartDc() {
@@ -845,6 +966,10 @@ Result<UpReport> Lab::Up() {
     if (auto s = PrepareOkta(p); !s) return Fail(Abandon(s.error()));
     if (auto s = StartOkta(); !s) return Fail(Abandon(s.error()));
   }
+  if (!entra_argv_.empty()) {
+    if (auto s = PrepareEntra(p); !s) return Fail(Abandon(s.error()));
+    if (auto s = StartEntra(); !s) return Fail(Abandon(s.error()));
+  }
   if (auto s = WriteLabJson(); !s) return Fail(Abandon(s.error()));
   report.start_seconds = SecondsSince(start);
   report.pid = *pid;
@@ -884,6 +1009,9 @@ Result<UpReport> Lab::Start() {
     if (!okta_argv_.empty() && OktaPid(p) < 0 && fs::exists(p.okta_token())) {
       if (auto s = StartOkta(); !s) return Fail(s.error());
     }
+    if (!entra_argv_.empty() && EntraPid(p) < 0 && fs::exists(p.entra_secret())) {
+      if (auto s = StartEntra(); !s) return Fail(s.error());
+    }
     if (auto s = WriteLabJson(); !s) return Fail(s.error());
     report.already_running = true;
     report.pid = pid;
@@ -906,6 +1034,12 @@ Result<UpReport> Lab::Start() {
       if (auto s = PrepareOkta(p); !s) return Fail(Abandon(s.error()));
     }
     if (auto s = StartOkta(); !s) return Fail(Abandon(s.error()));
+  }
+  if (!entra_argv_.empty()) {
+    if (!fs::exists(p.entra_secret()) || !fs::exists(p.entra_client_cert()) || !fs::exists(p.entra() / "server.pem")) {
+      if (auto s = PrepareEntra(p); !s) return Fail(Abandon(s.error()));
+    }
+    if (auto s = StartEntra(); !s) return Fail(Abandon(s.error()));
   }
   if (auto s = WriteLabJson(); !s) return Fail(Abandon(s.error()));
   report.pid = *pid;
@@ -997,6 +1131,19 @@ Status Lab::WriteLabJson() const {
                  {"scopes", {"okta.users.manage"}},
                  {"pid_file", p.okta_pid().string()},
                  {"log_file", (p.logs() / "okta.log").string()}};
+  }
+  if (const pid_t entra = EntraPid(p); entra > 0 && fs::exists(p.entra_port())) {
+    const std::string origin = "https://127.0.0.1:" + ReadFile(p.entra_port());
+    j["entra"] = {{"authority", origin},
+                  {"graph_url", origin},
+                  {"tenant", kEntraTenantId},
+                  {"client_id", kEntraClientId},
+                  {"client_secret_file", p.entra_secret().string()},
+                  {"certificate_file", p.entra_client_cert().string()},
+                  {"private_key_file", p.entra_client_key().string()},
+                  {"ca_file", p.ca_pem().string()},
+                  {"pid_file", p.entra_pid().string()},
+                  {"log_file", (p.logs() / "entra.log").string()}};
   }
   const fs::path tmp = p.lab_json().string() + ".tmp";
   if (auto s = WriteFile(tmp, j.dump(2) + "\n", 0644); !s) return s;

@@ -14,6 +14,9 @@
 //   DIR/samba.pid          pid of the running DC
 //   DIR/okta/              the Okta emulator's certificate, its client's public
 //                          key, pid and port files (src/lab/okta/README.md)
+//   DIR/entra/             the Graph emulator's certificate, its app's
+//                          certificate, the users' SIDs (people.json), pid and
+//                          port files (src/lab/entra/README.md)
 //   DIR/lab.json           what clients need, present only while the DC runs
 //                          (src/lab/README.md)
 //
@@ -66,6 +69,10 @@ inline constexpr int kSmartcardRequiredUac = 0x40200;
 inline constexpr int kSeedVersion = 2;
 // The service app the lab registers with its Okta emulator (private_key_jwt).
 inline constexpr std::string_view kOktaClientId = "0oa1cordonlab0client";
+// The lab's Entra ID tenant and the app registered in it (client secret and
+// certificate), served by its Graph emulator.
+inline constexpr std::string_view kEntraTenantId = "5f3c2b7e-8a41-4d6b-9c2e-0a1b2c3d4e5f";
+inline constexpr std::string_view kEntraClientId = "8d2e6c1a-3b4f-4e7a-9f10-2c3d4e5f6a7b";
 
 // sAMAccountNames of the seeded users.
 [[nodiscard]] std::vector<std::string> StaffUsers();
@@ -133,6 +140,9 @@ class Lab {
   // argv, to which `--dir DIR` is appended): e.g. {"/usr/bin/cordon", "lab",
   // "okta"}. It runs until Down() or Stop(). Without it the lab has no Okta.
   void EnableOkta(std::vector<std::string> serve_argv) { okta_argv_ = std::move(serve_argv); }
+  // Likewise the Graph emulator (Entra ID), started after the Okta one, e.g.
+  // {"/usr/bin/cordon", "lab", "entra"}. Without it the lab has no Entra ID.
+  void EnableEntra(std::vector<std::string> serve_argv) { entra_argv_ = std::move(serve_argv); }
 
  private:
   [[nodiscard]] ::cordon::Status Provision();
@@ -144,11 +154,14 @@ class Lab {
   [[nodiscard]] ::cordon::Status WriteLabJson() const;
   [[nodiscard]] ::cordon::Status StartOkta();
   [[nodiscard]] ::cordon::Status StopOkta();
+  [[nodiscard]] ::cordon::Status StartEntra();
+  [[nodiscard]] ::cordon::Status StopEntra();
   void Progress(std::string_view line) const;
 
   std::filesystem::path dir_;
   ProgressFn progress_;
   std::vector<std::string> okta_argv_;
+  std::vector<std::string> entra_argv_;
 };
 
 }  // namespace cordon::lab
