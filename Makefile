@@ -48,11 +48,12 @@ sanitize: deps
 	cmake --build build-asan -j $(JOBS)
 	@# The drills are left to `make test`: they wait out the clock, not the code — fixed
 	@# one-minute outages of the DC (BulkDisableRidesOut), a wrong password for 40 s, an
-	@# action's time budget, Okta's rate-limit windows and faults. The pause, probe, resume
-	@# and pacing they drive run here under the sanitizers in engine_test, the Governor
-	@# suite, http_seam_test and the other RetryTest and OktaE2eTest cases.
+	@# action's time budget, Okta's rate-limit windows and faults, Graph's throttle. The pause,
+	@# probe, resume and pacing they drive run here under the sanitizers in engine_test, the
+	@# Governor suite, http_seam_test, connector_entra_test and the other RetryTest,
+	@# OktaE2eTest and EntraE2eTest cases.
 	cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS) --timeout 900 \
-	  -E '^RetryTest\.(BulkDisableRidesOut|AWrongPasswordPauses|TheTimeBudgetEnds)|^AuthModes/OktaDrillTest\.'
+	  -E '^RetryTest\.(BulkDisableRidesOut|AWrongPasswordPauses|TheTimeBudgetEnds)|^AuthModes/OktaDrillTest\.|^AuthModes/EntraE2eTest\.(BulkRevoke|TokensThatExpire)'
 
 tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORDON_TSAN=ON
