@@ -33,7 +33,9 @@ std::string LabOktaSection() {
   const RunResult printed = Cordon({"lab", "config", "--dir", CORDON_LAB_DIR});
   const auto at = printed.out.find("[connectors.okta]");
   if (printed.exit_code != 0 || at == std::string::npos) return "";
-  return printed.out.substr(at);
+  // Up to the next section (the lab prints [connectors.entra] after it).
+  const auto next = printed.out.find("\n[", at + 1);
+  return printed.out.substr(at, next == std::string::npos ? std::string::npos : next + 1 - at);
 }
 
 std::string OktaTokenFile() {

@@ -101,7 +101,7 @@ class GraphAdmin {
     Faults({{"error_rate", 0}, {"drop_rate", 0}, {"latency_ms", 0}});
     Settings({{"token_lifetime_seconds", 3599},
               {"clock_offset_seconds", 0},
-              {"throttle", {{"requests_per_second", 0}, {"retry_after", "integer"}}},
+              {"throttle", {{"requests_per_second", 0}, {"window_seconds", 10}, {"retry_after", "integer"}}},
               {"identity_protection_licence", true},
               {"app_roles", kLabRoles}});
   }
@@ -381,7 +381,7 @@ TEST_P(EntraE2eTest, BulkRevokeThroughBatchRidesOutThrottlingInEveryRetryAfterFo
     SCOPED_TRACE(form);
     const std::vector<std::string> users = Users(first, 60);
     first += 60;
-    admin_.Settings({{"throttle", {{"requests_per_second", 20}, {"retry_after", form}}}});
+    admin_.Settings({{"throttle", {{"requests_per_second", 20}, {"window_seconds", 1}, {"retry_after", form}}}});
     admin_.ClearStats();
     const std::vector<json> details = Bulk("revoke_sessions", users, seconds(180));
     ASSERT_EQ(details.size(), users.size());
@@ -397,7 +397,7 @@ TEST_P(EntraE2eTest, BulkRevokeThroughBatchRidesOutThrottlingInEveryRetryAfterFo
 
 TEST_P(EntraE2eTest, TokensThatExpireDuringABulkAreRenewed) {
   const std::vector<std::string> users = Users(181, 80);
-  admin_.Settings({{"token_lifetime_seconds", 2}, {"throttle", {{"requests_per_second", 20}, {"retry_after", "integer"}}}});
+  admin_.Settings({{"token_lifetime_seconds", 2}, {"throttle", {{"requests_per_second", 20}, {"window_seconds", 1}, {"retry_after", "integer"}}}});
   const std::vector<json> details = Bulk("suspend", users, seconds(180));
   ASSERT_EQ(details.size(), users.size());
   for (const json& d : details) EXPECT_EQ(StringAt(d, "status"), "succeeded") << d.dump();

@@ -125,7 +125,9 @@ std::string OktaSection(AuthMode mode) {
   const auto at = printed.out.find("[connectors.okta]");
   if (printed.exit_code != 0 || at == std::string::npos)
     throw std::runtime_error("cordon lab config printed no [connectors.okta]: " + printed.err);
-  return printed.out.substr(at);
+  // Up to the next section (the lab prints [connectors.entra] after it).
+  const auto next = printed.out.find("\n[", at + 1);
+  return printed.out.substr(at, next == std::string::npos ? std::string::npos : next + 1 - at);
 }
 
 class OktaE2eTest : public ::testing::TestWithParam<AuthMode> {

@@ -29,8 +29,8 @@ Status ReadInt(const toml::table& section, std::string_view key_path, std::strin
   return {};
 }
 
-Result<ProviderSettings> ReadSettings(const toml::table& section, std::string_view key_path) {
-  ProviderSettings s;
+Result<ProviderSettings> ReadSettings(const toml::table& section, std::string_view key_path,
+                                      ProviderSettings s) {
   int64_t workers = s.workers, batch = s.batch_size, rate = s.rate_limit, window = s.rate_window.count() / 1000;
   if (auto r = ReadInt(section, key_path, "workers", 1, kMaxWorkers, workers); !r) return Fail(r.error());
   if (auto r = ReadInt(section, key_path, "batch_size", 1, kMaxBatchSize, batch); !r) return Fail(r.error());
@@ -47,8 +47,9 @@ Result<ProviderSettings> ReadSettings(const toml::table& section, std::string_vi
 
 }  // namespace
 
-void ConnectorRegistry::Register(Provider provider, ConnectorLoader loader) {
+void ConnectorRegistry::Register(Provider provider, ConnectorLoader loader, ProviderSettings defaults) {
   loaders_[provider] = std::move(loader);
+  defaults_[provider] = defaults;
 }
 
 Result<LoadedConnector> ConnectorRegistry::Load(Provider provider, const toml::table& section,
@@ -58,7 +59,7 @@ Result<LoadedConnector> ConnectorRegistry::Load(Provider provider, const toml::t
   if (it == loaders_.end())
     return Fail(Error::InvalidArgument(std::string(key_path) + ": provider '" + std::string(ToString(provider)) +
                                        "' is not available in this build"));
-  auto settings = ReadSettings(section, key_path);
+  auto settings = ReadSettings(section, key_path, defaults_.at(provider));
   if (!settings) return Fail(settings.error());
   toml::table own = section;
   for (std::string_view key : kSettingKeys) own.erase(key);
@@ -70,7 +71,8 @@ Result<LoadedConnector> ConnectorRegistry::Load(Provider provider, const toml::t
 ConnectorRegistry BuiltinConnectors() {
   ConnectorRegistry registry;
   registry.Register(Provider::kActiveDirectory, &ad::LoadAdConnector);
-  registry.Register(Provider::kEntra, &entra::LoadEntraConnector);
+  // A claim of 60 is three full $batch requests of Graph's 20 (50 would send 20 + 20 + 10).
+  registry.Register(Provider::kEntra, &entra::LoadEntraConnector, ProviderSettings{.batch_size = 60});
   registry.Register(Provider::kOkta, &okta::LoadOktaConnector);
   return registry;
 }

@@ -25,7 +25,7 @@ namespace cordon {
 // How the engine drives one provider: keys of every [connectors.<name>] section.
 struct ProviderSettings {
   int workers = 4;     // concurrent batches (for ad: connections to the DC)
-  int batch_size = 50;  // actions claimed and executed together
+  int batch_size = 50;  // actions claimed and executed together (entra: 60, three full $batch requests)
   // At most rate_limit actions are handed to the provider in any
   // rate_window; 0 = no limit of Cordon's own (the provider's answers still
   // pause or slow it).
@@ -42,7 +42,8 @@ struct LoadedConnector {
 
 class ConnectorRegistry {
  public:
-  void Register(Provider provider, ConnectorLoader loader);
+  // `defaults`: the provider's settings when its section does not set them.
+  void Register(Provider provider, ConnectorLoader loader, ProviderSettings defaults = {});
   [[nodiscard]] bool Has(Provider provider) const { return loaders_.count(provider) != 0; }
   // section: the [connectors.<name>] table; key_path its dotted name;
   // base_dir: the config file's folder.
@@ -51,6 +52,7 @@ class ConnectorRegistry {
 
  private:
   std::map<Provider, ConnectorLoader> loaders_;
+  std::map<Provider, ProviderSettings> defaults_;
 };
 
 // The connectors compiled into this build.

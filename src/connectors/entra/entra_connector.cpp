@@ -205,7 +205,7 @@ std::vector<Result<EntraConnector::Reply>> EntraConnector::SendAll(const std::ve
 }
 
 std::vector<Result<EntraConnector::Reply>> EntraConnector::SendBatch(std::span<const Call> calls,
-                                                                     const ExecutionContext& context) {
+                                                                     const ExecutionContext& context, int round) {
   std::vector<std::optional<Result<Reply>>> results(calls.size());
   nlohmann::json requests = nlohmann::json::array();
   for (std::size_t i = 0; i < calls.size(); ++i) {
@@ -264,13 +264,23 @@ std::vector<Result<EntraConnector::Reply>> EntraConnector::SendBatch(std::span<c
         }
       }
     }
-    // Throttled or failed items go again one by one, each with its own body,
-    // once the longest Retry-After among them has passed.
+    // Throttled or failed items go again, each with its own body, once the
+    // longest Retry-After among them has passed: several together in a batch
+    // of their own (what was done is not sent again, and a throttled bulk
+    // costs a few more requests, not one per item), a last one alone.
     if (!again.empty()) {
       const TimePoint deadline = context.deadline != TimePoint{} ? context.deadline : Now() + kNoDeadlineBudget;
       if (Now() + wait < deadline) {
         std::this_thread::sleep_for(wait);
-        for (std::size_t i : again) results[i] = Send(calls[i], context);
+        if (again.size() > 1 && round < kMaxTries) {
+          std::vector<Call> subset;
+          subset.reserve(again.size());
+          for (std::size_t i : again) subset.push_back(calls[i]);
+          auto replies = SendBatch(subset, context, round + 1);
+          for (std::size_t k = 0; k < again.size(); ++k) results[again[k]] = std::move(replies[k]);
+        } else {
+          for (std::size_t i : again) results[i] = Send(calls[i], context);
+        }
       } else {
         for (std::size_t i : again)
           if (!results[i]) results[i] = Fail(Error::Timeout("Graph's $batch left the item unanswered").BlameProvider());

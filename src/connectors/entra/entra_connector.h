@@ -75,7 +75,11 @@ class EntraConnector final : public Connector {
   [[nodiscard]] Result<Reply> Send(const Call& call, const ExecutionContext& context, bool paced = false);
   // Several calls: through $batch when the config allows and there are two or more.
   [[nodiscard]] std::vector<Result<Reply>> SendAll(const std::vector<Call>& calls, const ExecutionContext& context);
-  [[nodiscard]] std::vector<Result<Reply>> SendBatch(std::span<const Call> calls, const ExecutionContext& context);
+  // `round`: how many times these calls were sent in a batch already; the
+  // items Graph throttled or failed go again, in a batch of their own while
+  // there are several and rounds are left, else one by one.
+  [[nodiscard]] std::vector<Result<Reply>> SendBatch(std::span<const Call> calls, const ExecutionContext& context,
+                                                     int round = 1);
   [[nodiscard]] std::string UserPath(const std::string& id_or_upn) const;
   // The failure `reply` means for an action of `type` (or a read when none).
   [[nodiscard]] Error ErrorOf(const Reply& reply, const Call& call, std::optional<ActionType> type) const;

@@ -1,10 +1,13 @@
 #include "connectors/entra/entra_connector.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -516,6 +519,31 @@ TEST_F(EntraConnectorTest, ABatchItemThrottledIsSentAgainAloneWithItsBody) {
   EXPECT_FALSE(changed_before_record_);
 }
 
+TEST_F(EntraConnectorTest, SeveralThrottledItemsAreSentAgainTogetherInABatchOfTheirOwn) {
+  auto c = Make(Config());
+  std::vector<Action> bulk = {Act(ActionType::kSuspend, "alice@corp.example.test"),
+                              Act(ActionType::kSuspend, "bob@corp.example.test"),
+                              Act(ActionType::kSuspend, "carol@corp.example.test")};
+  // The first two PATCHes (by id, after the reads) are throttled inside the batch.
+  graph_->Throttle("/users/id-", 2, "0.2");
+  auto out = c->ExecuteBatch(bulk, Context());
+  for (auto& r : out) ASSERT_TRUE(r) << r.error().message;
+  for (const char* id : {"id-alice", "id-bob", "id-carol"}) EXPECT_FALSE(graph_->Get(id).enabled) << id;
+  const auto sent = graph_->GraphRequests();
+  ASSERT_EQ(sent.size(), 3u);  // reads in one $batch, changes in one, the two throttled ones in a third
+  EXPECT_EQ(sent[2].target, "/v1.0/$batch");
+  const auto again = nlohmann::json::parse(sent[2].body)["requests"];
+  ASSERT_EQ(again.size(), 2u);
+  std::set<std::string> urls;
+  for (const auto& item : again) {
+    EXPECT_EQ(item["method"], "PATCH");
+    EXPECT_EQ(item["body"], nlohmann::json({{"accountEnabled", false}})) << item.dump();
+    urls.insert(item["url"].get<std::string>());
+  }
+  EXPECT_EQ(urls, (std::set<std::string>{"/users/id-alice", "/users/id-bob"}));
+  EXPECT_EQ(paced_, 8);  // once per item: three reads, three changes, two retries
+}
+
 TEST_F(EntraConnectorTest, MoreThanTwentyItemsGoInSeveralBatches) {
   for (int i = 0; i < 25; ++i) graph_->Add({"id-b" + std::to_string(i), "b" + std::to_string(i) + "@corp.example.test"});
   auto c = Make(Config());
@@ -761,6 +789,25 @@ TEST_F(EntraConfigTest, EveryMistakeNamesItsKey) {
 }
 
 TEST(EntraRegistry, TheBuildKnowsEntra) { EXPECT_TRUE(BuiltinConnectors().Has(Provider::kEntra)); }
+
+TEST(EntraRegistry, ABatchOfWorkIsThreeFullGraphBatchesUnlessTheSectionSaysOtherwise) {
+  const auto dir = std::filesystem::temp_directory_path() / ("entra-registry-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "secret") << "s3cret\n";
+  const std::string base = "tenant = 't'\nclient_id = 'abc'\nclient_secret_file = 'secret'\n";
+  const auto load = [&](const std::string& text) {
+    const toml::table section = toml::parse(text);
+    return BuiltinConnectors().Load(Provider::kEntra, section, "connectors.entra", dir);
+  };
+  auto shipped = load(base);
+  ASSERT_TRUE(shipped) << shipped.error().message;
+  EXPECT_EQ(shipped->settings.batch_size, 60);
+  EXPECT_EQ(shipped->settings.workers, 4);
+  auto own = load(base + "batch_size = 40\n");
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ(own->settings.batch_size, 40);
+  std::filesystem::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace cordon::entra

@@ -685,22 +685,25 @@ class GraphEmulator::Impl {
   }
 
   // One request or batch item against the throttle: nullopt if admitted,
-  // else the 429 to answer. Windows are whole seconds of the emulator's clock.
+  // else the 429 to answer. Windows are fixed, window_seconds long, starting
+  // on multiples of their length on the emulator's clock; each admits
+  // requests_per_second x window_seconds.
   std::optional<GraphAnswer> Throttled(const Ids& ids) {
     Throttle t;
-    int64_t ms_into_second = 0;
+    int64_t ms_left = 0;
     {
       std::lock_guard lock(throttle_mu_);
       t = throttle_;
       if (t.requests_per_second <= 0) return std::nullopt;
+      const int64_t length = int64_t{1000} * std::max(1, t.window_seconds);
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Now().time_since_epoch()).count();
-      const int64_t second = ms / 1000;
-      ms_into_second = ms % 1000;
-      if (second != window_second_) {
-        window_second_ = second;
+      const int64_t start = ms - ms % length;
+      ms_left = start + length - ms;
+      if (start != window_start_ms_) {
+        window_start_ms_ = start;
         window_used_ = 0;
       }
-      if (window_used_ < t.requests_per_second) {
+      if (window_used_ < int64_t{t.requests_per_second} * std::max(1, t.window_seconds)) {
         ++window_used_;
         return std::nullopt;
       }
@@ -710,7 +713,7 @@ class GraphEmulator::Impl {
       ++stats_.throttled;
     }
     GraphAnswer a = GraphError(ids, 429, "TooManyRequests", "Too many requests");
-    const double wait = static_cast<double>(1000 - ms_into_second) / 1000.0;
+    const double wait = static_cast<double>(ms_left) / 1000.0;
     if (t.retry_after == RetryAfterForm::kInteger)
       a.headers.emplace_back("Retry-After", std::to_string(static_cast<int>(std::ceil(wait))));
     else if (t.retry_after == RetryAfterForm::kDecimal)
@@ -1379,6 +1382,10 @@ class GraphEmulator::Impl {
           form = ParseRetryAfter(t["retry_after"]);
           if (!form) return BadRequest(ids, "throttle.retry_after: integer, decimal or missing", "BadRequest");
         }
+        if (t.contains("window_seconds") &&
+            (!t["window_seconds"].is_number_integer() || t["window_seconds"].get<int64_t>() < 1 ||
+             t["window_seconds"].get<int64_t>() > 3600))
+          return BadRequest(ids, "throttle.window_seconds: 1 to 3600", "BadRequest");
       }
       if (body.contains("app_roles")) {
         if (!body["app_roles"].is_array()) return BadRequest(ids, "app_roles: a list of names", "BadRequest");
@@ -1397,8 +1404,9 @@ class GraphEmulator::Impl {
         std::lock_guard tlock(throttle_mu_);
         throttle_.requests_per_second =
             std::max(0, body["throttle"].value("requests_per_second", throttle_.requests_per_second));
+        throttle_.window_seconds = body["throttle"].value("window_seconds", throttle_.window_seconds);
         if (form) throttle_.retry_after = *form;
-        window_second_ = 0;
+        window_start_ms_ = 0;
         window_used_ = 0;
       }
     }
@@ -1410,7 +1418,10 @@ class GraphEmulator::Impl {
     return {200,
             {{"token_lifetime_seconds", token_lifetime_seconds_.load()},
              {"clock_offset_seconds", clock_offset_seconds_.load()},
-             {"throttle", {{"requests_per_second", t.requests_per_second}, {"retry_after", RetryAfterName(t.retry_after)}}},
+             {"throttle",
+              {{"requests_per_second", t.requests_per_second},
+               {"window_seconds", t.window_seconds},
+               {"retry_after", RetryAfterName(t.retry_after)}}},
              {"identity_protection_licence", licence_.load()},
              {"app_roles", app_roles_}},
             {}};
@@ -1427,8 +1438,8 @@ class GraphEmulator::Impl {
   std::string token_key_;
   std::mutex throttle_mu_;
   Throttle throttle_;
-  int64_t window_second_ = 0;
-  int window_used_ = 0;
+  int64_t window_start_ms_ = 0;
+  int64_t window_used_ = 0;
   std::atomic<bool> licence_;
   std::mutex settings_mu_;
   std::vector<std::string> app_roles_;

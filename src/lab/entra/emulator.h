@@ -48,8 +48,12 @@ inline constexpr std::string_view kPrivilegedAuthenticationAdministrator = "Priv
 // How a 429 says when to come back.
 enum class RetryAfterForm { kInteger, kDecimal, kMissing };
 
+// Graph states its identity limits as a budget per app and tenant over a
+// window of seconds (so many requests per 10 seconds); the emulator keeps one
+// such budget: requests_per_second x window_seconds per fixed window.
 struct Throttle {
   int requests_per_second = 0;  // 0: no throttling
+  int window_seconds = 10;
   RetryAfterForm retry_after = RetryAfterForm::kInteger;
 };
 

@@ -529,7 +529,7 @@ TEST_F(EntraEmulatorTest, BatchAnswers200WithEachItemsOwnStatus) {
 }
 
 TEST_F(EntraEmulatorTest, ABatchItemCanBeThrottledInsideA200Batch) {
-  Settings({{"throttle", {{"requests_per_second", 3}, {"retry_after", "integer"}}}});
+  Settings({{"throttle", {{"requests_per_second", 3}, {"window_seconds", 1}, {"retry_after", "integer"}}}});
   Send("DELETE", "/lab/stats");
   json batch = {{"requests", json::array()}};
   for (int i = 1; i <= 20; ++i)
@@ -556,12 +556,33 @@ TEST_F(EntraEmulatorTest, ABatchItemCanBeThrottledInsideA200Batch) {
 
 // --- throttling, ids, faults, versions -----------------------------------------
 
+TEST_F(EntraEmulatorTest, TheThrottlesBudgetIsPerTenSecondWindowByDefault) {
+  Settings({{"throttle", {{"requests_per_second", 2}, {"retry_after", "decimal"}}}});
+  EXPECT_EQ(Send("GET", "/lab/settings").Json()["throttle"].value("window_seconds", 0), 10);
+  int admitted = 0;
+  std::optional<WireResponse> refused;
+  for (int i = 0; i < 60 && !refused; ++i) {
+    auto r = Send("GET", "/v1.0/users/ann.synced@corp.example.test");
+    if (r.status == 429) refused = r;
+    else ++admitted;
+  }
+  ASSERT_TRUE(refused.has_value());
+  // 2 per second over 10 s: 20 in a window, 40 if the loop crossed into the next one.
+  EXPECT_GE(admitted, 20);
+  EXPECT_LE(admitted, 40);
+  const double wait = std::stod(refused->Header("retry-after"));
+  EXPECT_GT(wait, 0);
+  EXPECT_LE(wait, 10.0) << "the window's end, at most one window away";
+  EXPECT_EQ(Send("POST", "/lab/settings", json{{"throttle", {{"window_seconds", 0}}}}.dump()).status, 400);
+  Settings({{"throttle", {{"requests_per_second", 0}}}});
+}
+
 TEST_F(EntraEmulatorTest, ThrottlingAnswers429WithRetryAfterInEachForm) {
   token_ = Token();
   for (const auto& [form, pattern] : std::vector<std::pair<std::string, std::string>>{
            {"integer", "[0-9]+"}, {"decimal", "[0-9]+\\.[0-9]+"}, {"missing", ""}}) {
     SCOPED_TRACE(form);
-    Settings({{"throttle", {{"requests_per_second", 1}, {"retry_after", form}}}});
+    Settings({{"throttle", {{"requests_per_second", 1}, {"window_seconds", 1}, {"retry_after", form}}}});
     std::optional<WireResponse> refused;
     for (int i = 0; i < 20 && !refused; ++i) {
       auto r = Send("GET", "/v1.0/users/ann.synced@corp.example.test");
