@@ -954,10 +954,14 @@ TEST_P(StoreConformance, ARiskLevelIsSetWhenAMarkSucceedsAndClearedWhenItsDismis
   EXPECT_EQ(cleared->undone_by, undo->id);
 
   std::vector<std::string> events;
-  for (const AuditEvent& e : store_->GetAudit(mark.id).value()) events.push_back(e.event);
+  const auto mark_audit = store_->GetAudit(mark.id);
+  ASSERT_TRUE(mark_audit);
+  for (const AuditEvent& e : *mark_audit) events.push_back(e.event);
   EXPECT_THAT(events, ::testing::Contains("risk.set"));
   events.clear();
-  for (const AuditEvent& e : store_->GetAudit(undo->id).value()) events.push_back(e.event);
+  const auto undo_audit = store_->GetAudit(undo->id);
+  ASSERT_TRUE(undo_audit);
+  for (const AuditEvent& e : *undo_audit) events.push_back(e.event);
   EXPECT_THAT(events, ::testing::Contains("risk.cleared"));
 
   RiskFilter bad;
