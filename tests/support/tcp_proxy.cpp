@@ -185,6 +185,14 @@ std::optional<uint64_t> TcpProxy::Allowance(const Link& link, bool from_client) 
 
 void TcpProxy::End(Link& link, bool cut) {
   if (!link.traffic.open) return;
+  // Recorded before either side can see the end: a client that reacts to the
+  // reset at once (and a test that then asks Traffic) finds the link ended.
+  link.traffic.open = false;
+  link.traffic.cut = cut;
+  {
+    std::lock_guard lock(mu_);
+    traffic_[static_cast<std::size_t>(link.number - 1)] = link.traffic;
+  }
   for (int fd : {link.client, link.server}) {
     if (cut) {
       Reset(fd);
@@ -193,10 +201,6 @@ void TcpProxy::End(Link& link, bool cut) {
     }
   }
   link.client = link.server = -1;
-  link.traffic.open = false;
-  link.traffic.cut = cut;
-  std::lock_guard lock(mu_);
-  traffic_[static_cast<std::size_t>(link.number - 1)] = link.traffic;
 }
 
 void TcpProxy::Accept(int listener) {
