@@ -27,20 +27,15 @@ Result<CheckReport> Connector::Check(const ExecutionContext& context) {
   return report;
 }
 
+Status Connector::ListAccounts(const ExecutionContext& /*context*/,
+                               const std::function<Status(std::vector<AccountView>&&)>& /*page*/) {
+  return Fail(Error::FailedPrecondition("the " + std::string(ToString(provider())) +
+                                        " connector does not list its accounts"));
+}
+
 std::string ConnectorSection::Resolve(const std::string& path) const {
   if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
   return (base_dir / path).lexically_normal().string();
-}
-
-std::string_view ToString(AccountStatus status) {
-  switch (status) {
-    case AccountStatus::kEnabled: return "enabled";
-    case AccountStatus::kDisabled: return "disabled";
-    case AccountStatus::kSuspended: return "suspended";
-    case AccountStatus::kDeactivated: return "deactivated";
-    case AccountStatus::kOther: return "other";
-  }
-  return "other";
 }
 
 }  // namespace cordon

@@ -27,6 +27,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/account.h"
 #include "core/action.h"
 #include "core/error.h"
 #include "core/rate_limit.h"
@@ -76,29 +77,6 @@ struct ExecutionContext {
   [[nodiscard]] Millis Remaining(Millis fallback) const;
 };
 
-// How an account stands at its provider, in words every provider shares.
-enum class AccountStatus {
-  kEnabled,      // can sign in (ad enabled, entra accountEnabled, okta ACTIVE)
-  kDisabled,     // ad disabled, entra accountEnabled=false
-  kSuspended,    // okta SUSPENDED
-  kDeactivated,  // okta DEPROVISIONED
-  kOther,        // a provider state with no equivalent here (e.g. okta STAGED)
-};
-std::string_view ToString(AccountStatus status);
-
-// What the user page shows of an account, whatever its provider.
-struct AccountView {
-  Provider provider = Provider::kActiveDirectory;
-  std::string id;            // the provider's immutable id (objectGUID, Okta id, Entra object id)
-  std::string login;         // what people type: sAMAccountName, Okta login, userPrincipalName
-  std::string display_name;
-  AccountStatus status = AccountStatus::kOther;
-  bool must_change_password = false;
-  // Provider-specific identifiers, by name: "dn", "sid", "upn" (ad);
-  // "onPremisesSecurityIdentifier" (entra); ...
-  std::map<std::string, std::string> identifiers;
-};
-
 // What `cordon connectors check` learns of one provider: each thing the action
 // account needs (a token, a permission, a licence, a right on an OU), and
 // which actions will therefore work, before an analyst finds out mid-incident.
@@ -143,6 +121,17 @@ class Connector {
   [[nodiscard]] virtual Status Probe(const ExecutionContext& context) = 0;
 
   [[nodiscard]] virtual Result<AccountView> Lookup(const std::string& account) = 0;
+
+  // Lists every account the action account can see, for the inventory
+  // (src/inventory), one page at a time as the provider serves them: `page`
+  // is called with each page as it arrives, so a long listing shows progress
+  // and memory stays bounded by a page; an error returned by `page` ends the
+  // listing and is returned. Every request is paced by `context` as an
+  // action's are (ExecutionContext::Pace), so a listing never spends the
+  // budget actions need. Changes nothing. The default: kFailedPrecondition,
+  // "this provider's connector does not list its accounts".
+  [[nodiscard]] virtual Status ListAccounts(const ExecutionContext& context,
+                                            const std::function<Status(std::vector<AccountView>&& page)>& page);
 
   // Asks the provider what the action account may really do; changes
   // nothing. The default only probes the connection and reports every
