@@ -34,6 +34,8 @@
 
 namespace cordon {
 class ActionService;
+class Inventory;
+class InventoryStore;
 }
 
 namespace cordon::api {
@@ -93,12 +95,20 @@ struct RouterOptions {
   AuthRecorder::Options records;
 };
 
+// The identity inventory the identity routes read and sync; either may be
+// null (a server without it answers those routes 503).
+struct RouterInventory {
+  InventoryStore* store = nullptr;
+  Inventory* sync = nullptr;
+};
+
 class Router {
  public:
   // provider_health: each provider's standing (engine), for /healthz and
   // /metrics; may be empty (no engine).
   Router(Store& store, ActionService& actions, HttpMetrics& metrics, std::function<std::string()> metrics_extra,
-         std::function<std::vector<ProviderHealth>()> provider_health = {}, RouterOptions options = {});
+         std::function<std::vector<ProviderHealth>()> provider_health = {}, RouterOptions options = {},
+         RouterInventory inventory = {});
 
   [[nodiscard]] RoutedResponse Handle(const HttpRequest& request, const RequestMeta& meta = {});
 
@@ -125,12 +135,19 @@ class Router {
   RoutedResponse List(Context& ctx);
   RoutedResponse CancelOrUndo(Context& ctx, const std::string& id, bool undo);
   RoutedResponse Risks(Context& ctx);
+  // The user page, side panel and search (router_identities.cpp).
+  RoutedResponse Me(Context& ctx);
+  RoutedResponse ListIdentities(Context& ctx);
+  RoutedResponse GetIdentity(Context& ctx, std::string_view id);
+  RoutedResponse SyncInventory(Context& ctx);
+  RoutedResponse InventoryStatus(Context& ctx);
 
   Store& store_;
   ActionService& actions_;
   HttpMetrics& metrics_;
   std::function<std::string()> metrics_extra_;
   std::function<std::vector<ProviderHealth>()> provider_health_;
+  RouterInventory inventory_;
   FailureLimiter failures_;
   AuthRecorder records_;
 };
