@@ -536,6 +536,13 @@ class ApiServer::Impl {
       });
       return;
     }
+    {
+      // An answer goes out as several writes (TLS records, header and
+      // body): with Nagle's algorithm on, the last one waits for the
+      // client's delayed ACK, some 40 ms, whenever an answer spans segments.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+    }
     if (shared_.live >= kMaxConnections) {
       beast::error_code ignored;
       socket.close(ignored);

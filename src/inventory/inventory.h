@@ -115,6 +115,9 @@ class Inventory {
     std::thread thread;
   };
 
+  // Asks for a sync of `p` unless one runs or is asked for; the count of
+  // finished syncs at which it will have finished. Under mu_.
+  uint64_t Ask(ProviderSync& p);
   void RunSyncs(ProviderSync& p);
   SyncRun SyncOnce(Provider provider, TimePoint started, std::atomic<int64_t>& progress);
   [[nodiscard]] Result<InventoryWriteResult> StoreListing(Provider provider, std::vector<AccountView>& listed,
