@@ -308,6 +308,8 @@ Result<InventoryWriteResult> Inventory::StoreListing(Provider provider, std::vec
 
 void Inventory::ActionFinished(const Action& action) {
   if (action.status != ActionStatus::kSucceeded || IsCordonOnly(action.provider, action.type)) return;
+  // Sessions are not part of what the inventory keeps of an account.
+  if (action.type == ActionType::kRevokeSessions) return;
   if (!providers_.count(action.provider)) return;
   // The immutable id the action resolved to; the name it was asked for
   // when the provider gave none.
@@ -315,13 +317,21 @@ void Inventory::ActionFinished(const Action& action) {
   {
     std::lock_guard lock(mu_);
     if (!started_ || stopping_ || queued_.count(key)) return;
-    if (refresh_queue_.size() >= options_.max_queued_refreshes) {
-      spdlog::warn("inventory: {} refreshes are waiting; {} account {} waits for the next sync",
-                   refresh_queue_.size(), ToString(key.first), key.second);
-      return;
+    ProviderSync& sync = *syncs_.at(key.first);
+    const size_t waiting = static_cast<size_t>(std::count_if(
+        refresh_queue_.begin(), refresh_queue_.end(), [&](const auto& k) { return k.first == key.first; }));
+    if (waiting >= options_.refreshes_before_sync) {
+      // A sync reads them all, and those queued with them.
+      std::erase_if(refresh_queue_, [&](const auto& k) { return k.first == key.first; });
+      std::erase_if(queued_, [&](const auto& k) { return k.first == key.first; });
+      if (!sync.running && !sync.requested)
+        spdlog::info("inventory: {} accounts of {} changed at once: a sync reads them", waiting + 1,
+                     ToString(key.first));
+      Ask(sync);
+    } else {
+      queued_.insert(key);
+      refresh_queue_.push_back(std::move(key));
     }
-    queued_.insert(key);
-    refresh_queue_.push_back(std::move(key));
   }
   cv_.notify_all();
 }
@@ -338,10 +348,20 @@ void Inventory::RunRefreshes() {
     if (stopping_) return;
     auto key = std::move(refresh_queue_.front());
     refresh_queue_.pop_front();
+    ++refreshing_;
+    lock.unlock();
+    if (engine_.ActionsUnderWay(key.first)) {
+      // Actions first: this one waits at the back of the queue.
+      lock.lock();
+      --refreshing_;
+      refresh_queue_.push_back(std::move(key));
+      cv_.wait_for(lock, options_.refresh_backoff, [&] { return stopping_.load(); });
+      continue;
+    }
+    lock.lock();
     // Taken off the set before the read: an action finishing during this
     // read queues another, which reads what this one may have missed.
     queued_.erase(key);
-    ++refreshing_;
     lock.unlock();
     if (auto done = Refresh(key.first, key.second); !done)
       spdlog::warn("inventory: cannot refresh {} account {}: {}", ToString(key.first), key.second,
@@ -358,8 +378,12 @@ Status Inventory::Refresh(Provider provider, const std::string& account) {
   AccountView view;
   auto read = engine_.Read(provider, Now() + options_.refresh_timeout,
                            [&](Connector& connector, const ExecutionContext& context) -> Status {
-                             // Lookup takes no context: its one request is paced here.
+                             // Lookup takes no context: its one request is paced here, by
+                             // Cordon's budget and by every live window of the provider's
+                             // own limits (whichever its request counts against).
                              if (auto paced = context.Pace(); !paced) return paced;
+                             for (const std::string& bucket : engine_.RateBuckets(provider))
+                               if (auto paced = context.Pace(bucket); !paced) return paced;
                              auto found = connector.Lookup(account);
                              if (!found) return Fail(found.error());
                              view = std::move(*found);
