@@ -162,6 +162,10 @@ RoutedResponse Router::ConsoleRoute(Context& ctx) {
 RoutedResponse Router::ConsoleSession(Context& ctx) {
   ctx.route_class = "console.session";
   const http::verb method = ctx.request.method();
+  // A token in a URL would reach histories, proxies and logs: the body only.
+  if (!ctx.params.empty())
+    return ctx.Fail(http::status::bad_request, "invalid-query",
+                    "this route takes no query parameters; the token goes in the JSON body");
   if (method == http::verb::post) {
     // Signing in from another site's page would put its token in this browser.
     if (!FromOwnOrigin(ctx.request, ctx.meta.tls))
