@@ -52,7 +52,7 @@ export function ActionTable(props: { actions: Action[]; caption: string; showAcc
       <tbody>
         {props.actions.map((a) => (
           <tr key={a.id} data-action-id={a.id}>
-            <td data-label="Requested" title={a.createdAt ?? ''}>
+            <td data-label="Requested" class="time" title={a.createdAt ?? ''}>
               {localTime(a.createdAt)}
             </td>
             <td data-label="Status">
@@ -103,6 +103,8 @@ export function ActionCenter({ params }: { params: URLSearchParams }) {
   const [form, setForm] = useState<Filters>(applied);
   const [page, setPage] = useState<Page<Action> | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Open on a wide screen; in a narrow window the list comes first.
+  const [wide, setWide] = useState(() => window.matchMedia('(min-width: 721px)').matches);
 
   useEffect(() => setForm(filtersOf(new URLSearchParams(appliedKey))), [appliedKey]);
 
@@ -136,6 +138,10 @@ export function ActionCenter({ params }: { params: URLSearchParams }) {
           Export CSV
         </a>
       </div>
+      <details class="filters-box" open={wide} onToggle={(e) => setWide((e.currentTarget as HTMLDetailsElement).open)}>
+        <summary>
+          Filters{filtered ? ` (${FILTERS.filter((k) => applied[k]).length} applied)` : ''}
+        </summary>
       <form
         class="filters"
         aria-label="Filter actions"
@@ -218,6 +224,7 @@ export function ActionCenter({ params }: { params: URLSearchParams }) {
           )}
         </div>
       </form>
+      </details>
       <ErrorBox message={error} />
       {!page && !error && <Loading what="actions" />}
       {page && page.value.length === 0 && (

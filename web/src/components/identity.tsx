@@ -88,7 +88,7 @@ function AccountCard({ identity, account, onSubmitted }: { identity: Identity; a
             <li key={a.action} class={a.applicable ? undefined : 'not-applicable'}>
               <button
                 type="button"
-                class={a.allowed ? 'action' : 'action'}
+                class="action"
                 disabled={!a.allowed}
                 aria-describedby={notes || undefined}
                 data-action={a.action}
@@ -103,7 +103,7 @@ function AccountCard({ identity, account, onSubmitted }: { identity: Identity; a
               )}
               {a.allowed && !a.applicable && (
                 <span class="na" id={`${id}-na`}>
-                  Not applicable: the account is already {account.status}.
+                  Not applicable now: it would change nothing.
                 </span>
               )}
               {a.warnings.length > 0 && (
