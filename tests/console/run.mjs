@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { launch } from './lib/browser.mjs';
-import { check } from './lib/check.mjs';
+import { ScenarioFailure, check } from './lib/check.mjs';
 import { startFakeIdentities } from './lib/fake_identities.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -67,7 +67,7 @@ try {
 } catch (error) {
   failed = true;
   console.error(`FAIL: ${error.message}`);
-  if (error.stack && !error.message.includes('ScenarioFailure')) console.error(error.stack);
+  if (!(error instanceof ScenarioFailure)) console.error(error.stack);
   await t.shot(`failed-${name}`).catch(() => undefined);
 } finally {
   await browser.close();

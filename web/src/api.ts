@@ -64,7 +64,9 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   }
   if (!response.ok) {
     const error = await problemOf(response);
-    if (response.status === 401 && path !== '/console/session') signedOutListeners.forEach((l) => l());
+    // Sign-in and the first "who am I" answer 401 to someone not signed in yet.
+    if (response.status === 401 && path !== '/console/session' && path !== '/api/v1/me')
+      signedOutListeners.forEach((l) => l());
     throw error;
   }
   if (response.status === 204) return undefined as T;

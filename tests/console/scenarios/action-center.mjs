@@ -9,7 +9,7 @@ import { check, equal, eventually } from '../lib/check.mjs';
 export default async function actionCenter(t) {
   const { page, args } = t;
   await t.signIn('security_operator');
-  await page.getByRole('link', { name: 'Action center' }).click();
+  await page.getByRole('link', { name: 'Action center', exact: true }).click();
   await page.waitForURL('**/console/actions');
   const row = page.locator(`tr[data-action-id="${args.actionId}"]`);
   await row.waitFor();
