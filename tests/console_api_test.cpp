@@ -2,18 +2,17 @@
 // security headers, sign-in with the session and CSRF cookies, the CSRF
 // refusals of cookie-authenticated changes, bearer tokens unaffected, the
 // token kept out of URLs and logs, sign-out, and the CSV export.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include "support/api_fixture.h"
 
@@ -145,10 +144,10 @@ class ConsoleApiTest : public ::testing::Test {
 
   HttpResult SubmitWithCookie(const Session& s, std::map<std::string, std::string> headers,
                               const std::string& account = "alice.adams") {
-    return WithCookie(s, http::verb::post, "/api/v1/actions",
-                      json{{"action", "disable"}, {"provider", "ad"}, {"account", account}, {"reason", "phishing"}}
-                          .dump(),
-                      std::move(headers));
+    return WithCookie(
+        s, http::verb::post, "/api/v1/actions",
+        json{{"action", "disable"}, {"provider", "ad"}, {"account", account}, {"reason", "phishing"}}.dump(),
+        std::move(headers));
   }
 
   size_t ActionCount() {
@@ -164,7 +163,7 @@ class ConsoleApiTest : public ::testing::Test {
   std::vector<std::string> AssetsOfIndex() {
     const std::string html = IndexHtml();
     std::vector<std::string> out;
-    const std::regex ref(R"((?:src|href)="(/console/assets/[^"]+)")");
+    const std::regex ref(R"re((?:src|href)="(/console/assets/[^"]+)")re");
     for (auto it = std::sregex_iterator(html.begin(), html.end(), ref); it != std::sregex_iterator(); ++it)
       out.push_back((*it)[1]);
     return out;
@@ -231,8 +230,8 @@ TEST_F(ConsoleApiTest, PagesAreNeverCachedAndHashedAssetsAreCachedForGood) {
     EXPECT_EQ(r.status, 200u) << asset;
     EXPECT_EQ(r.Header("cache-control"), "public, max-age=31536000, immutable") << asset;
     EXPECT_TRUE(std::regex_match(asset, std::regex(R"(/console/assets/app-[A-Z0-9]{8}\.(js|css))"))) << asset;
-    EXPECT_EQ(r.Header("content-type"), asset.ends_with(".js") ? "text/javascript; charset=utf-8"
-                                                               : "text/css; charset=utf-8");
+    EXPECT_EQ(r.Header("content-type"),
+              asset.ends_with(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8");
     EXPECT_GT(r.body.size(), 1000u);
   }
   const HttpResult missing = client_->Get("/console/assets/index.html", "");
@@ -344,9 +343,8 @@ TEST_F(ConsoleApiTest, CookieAuthenticatedChangesNeedTheCsrfHeaderAndOwnOrigin) 
     EXPECT_EQ(r.Json().value("type", ""), "urn:cordon:problem:csrf") << refusal.what;
   }
   // Cancel and undo are guarded too, before the action is even looked up.
-  const HttpResult cancel =
-      WithCookie(s, http::verb::post, "/api/v1/actions/act_01hzx3k9m2qv7w8e5r4t6y1n0b/cancel",
-                 json{{"reason", "x"}}.dump(), {});
+  const HttpResult cancel = WithCookie(s, http::verb::post, "/api/v1/actions/act_01hzx3k9m2qv7w8e5r4t6y1n0b/cancel",
+                                       json{{"reason", "x"}}.dump(), {});
   EXPECT_EQ(cancel.status, 403u);
   EXPECT_EQ(ActionCount(), 0u) << "a refused request creates nothing";
 
@@ -386,8 +384,8 @@ TEST_F(ConsoleApiTest, SignOutClearsBothCookiesAndNeedsTheCsrfHeaderWhenSignedIn
   EXPECT_EQ(refused.status, 403u);
   EXPECT_TRUE(SetCookies(refused).empty());
 
-  const HttpResult r = WithCookie(s, http::verb::delete_, "/console/session", "",
-                                  {{"X-CSRF-Token", s.csrf}, {"Origin", kOwnOrigin}});
+  const HttpResult r =
+      WithCookie(s, http::verb::delete_, "/console/session", "", {{"X-CSRF-Token", s.csrf}, {"Origin", kOwnOrigin}});
   EXPECT_EQ(r.status, 204u) << r.body;
   EXPECT_EQ(CookieLine(r, "cordon_session"), "cordon_session=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0");
   EXPECT_EQ(CookieLine(r, "cordon_csrf"), "cordon_csrf=; Secure; SameSite=Strict; Path=/; Max-Age=0");
@@ -446,8 +444,11 @@ TEST_F(ConsoleApiTest, ExportIsTheFilteredListAsCsvOverEveryPage) {
       operator_token_);
   ASSERT_EQ(bulk.status, 202u) << bulk.body;
   const std::string bulk_id = bulk.Json().value("bulkId", "");
-  ASSERT_EQ(client_->Post("/api/v1/actions", json{{"action", "suspend"}, {"provider", "okta"}, {"account", "x@y"}, {"reason", "r"}},
-                          operator_token_).status,
+  ASSERT_EQ(client_
+                ->Post("/api/v1/actions",
+                       json{{"action", "suspend"}, {"provider", "okta"}, {"account", "x@y"}, {"reason", "r"}},
+                       operator_token_)
+                .status,
             202u);
 
   const HttpResult r = client_->Get("/api/v1/actions/export?bulkId=" + bulk_id, reader_token_);
@@ -478,9 +479,7 @@ TEST_F(ConsoleApiTest, ExportIsTheFilteredListAsCsvOverEveryPage) {
 TEST_F(ConsoleApiTest, ExportNeutralisesFormulas) {
   // Account names refuse control characters, so tab and CR come in reasons.
   const std::vector<std::pair<std::string, std::string>> cases{
-      {"=HYPERLINK(\"http://evil/\",\"x\")", "+cmd|' /C calc'!A0"},
-      {"@SUM(1+1)", "\tcmd"},
-      {"-2+3", "\rreason"}};
+      {"=HYPERLINK(\"http://evil/\",\"x\")", "+cmd|' /C calc'!A0"}, {"@SUM(1+1)", "\tcmd"}, {"-2+3", "\rreason"}};
   for (const auto& [account, reason] : cases) {
     const HttpResult r = client_->Post(
         "/api/v1/actions", json{{"action", "disable"}, {"provider", "ad"}, {"account", account}, {"reason", reason}},
@@ -494,8 +493,8 @@ TEST_F(ConsoleApiTest, ExportNeutralisesFormulas) {
     cells.insert(rows[i][6]);
     cells.insert(rows[i][9]);
   }
-  const std::set<std::string> expected{"'=HYPERLINK(\"http://evil/\",\"x\")", "'+cmd|' /C calc'!A0", "'@SUM(1+1)",
-                                       "'\tcmd", "'-2+3", "'\rreason"};
+  const std::set<std::string> expected{
+      "'=HYPERLINK(\"http://evil/\",\"x\")", "'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'\tcmd", "'-2+3", "'\rreason"};
   EXPECT_EQ(cells, expected);
 }
 

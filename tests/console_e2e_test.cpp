@@ -12,9 +12,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/subprocess.h"
 #include "support/ad_probe.h"
@@ -26,8 +25,7 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-const char* const kRoles[] = {"security_reader", "security_operator", "security_administrator",
-                              "global_administrator"};
+const char* const kRoles[] = {"security_reader", "security_operator", "security_administrator", "global_administrator"};
 
 class ConsoleE2eTest : public ::testing::Test {
  protected:
@@ -60,13 +58,14 @@ class ConsoleE2eTest : public ::testing::Test {
     const std::string settings = server_->dir() + "/console-" + name + ".json";
     {
       std::ofstream out(settings, std::ios::trunc);
-      out << json{{"baseUrl", server_->base_url()},
-                  {"certFile", server_->ca_file()},
-                  {"keyFile", server_->dir() + "/server.key"},
-                  {"tokens", tokens_},
-                  {"screenshots", CORDON_SCREENSHOT_DIR},
-                  {"args", args}}
-                 .dump();
+      out << json{
+          {"baseUrl", server_->base_url()},
+          {"certFile", server_->ca_file()},
+          {"keyFile", server_->dir() + "/server.key"},
+          {"tokens", tokens_},
+          {"screenshots", CORDON_SCREENSHOT_DIR},
+          {"args",
+           args}}.dump();
     }
     fs::permissions(settings, fs::perms::owner_read | fs::perms::owner_write);
     auto run = RunProgram({.argv = {"node", std::string(CORDON_SOURCE_DIR) + "/tests/console/run.mjs", name},
@@ -104,8 +103,8 @@ TEST_F(ConsoleE2eTest, TheActionCenterShowsAnAdDisableAndUndoesIt) {
   auto enabled = probe->ReadUser(sam);
   ASSERT_TRUE(enabled.has_value());
   EXPECT_FALSE(enabled->disabled()) << "the lab account is enabled again";
-  const json original = WaitForAction(*client, id, [](const json& a) { return !StringAt(a, "undoneBy").empty(); },
-                                      std::chrono::seconds(30));
+  const json original = WaitForAction(
+      *client, id, [](const json& a) { return !StringAt(a, "undoneBy").empty(); }, std::chrono::seconds(30));
   const std::string undo_id = StringAt(original, "undoneBy");
   ASSERT_FALSE(undo_id.empty()) << original.dump();
   EXPECT_NE(last_output_.find("undo " + undo_id), std::string::npos) << last_output_;

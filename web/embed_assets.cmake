@@ -1,6 +1,7 @@
 # cmake -DDIR=<built console> -DOUT=<file.cpp> -P embed_assets.cmake
 # Writes a C++ source that defines cordon::api::ConsoleAssets() (src/api/console_assets.h)
 # with every file of DIR as bytes, so the cordon binary serves the console from memory.
+cmake_minimum_required(VERSION 3.25)
 file(GLOB files RELATIVE "${DIR}" "${DIR}/*")
 list(SORT files)
 if(NOT "index.html" IN_LIST files)

@@ -4,8 +4,8 @@ namespace cordon::api {
 
 std::string CsvCell(std::string_view value) {
   std::string cell;
-  if (!value.empty() && (value.front() == '=' || value.front() == '+' || value.front() == '-' ||
-                         value.front() == '@' || value.front() == '\t' || value.front() == '\r'))
+  if (!value.empty() && (value.front() == '=' || value.front() == '+' || value.front() == '-' || value.front() == '@' ||
+                         value.front() == '\t' || value.front() == '\r'))
     cell += '\'';
   cell += value;
   if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;

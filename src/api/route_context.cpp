@@ -113,9 +113,9 @@ tl::expected<ActionFilter, BodyProblem> ActionFilterFrom(const std::map<std::str
     if (!known) {
       std::vector<std::string_view> names(std::begin(kFilterParameters), std::end(kFilterParameters));
       if (paging) names.insert(names.end(), std::begin(kPagingParameters), std::end(kPagingParameters));
-      return tl::unexpected(BadRequest(
-          "invalid-query",
-          fmt::format("unknown query parameter; known: {}", Join(names, [](std::string_view k) { return std::string(k); }))));
+      return tl::unexpected(
+          BadRequest("invalid-query", fmt::format("unknown query parameter; known: {}",
+                                                  Join(names, [](std::string_view k) { return std::string(k); }))));
     }
     auto bad = [&key](std::string_view why) {
       return tl::unexpected(BadRequest("invalid-query", fmt::format("query parameter '{}': {}", key, why)));

@@ -296,7 +296,8 @@ Result<Router::Caller> Router::Authenticate(Context& ctx) {
     // change is guarded against cross-site requests (CheckCsrf).
     const std::string session = CookieValue(ctx.request, kSessionCookie);
     if (session.empty()) return Refuse(ctx, "a bearer token is required", "no token", nullptr);
-    if (session.size() > kMaxTokenBytes) return Refuse(ctx, "the session is not valid; sign in again", "bad session cookie", nullptr);
+    if (session.size() > kMaxTokenBytes)
+      return Refuse(ctx, "the session is not valid; sign in again", "bad session cookie", nullptr);
     auto caller = CheckToken(ctx, session);
     if (!caller) return caller;
     if (auto csrf = CheckCsrf(ctx); !csrf) {
@@ -310,7 +311,8 @@ Result<Router::Caller> Router::Authenticate(Context& ctx) {
   if (value.size() > kMaxTokenBytes || !StartsWithNoCase(value, "bearer "))
     return Refuse(ctx, "the Authorization header must be 'Bearer <token>'", "not a bearer token", nullptr);
   const std::string_view token = Trim(value.substr(7));
-  if (token.empty()) return Refuse(ctx, "the Authorization header must be 'Bearer <token>'", "not a bearer token", nullptr);
+  if (token.empty())
+    return Refuse(ctx, "the Authorization header must be 'Bearer <token>'", "not a bearer token", nullptr);
   return CheckToken(ctx, token);
 }
 

@@ -1,11 +1,11 @@
 // `/` and `/console/...`: the web console (its embedded files), its sign-in
 // and sign-out, and the console's part of authentication (the session
 // cookie's CSRF check). docs: web/README.md, src/api/README.md.
-#include <array>
-#include <optional>
-
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+
+#include <array>
+#include <optional>
 
 #include "api/console_assets.h"
 #include "api/route_context.h"
@@ -77,7 +77,7 @@ std::string SessionCookie(std::string_view name, std::string_view value, bool ht
 RoutedResponse WithConsoleHeaders(RoutedResponse routed) {
   HttpResponse& r = routed.response;
   const bool asset = routed.route_class == "console.asset" && r.result() == http::status::ok;
-  r.set(http::field::content_security_policy, ToBeast(kContentSecurityPolicy));
+  r.set("Content-Security-Policy", ToBeast(kContentSecurityPolicy));
   r.set("X-Content-Type-Options", "nosniff");
   r.set("Referrer-Policy", "no-referrer");
   r.set("X-Frame-Options", "DENY");
@@ -102,7 +102,8 @@ std::string CookieValue(const HttpRequest& request, std::string_view name) {
       const std::string_view pair = Trim(rest.substr(0, end));
       rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
       const size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && Trim(pair.substr(0, eq)) == name) return std::string(Trim(pair.substr(eq + 1)));
+      if (eq != std::string_view::npos && Trim(pair.substr(0, eq)) == name)
+        return std::string(Trim(pair.substr(eq + 1)));
     }
   }
   return {};
@@ -119,8 +120,9 @@ Status Router::CheckCsrf(Context& ctx) const {
   const std::string expected = CookieValue(ctx.request, kCsrfCookie);
   const auto header = ctx.request.find(ToBeast(kCsrfHeader));
   if (expected.empty() || header == ctx.request.end() || !SameSecret(Trim(ToStd(header->value())), expected))
-    return refuse(fmt::format("a console request that changes something must carry the {} header equal to the {} cookie",
-                              kCsrfHeader, kCsrfCookie));
+    return refuse(
+        fmt::format("a console request that changes something must carry the {} header equal to the {} cookie",
+                    kCsrfHeader, kCsrfCookie));
   return {};
 }
 
@@ -135,7 +137,7 @@ RoutedResponse Router::ConsoleRoute(Context& ctx) {
   if (method != http::verb::get) return ctx.MethodNotAllowed("GET");
   if (path == "/" || path == "/console") {
     HttpResponse response(http::status::found, ctx.request.version());
-    response.set(http::field::location, kConsolePrefix);
+    response.set(http::field::location, ToBeast(kConsolePrefix));
     response.keep_alive(ctx.request.keep_alive());
     return ctx.Done(std::move(response));
   }
@@ -169,7 +171,8 @@ RoutedResponse Router::ConsoleSession(Context& ctx) {
   if (method == http::verb::post) {
     // Signing in from another site's page would put its token in this browser.
     if (!FromOwnOrigin(ctx.request, ctx.meta.tls))
-      return ctx.Fail(http::status::forbidden, "csrf", "the request comes from another origin than this server's console");
+      return ctx.Fail(http::status::forbidden, "csrf",
+                      "the request comes from another origin than this server's console");
     auto body = ctx.ParseObject({"token"});
     if (!body) return ctx.Fail(body.error());
     auto token = RequiredString(*body, "token", kMaxTokenBytes);

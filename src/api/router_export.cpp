@@ -27,10 +27,10 @@ std::string JoinIds(const std::vector<std::string>& ids) {
 
 const std::vector<std::string>& Header() {
   static const std::vector<std::string> kHeader{
-      "id",          "createdAt",      "updatedAt",      "status",         "action",        "provider",
-      "account",     "resolvedAccount", "accountId",     "reason",         "requestedBy",   "attemptCount",
-      "outcome",     "providerCode",   "providerDetail", "alreadyInState", "priorState",    "undoOf",
-      "undoneBy",    "bulkId",         "linkedActions",  "riskLevel"};
+      "id",       "createdAt",       "updatedAt",      "status",         "action",      "provider",
+      "account",  "resolvedAccount", "accountId",      "reason",         "requestedBy", "attemptCount",
+      "outcome",  "providerCode",    "providerDetail", "alreadyInState", "priorState",  "undoOf",
+      "undoneBy", "bulkId",          "linkedActions",  "riskLevel"};
   return kHeader;
 }
 
