@@ -18,14 +18,14 @@ export default async function actionCenter(t) {
   await t.shot('action-center');
 
   // The API's filters, kept in the URL.
-  await page.getByLabel('Provider').selectOption('ad');
-  await page.getByLabel('Status').selectOption('succeeded');
-  await page.getByLabel('Account').fill(args.account);
+  await page.getByLabel('Provider', { exact: true }).selectOption('ad');
+  await page.getByLabel('Status', { exact: true }).selectOption('succeeded');
+  await page.getByLabel('Account', { exact: true }).fill(args.account);
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/provider=ad/);
   check(page.url().includes('status=succeeded') && page.url().includes('target='), `filters in the URL: ${page.url()}`);
   await row.waitFor();
-  await page.getByLabel('Status').selectOption('failed');
+  await page.getByLabel('Status', { exact: true }).selectOption('failed');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.getByText('No action matches these filters.').waitFor();
   await page.getByRole('button', { name: 'Clear' }).click();

@@ -17,7 +17,7 @@ function ReasonField(props: { value: string; onInput: (v: string) => void; hint:
       <textarea
         id="reason"
         data-autofocus
-        required
+        aria-required="true"
         rows={3}
         maxLength={MAX_REASON_BYTES}
         placeholder={props.hint}
