@@ -3,7 +3,7 @@
 // $CORDON_CONSOLE_E2E: {baseUrl, certFile, keyFile, tokens: {role: token},
 // screenshots, args}. Exit 0 when the scenario passed and nothing forbidden
 // happened on the way (lib/browser.mjs), 1 otherwise, 2 on a usage error.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +28,7 @@ const fake = await startFakeIdentities({
   keyFile: config.keyFile,
   tokens: config.tokens,
 });
+await rm(path.join(config.screenshots, `failed-${name}.png`), { force: true });
 const browser = await launch({ certFile: config.certFile, secrets: Object.values(config.tokens) });
 const { page } = browser;
 page.setDefaultTimeout(20000);

@@ -250,7 +250,7 @@ export function ActionCenter({ params }: { params: URLSearchParams }) {
 }
 
 function Field({ label, children }: { label: string; children: preact.ComponentChildren }) {
-  if (children === null || children === undefined || children === '') return null;
+  if (children === null || children === undefined || children === '' || children === false) return null;
   return (
     <>
       <dt>{label}</dt>
@@ -289,8 +289,7 @@ export function ActionDetails({ id }: { id: string }) {
     );
 
   const cancellable = action.status === 'pending' || action.status === 'awaiting_approval';
-  const undoable =
-    action.status === 'succeeded' && !!action.undo && !action.undoneBy && !action.alreadyInState && !action.undoOf;
+  const undoable = action.status === 'succeeded' && !!action.undo && !action.undoneBy && !action.alreadyInState;
   const mayCancel = mayRun(me, action.provider, action.action);
   const mayUndo = !!action.undo && mayRun(me, action.provider, action.undo.action);
 
@@ -387,8 +386,12 @@ export function ActionDetails({ id }: { id: string }) {
               <tr key={t.number}>
                 <td data-label="#">{t.number}</td>
                 <td data-label="Result">{t.result}</td>
-                <td data-label="Started">{localTime(t.startedAt)}</td>
-                <td data-label="Finished">{localTime(t.finishedAt)}</td>
+                <td data-label="Started" class="time">
+                  {localTime(t.startedAt)}
+                </td>
+                <td data-label="Finished" class="time">
+                  {localTime(t.finishedAt)}
+                </td>
                 <td data-label="What happened">{t.message}</td>
                 <td data-label="Provider">
                   {t.providerAnswer && (

@@ -60,7 +60,14 @@ function ReasonDialog(props: {
       <form onSubmit={onSubmit} method="post" action="">
         <h2 id="confirm-title">{props.title}</h2>
         {props.children}
-        <ReasonField value={reason} onInput={setReason} hint="e.g. phishing: INC-1234" />
+        <ReasonField
+          value={reason}
+          onInput={(v) => {
+            setReason(v);
+            if (v.trim()) setError(null);
+          }}
+          hint="e.g. phishing: INC-1234"
+        />
         <ErrorBox message={error} />
         <div class="buttons">
           <button type="button" onClick={props.onClose}>
@@ -173,7 +180,11 @@ export function UndoDialog(props: { action: Action; onClose: () => void; onDone:
         Cordon will {actionName(undo.action).toLowerCase()} {action.resolvedAccount || action.account} at{' '}
         {providerName(action.provider)}, the same account the action changed (by its immutable id).
       </p>
-      {undo.limits && <p class="limits">The undo does not restore everything: {undo.limits}</p>}
+      {undo.limits ? (
+        <p class="limits">The undo does not restore everything: {undo.limits}</p>
+      ) : (
+        action.priorState && <p>It puts back what Cordon found before the action: {action.priorState}.</p>
+      )}
       {action.linkedActions.length > 0 && (
         <p class="note">The actions linked to this one ({action.linkedActions.length}) are undone with it.</p>
       )}
