@@ -119,7 +119,19 @@ TEST_F(ConsoleE2eTest, AReaderSeesEveryActionDisabledWithTheReason) { Scenario("
 TEST_F(ConsoleE2eTest, TheKeyboardPathSearchPanelAndConfirmation) { Scenario("keyboard"); }
 
 TEST_F(ConsoleE2eTest, ThePagesAtFullWidthAndInANarrowWindow) {
+  // Something to show: a disable that succeeds and one that fails with the DC's words.
+  auto probe = AdProbe::ConnectAsAdmin(lab_);
+  ASSERT_TRUE(probe.has_value()) << probe.error().message;
+  const std::string sam = lab_.staff_users.at(12);
+  ASSERT_TRUE(probe->ResetUser(sam).has_value());
+  auto client = server_->Client("security_operator");
+  for (const std::string& account : {sam, std::string("no.such.user")}) {
+    const std::string id = SubmitAction(*client, "disable", account, "password spray: INC-2207");
+    ASSERT_FALSE(id.empty());
+    EXPECT_TRUE(IsFinished(WaitForAction(*client, id, IsFinished, std::chrono::seconds(60))));
+  }
   Scenario("screens");
+  EXPECT_TRUE(probe->ResetUser(sam).has_value());
   for (const char* shot : {"home", "user-page", "narrow-action-center", "narrow-user-page", "narrow-side-panel"})
     EXPECT_TRUE(fs::exists(fs::path(CORDON_SCREENSHOT_DIR) / (std::string(shot) + ".png"))) << shot;
 }

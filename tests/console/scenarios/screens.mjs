@@ -24,9 +24,17 @@ export default async function screens(t) {
   await page.goto(`${t.base}/console/identities/no-such-id`);
   await page.getByRole('alert').filter({ hasText: 'no identity has this id' }).waitFor();
 
+  await page.goto(`${t.base}/console/actions`);
+  await page.locator('tr[data-action-id]').nth(1).waitFor();
+  const failed = page.locator('tr[data-action-id]', { hasText: 'no.such.user' });
+  check((await failed.innerText()).includes('Failed'), 'the action on an unknown account failed');
+  await failed.getByRole('link').click();
+  await page.locator('table.attempts tbody tr').first().waitFor();
+  await t.shot('action-details-failed');
+
   await page.setViewportSize({ width: 400, height: 800 });
   await page.goto(`${t.base}/console/actions`);
-  await page.getByRole('heading', { level: 1, name: 'Action center' }).waitFor();
+  await page.locator('tr[data-action-id]').nth(1).waitFor();
   await noSidewaysScroll(t, 'action center');
   await t.shot('narrow-action-center');
   await page.goto(`${t.base}/console/identities/${alice.id}`);
