@@ -132,7 +132,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
       <main id="main">
         <Page route={route} />
       </main>
-      {panel && <SidePanel target={panel} onClose={() => setPanel(null)} />}
+      {panel && <SidePanel key={JSON.stringify(panel)} target={panel} onClose={() => setPanel(null)} />}
       {confirming && <ConfirmAction request={confirming} onClose={() => setConfirming(null)} />}
     </ServicesContext.Provider>
   );

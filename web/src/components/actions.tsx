@@ -33,7 +33,8 @@ export function usePoll(active: boolean, refresh: () => Promise<void>): void {
   }, [active]);
 }
 
-export function ActionTable(props: { actions: Action[]; caption: string; showAccount?: boolean }) {
+// `outcome`: a column with each action's result in words instead of its reason.
+export function ActionTable(props: { actions: Action[]; caption: string; outcome?: boolean }) {
   const { openPanel } = useServices();
   if (props.actions.length === 0) return null;
   return (
@@ -44,9 +45,9 @@ export function ActionTable(props: { actions: Action[]; caption: string; showAcc
           <th scope="col">Requested</th>
           <th scope="col">Status</th>
           <th scope="col">Action</th>
-          {props.showAccount !== false && <th scope="col">Account</th>}
+          <th scope="col">Account</th>
           <th scope="col">By</th>
-          <th scope="col">Reason</th>
+          <th scope="col">{props.outcome ? 'Outcome' : 'Reason'}</th>
         </tr>
       </thead>
       <tbody>
@@ -65,21 +66,25 @@ export function ActionTable(props: { actions: Action[]; caption: string; showAcc
               </Link>
               {a.undoOf && <span class="tag">undo</span>}
             </td>
-            {props.showAccount !== false && (
-              <td data-label="Account">
-                <button
-                  type="button"
-                  class="link"
-                  onClick={() => openPanel({ provider: a.provider, account: a.account, accountId: a.accountId })}
-                >
-                  {a.account}
-                </button>
+            <td data-label="Account">
+              <button
+                type="button"
+                class="link"
+                onClick={() => openPanel({ provider: a.provider, account: a.account, accountId: a.accountId })}
+              >
+                {a.account}
+              </button>
+            </td>
+            <td data-label="By">{a.requestedBy}</td>
+            {props.outcome ? (
+              <td data-label="Outcome" class="reason">
+                {a.outcome ?? (isFinished(a.status) ? '' : 'under way…')}
+              </td>
+            ) : (
+              <td data-label="Reason" class="reason">
+                {a.reason}
               </td>
             )}
-            <td data-label="By">{a.requestedBy}</td>
-            <td data-label="Reason" class="reason">
-              {a.reason}
-            </td>
           </tr>
         ))}
       </tbody>

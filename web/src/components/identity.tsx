@@ -159,7 +159,7 @@ export function IdentityView(props: { identity: Identity; heading: 'h1' | 'h2'; 
         {shown.length === 0 ? (
           <p class="empty">No action has been taken on this person.</p>
         ) : (
-          <ActionTable actions={shown} caption={`Recent actions on ${identity.displayName}`} />
+          <ActionTable actions={shown} caption={`Recent actions on ${identity.displayName}`} outcome />
         )}
       </div>
     </div>
