@@ -9,6 +9,12 @@ async function noSidewaysScroll(t, where) {
 
 export default async function screens(t) {
   const { page } = t;
+  await page.goto(`${t.base}/console/`);
+  await page.getByLabel('API token').waitFor();
+  await t.shot('sign-in');
+  await page.getByLabel('API token').fill('cdn_not-a-real-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'the token is unknown, revoked or expired' }).waitFor();
   await t.signIn('security_operator');
   await page.locator('main h1').waitFor();
   await t.shot('home');
@@ -47,4 +53,13 @@ export default async function screens(t) {
   await panel.getByRole('heading', { level: 2, name: 'Gina Guest' }).waitFor();
   check((await panel.innerText()).includes("guest's session revocation has no effect"), 'the guest warning is said');
   await t.shot('narrow-side-panel');
+  await page.keyboard.press('Escape');
+
+  // Sign-out clears the session: a reload asks for a token again.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You signed out.').waitFor();
+  await page.reload();
+  await page.getByLabel('API token').waitFor();
+  const cookies = await t.context.cookies();
+  check(!cookies.some((c) => c.name === 'cordon_session'), 'no session cookie is left');
 }
