@@ -28,6 +28,10 @@ function AccountCard({ identity, account, onSubmitted }: { identity: Identity; a
     account.guest && 'Guest',
     account.mustChangePassword && 'Must change password',
   ].filter(Boolean) as string[];
+  // A warning that holds for several actions (AdminSDHolder) is said once, above them.
+  const seen = new Map<string, number>();
+  for (const a of account.actions) for (const w of a.warnings) seen.set(w, (seen.get(w) ?? 0) + 1);
+  const shared = [...seen].filter(([, n]) => n > 1).map(([w]) => w);
   return (
     <section class={`card provider-${account.provider}`} aria-labelledby={`acct-${key}`} data-account={`${account.provider}:${account.login}`}>
       <header>
@@ -78,10 +82,23 @@ function AccountCard({ identity, account, onSubmitted }: { identity: Identity; a
           ))}
         </p>
       )}
+      {shared.length > 0 && (
+        <ul class="warnings" id={`${key}-shared`}>
+          {shared.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      )}
       <ul class="account-actions" aria-label={`Actions on ${account.login || account.id} in ${providerName(account.provider)}`}>
         {account.actions.map((a) => {
           const id = `${key}-${a.action}`;
-          const notes = [a.allowed ? '' : `${id}-why`, a.applicable ? '' : `${id}-na`, a.warnings.length ? `${id}-warn` : '']
+          const own = a.warnings.filter((w) => !shared.includes(w));
+          const notes = [
+            a.allowed ? '' : `${id}-why`,
+            a.allowed && !a.applicable ? `${id}-na` : '',
+            own.length ? `${id}-warn` : '',
+            a.warnings.length > own.length ? `${key}-shared` : '',
+          ]
             .filter(Boolean)
             .join(' ');
           return (
@@ -106,9 +123,9 @@ function AccountCard({ identity, account, onSubmitted }: { identity: Identity; a
                   Not applicable now: it would change nothing.
                 </span>
               )}
-              {a.warnings.length > 0 && (
+              {own.length > 0 && (
                 <ul class="warnings" id={`${id}-warn`}>
-                  {a.warnings.map((w) => (
+                  {own.map((w) => (
                     <li key={w}>{w}</li>
                   ))}
                 </ul>
