@@ -498,6 +498,35 @@ TEST_F(ConsoleApiTest, ExportNeutralisesFormulas) {
   EXPECT_EQ(cells, expected);
 }
 
+TEST_F(ConsoleApiTest, ExportStopsAtOneHundredThousandRowsAndSaysSo) {
+  // Eleven bulks of 10,000 (the bulk limit) and one more action: 100,001 rows.
+  for (int bulk = 0; bulk < 10; ++bulk) {
+    std::vector<std::string> accounts;
+    for (int i = 0; i < 10000; ++i) accounts.push_back(fmt::format("b{}u{:05}", bulk, i));
+    const HttpResult r = client_->Post(
+        "/api/v1/actions/bulk",
+        json{{"action", "disable"}, {"provider", "ad"}, {"accounts", accounts}, {"reason", "spray"}}, operator_token_);
+    ASSERT_EQ(r.status, 202u) << r.body;
+  }
+  ASSERT_EQ(
+      client_
+          ->Post("/api/v1/actions",
+                 json{{"action", "disable"}, {"provider", "ad"}, {"account", "last"}, {"reason", "r"}}, operator_token_)
+          .status,
+      202u);
+  const HttpResult r = client_->Get("/api/v1/actions/export", operator_token_);
+  ASSERT_EQ(r.status, 200u) << r.transport_error;
+  EXPECT_EQ(r.Header("x-cordon-export-truncated"), "100000");
+  size_t records = 0;
+  for (size_t at = r.body.find("\r\n"); at != std::string::npos; at = r.body.find("\r\n", at + 2)) ++records;
+  EXPECT_EQ(records, 100001u) << "the header and 100,000 rows";
+  // Newest first: the last action asked for is in, and one of the first bulk's is out.
+  EXPECT_NE(r.body.find(",last,"), std::string::npos);
+  size_t first_bulk = 0;
+  for (size_t at = r.body.find(",b0u"); at != std::string::npos; at = r.body.find(",b0u", at + 1)) ++first_bulk;
+  EXPECT_EQ(first_bulk, 9999u);
+}
+
 TEST_F(ConsoleApiTest, ExportRefusesWhatTheListWouldAndPagingParameters) {
   EXPECT_EQ(client_->Get("/api/v1/actions/export", "").status, 401u);
   EXPECT_EQ(client_->Get("/api/v1/actions/export?status=nope", operator_token_).status, 400u);
