@@ -17,6 +17,15 @@ export default async function actionCenter(t) {
   check((await row.innerText()).includes(args.account), 'the row names the account');
   await t.shot('action-center');
 
+  // The account opens the side panel on the person; Esc gives the focus back.
+  await row.getByRole('button', { name: args.account }).click();
+  const panel = page.getByRole('dialog');
+  await panel.waitFor();
+  await panel.getByRole('alert').or(panel.getByRole('heading', { level: 2 })).first().waitFor();
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'detached' });
+  equal((await t.focused())?.text, args.account, 'Esc gives the focus back to the account');
+
   // The API's filters, kept in the URL.
   await page.getByLabel('Provider', { exact: true }).selectOption('ad');
   await page.getByLabel('Status', { exact: true }).selectOption('succeeded');
