@@ -659,7 +659,6 @@ Status AdConnector::ListAccounts(const ExecutionContext& context,
                                  const std::function<Status(std::vector<AccountView>&&)>& page) {
   const std::string filter = "(&" + std::string(kUserClassFilter) + ")";
   std::string cookie;
-  uint64_t serial = 0;  // the connection the paged search runs on
   int pages = 0;
   std::size_t accounts = 0;
   // Ends a listing cut short: dropping the connection drops the DC's state
@@ -679,19 +678,12 @@ Status AdConnector::ListAccounts(const ExecutionContext& context,
       if (auto paced = context.Pace(); !paced) return Fail(paced.error());
       return (*conn)->SearchPaged(filter, kAccountAttributes, kListPageSize, cookie);
     };
-    Result<SearchPage> got = Fail(Error::Internal("not asked"));
-    if (cookie.empty()) {
-      got = RetryOnLostConnection(connection_, ask);
-    } else if (connection_ == nullptr || connection_->broken() || connection_->serial() != serial) {
-      // The cookie means something only on the connection that began the search.
-      return abandon(Fail(Error::Unavailable("the connection to the DC was lost after " + std::to_string(pages) +
-                                             " pages of user accounts; the listing must start again")
-                              .BlameProvider()));
-    } else {
-      got = ask();
-    }
+    // The cookie means something only on the connection that began the
+    // search: the first page may go again on a fresh connection, a later one
+    // fails with its connection (the provider's, retryable) and the next
+    // listing starts over.
+    auto got = cookie.empty() ? RetryOnLostConnection(connection_, ask) : ask();
     if (!got) return abandon(Fail(got.error()));
-    serial = connection_->serial();
     cookie = std::move(got->cookie);
     std::vector<AccountView> views;
     views.reserve(got->entries.size());

@@ -355,18 +355,17 @@ Result<SearchPage> LdapConnection::SearchPaged(const std::string& filter, const 
 
   SearchPage out;
   out.entries = EntriesOf(res.get());
+  // The result code is the search's (rc above); only the controls are read here.
   LDAPControl** raw_returned = nullptr;
-  int code = LDAP_OTHER;
-  rc = ldap_parse_result(ld_, res.get(), &code, nullptr, nullptr, nullptr, &raw_returned, 0);
+  rc = ldap_parse_result(ld_, res.get(), nullptr, nullptr, nullptr, nullptr, &raw_returned, 0);
   std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> returned(raw_returned, ldap_controls_free);
   if (rc != LDAP_SUCCESS) return Fail(Failure(rc, "read the paged search's result"));
   LDAPControl* response = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, returned.get(), nullptr);
   if (response == nullptr)
     return Fail(ClassifyLdapError(LDAP_PROTOCOL_ERROR, "no paged results control in the answer",
                                   "paged search " + base_dn_));
-  ber_int_t estimate = 0;
   berval next{0, nullptr};
-  rc = ldap_parse_pageresponse_control(ld_, response, &estimate, &next);
+  rc = ldap_parse_pageresponse_control(ld_, response, nullptr, &next);
   if (rc != LDAP_SUCCESS) return Fail(Failure(rc, "read the paged results control"));
   if (next.bv_val != nullptr) {
     out.cookie.assign(next.bv_val, next.bv_len);

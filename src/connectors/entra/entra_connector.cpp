@@ -122,10 +122,10 @@ AccountView ViewOf(const GraphUser& user, std::string risk) {
 
 // Whether Identity Protection could be read when last asked, for one log
 // line when that changes rather than one per listing: -1 not asked yet.
-std::atomic<int> risk_readable{-1};
+std::atomic<int> identity_protection_readable{-1};
 
 void NoteRiskReadable(bool readable, const std::string& why) {
-  const int previous = risk_readable.exchange(readable ? 1 : 0);
+  const int previous = identity_protection_readable.exchange(readable ? 1 : 0);
   if (!readable && previous != 0)
     spdlog::warn("entra: Identity Protection cannot be read ({}); Entra ID accounts are listed without Entra's risk "
                  "level",

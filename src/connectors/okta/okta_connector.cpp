@@ -476,9 +476,9 @@ Result<http::HttpAnswer> OktaConnector::SendWaitingOutThrottle(const std::string
 Status OktaConnector::ListAccounts(const ExecutionContext& context,
                                    const std::function<Status(std::vector<AccountView>&&)>& page) {
   const std::string limit = "limit=" + std::to_string(kListPageSize);
-  // Okta's plain listing leaves DEPROVISIONED users out; a filter on status
-  // (documented for `filter`, unlike `search` read from a consistent source)
-  // brings them.
+  // Okta's plain listing leaves DEPROVISIONED users out; a filter on their
+  // status brings them (Okta documents `status eq` for `filter`; `search`
+  // would do too, but reads an eventually consistent copy).
   const std::string listings[] = {
       "/api/v1/users?" + limit,
       "/api/v1/users?filter=" + http::Escape(curl_, "status eq \"DEPROVISIONED\"") + "&" + limit,
