@@ -357,7 +357,7 @@ json RiskyUserJson(const TenantUser& u, const std::vector<std::string>& select) 
                     {"userDisplayName", u.display_name},
                     {"userPrincipalName", u.user_principal_name}};
   json j = json::object();
-  for (const auto& p : select) j[p] = all[p];
+  for (const auto& p : select) j[p] = all.at(p);
   return j;
 }
 

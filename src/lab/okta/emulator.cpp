@@ -784,8 +784,9 @@ class OktaEmulator::Impl {
   // user profile schema says (login and email 5 to 100 characters, the login
   // shaped like an email address; firstName and lastName 1 to 50, or null;
   // displayName any text, or null). On a create, login, email, firstName and
-  // lastName are required. Okta documents the causes' wording only for a
-  // login already taken; the rest follow the same "property: why" form.
+  // lastName are required. Okta's description gives no wording for the
+  // causes; a login already taken reads as Okta's answers to clients do, the
+  // rest follow the same "property: why" form.
   struct ProfileInput {
     ProfileChange change;
     std::vector<std::string> causes;
