@@ -904,6 +904,14 @@ TEST_F(EntraListingTest, AThrottledPageIsWaitedOutAndTheListingGoesOn) {
       << "the throttled first page of users asked again";
 }
 
+TEST_F(EntraListingTest, ATokenThatStopsWorkingMidListingIsRenewedOnce) {
+  graph_->ExpireTokensAfter(2);  // riskyUsers and the first page of users
+  ASSERT_TRUE(List(Context()));
+  EXPECT_EQ(ById().size(), 7u);
+  EXPECT_EQ(graph_->TokensIssued(), 2);
+  EXPECT_EQ(graph_->Refusals(), 1);
+}
+
 TEST_F(EntraListingTest, TheDeadlineEndsTheListingBetweenPages) {
   ExecutionContext ctx = Context();
   ctx.deadline = Now() + 2s;
