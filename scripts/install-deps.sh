@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs every Debian package Cordon needs to build, test and run its lab,
-# then Stoplight Prism (tests/support/prism_proxy.h: Okta's own API description
-# enforced between the Okta connector and its server in tests) from the npm
-# registry into tools/prism, at the exact version its package-lock.json pins.
+# then, from the npm registry, each at the exact versions its package-lock.json
+# pins (install scripts off, see each folder's .npmrc): Stoplight Prism
+# (tests/support/prism_proxy.h: Okta's own API description enforced between
+# the Okta connector and its server in tests) into tools/prism, the web
+# console's build tools (TypeScript, esbuild, Preact) into web/, and
+# playwright-core, which drives Debian's chromium in the console's end-to-end
+# tests, into tests/console.
 # Idempotent: does nothing when all are present. Needs root (or sudo) for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +26,10 @@ PACKAGES=(
   # the lab: a real Active Directory (Samba AD DC) and its clients
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user ldap-utils
   libsasl2-modules-gssapi-mit
+  # the web console's end-to-end tests (tests/console) drive a real browser
+  chromium
 )
-# Node.js and npm, for Prism. A node that came from elsewhere (NodeSource's
+# Node.js and npm, for Prism and the web console. A node that came from elsewhere (NodeSource's
 # nodejs bundles npm and conflicts with Debian's npm package) is kept as it is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
@@ -53,3 +59,14 @@ if [ "$installed" != "$wanted" ] || [ ! -x "$prism_dir/node_modules/.bin/prism" 
   echo "installing: @stoplight/prism-cli $wanted (npm ci in $prism_dir)" >&2
   (cd "$prism_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
+
+# The web console (web/, built into the cordon binary) and its end-to-end
+# tests (tests/console): `npm ci` unless node_modules was installed from
+# this very lock file (a copy of it is kept there after each install).
+for dir in web tests/console; do
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.cordon-installed-lock.json" 2>/dev/null; then
+    echo "installing: npm packages of $dir (npm ci)" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$dir/node_modules/.cordon-installed-lock.json"
+  fi
+done

@@ -250,7 +250,7 @@ class Session final : public SessionBase {
     if (ec) return OnReadError(ec);
     state_ = State::kHandling;
     auto request = std::make_shared<HttpRequest>(parser_->release());
-    RequestMeta meta{client_address_, api::NewRequestId()};
+    RequestMeta meta{client_address_, api::NewRequestId(), kTls};
     asio::thread_pool& pool = api::IsMutation(*request) ? *shared_.writers : *shared_.readers;
     asio::post(pool, [self = Self(), request, meta = std::move(meta)] {
       auto routed = std::make_shared<RoutedResponse>(self->Handle(*request, meta));
