@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build, start the lab and the server, print the URL and a token
 #   make test   install what is missing, build, start the lab, run every test under ctest
 # and the checks CI runs after `make test`:
-#   make sanitize   every test but the two outage drills under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make sanitize   every test but the drills and the browser under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make tsan       the engine, store and API tests under ThreadSanitizer (build-tsan/)
 #   make fuzz       every libFuzzer harness of fuzz/ for FUZZ_SECONDS from its seed corpus (build-fuzz/)
 # `make deps` also installs Stoplight Prism into tools/prism: `make test` uses it to check
@@ -11,12 +11,12 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 # Threads meet in these: the engine's workers, governor and lease keeper, the
-# store's connections, the API server's pool. The lab's tests stay out: they
+# store's connections, the API server's pool, the inventory's syncs. The lab's tests stay out: they
 # wait on a real DC and add nothing here.
 TSAN_TESTS := engine_test engine_unit_test sqlite_store_test api_test authz_matrix_test connector_api_test \
-              http_seam_test
+              http_seam_test inventory_unit_test identities_api_test
 
 .PHONY: all deps build test demo bench sanitize tsan fuzz clean
 
@@ -51,9 +51,10 @@ sanitize: deps
 	@# action's time budget, Okta's rate-limit windows and faults, Graph's throttle. The pause,
 	@# probe, resume and pacing they drive run here under the sanitizers in engine_test, the
 	@# Governor suite, http_seam_test, connector_entra_test and the other RetryTest,
-	@# OktaE2eTest and EntraE2eTest cases.
+	@# OktaE2eTest and EntraE2eTest cases. The console's browser scenarios are left to `make
+	@# test` too: the server paths they take run here in console_api_test and identities_api_test.
 	cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS) --timeout 900 \
-	  -E '^RetryTest\.(BulkDisableRidesOut|AWrongPasswordPauses|TheTimeBudgetEnds)|^AuthModes/OktaDrillTest\.|^AuthModes/EntraE2eTest\.(BulkRevoke|TokensThatExpire)'
+	  -E '^RetryTest\.(BulkDisableRidesOut|AWrongPasswordPauses|TheTimeBudgetEnds)|^AuthModes/OktaDrillTest\.|^AuthModes/EntraE2eTest\.(BulkRevoke|TokensThatExpire)|^ConsoleE2eTest\.'
 
 tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORDON_TSAN=ON
