@@ -636,5 +636,114 @@ TEST_F(EngineTest, StopWithoutStartAndTwiceIsHarmless) {
   engine->Stop();
 }
 
+// Reads outside the action queue (the inventory's listings and lookups).
+TEST_F(EngineTest, AReadOfAProviderThatIsNotConfiguredIsRefused) {
+  auto engine = MakeEngine();
+  bool called = false;
+  Status read = engine->Read(Provider::kOkta, TimePoint{}, [&](Connector&, const ExecutionContext&) -> Status {
+    called = true;
+    return {};
+  });
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_FALSE(called);
+}
+
+TEST_F(EngineTest, AReadHasAConnectorOfItsOwnAndSharesTheProvidersRateBudget) {
+  settings_.rate_limit = 10;
+  settings_.rate_window = Millis(1000);
+  auto engine = MakeEngine();
+  std::vector<std::chrono::steady_clock::time_point> permits;
+  Connector* first = nullptr;
+  for (int read = 0; read < 2; ++read) {
+    Status done = engine->Read(Provider::kActiveDirectory, Now() + Millis(10000),
+                               [&](Connector& connector, const ExecutionContext& context) -> Status {
+                                 if (first == nullptr) first = &connector;
+                                 EXPECT_EQ(&connector, first) << "kept for the next read";
+                                 EXPECT_FALSE(context.record_observations) << "a read records nothing";
+                                 for (int i = 0; i < 6; ++i) {
+                                   if (auto paced = context.Pace(); !paced) return paced;
+                                   permits.push_back(std::chrono::steady_clock::now());
+                                 }
+                                 return {};
+                               });
+    ASSERT_TRUE(done) << done.error().message;
+  }
+  EXPECT_EQ(directory_.instances.load(), 1) << "made by the provider's factory, once";
+  EXPECT_EQ(engine->Health().front().permits, 12);
+  // Ten requests per second, spread: twelve cannot all go in the first second.
+  ASSERT_EQ(permits.size(), 12u);
+  EXPECT_GE(permits.back() - permits.front(), Millis(900));
+
+  // The provider's throttling holds actions too; any other refusal of a read does not.
+  Status refused = engine->Read(Provider::kActiveDirectory, TimePoint{}, [](Connector&, const ExecutionContext&) {
+    return Status(Fail(Error::PermissionDenied("may not list users").WithProvider("http:403", "").BlameProvider()));
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(engine->Health().front().state, ProviderState::kRunning);
+  Status throttled = engine->Read(Provider::kActiveDirectory, TimePoint{}, [](Connector&, const ExecutionContext&) {
+    return Status(Fail(Error::ResourceExhausted("too many requests")
+                           .WithProvider("http:429", "")
+                           .WithRetryAfter(Millis(60000))
+                           .BlameProvider()));
+  });
+  ASSERT_FALSE(throttled);
+  EXPECT_EQ(engine->Health().front().state, ProviderState::kHeld);
+  Status held = engine->Read(Provider::kActiveDirectory, TimePoint{}, [](Connector&, const ExecutionContext&) {
+    ADD_FAILURE() << "a held provider was read";
+    return Status{};
+  });
+  ASSERT_FALSE(held);
+  EXPECT_EQ(held.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(held.error().blame, Blame::kProvider);
+  EXPECT_THAT(held.error().message, HasSubstr("held"));
+  ASSERT_TRUE(held.error().retry_after.has_value());
+  EXPECT_GT(*held.error().retry_after, Millis(50000));
+}
+
+TEST_F(EngineTest, NothingIsReadFromAPausedProvider) {
+  directory_.refuses_credentials = true;
+  auto engine = MakeEngine();
+  engine->Start();
+  auto actions = Submit({"uma"});
+  ASSERT_TRUE(WaitForState(*engine, ProviderState::kPaused));
+  bool called = false;
+  Status read = engine->Read(Provider::kActiveDirectory, TimePoint{}, [&](Connector&, const ExecutionContext&) {
+    called = true;
+    return Status{};
+  });
+  ASSERT_FALSE(read);
+  EXPECT_FALSE(called);
+  EXPECT_EQ(read.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(read.error().message, HasSubstr("ad is paused"));
+  EXPECT_THAT(read.error().message, HasSubstr("credentials_refused"));
+  directory_.refuses_credentials = false;
+  ASSERT_TRUE(WaitSettled(actions));
+}
+
+TEST_F(EngineTest, TheFinishedHookHearsOfEveryActionAWorkerSettles) {
+  directory_.permanent.insert("vera");
+  auto engine = MakeEngine();
+  std::mutex mu;
+  std::map<std::string, ActionStatus> heard;
+  std::map<std::string, std::string> account_ids;
+  engine->SetFinishedHook([&](const Action& a) {
+    std::lock_guard lock(mu);
+    heard[a.target] = a.status;
+    account_ids[a.target] = a.account_id;
+  });
+  engine->Start();
+  directory_.transient_left["will"] = 1;
+  auto actions = Submit({"vera", "will", "xena"});
+  ASSERT_TRUE(WaitSettled(actions));
+  engine->Stop();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(heard.size(), 3u) << "a retry is not an end";
+  EXPECT_EQ(heard["vera"], ActionStatus::kFailed);
+  EXPECT_EQ(heard["will"], ActionStatus::kSucceeded);
+  EXPECT_EQ(heard["xena"], ActionStatus::kSucceeded);
+  EXPECT_EQ(account_ids["xena"], "guid-xena") << "as stored, with the id it resolved to";
+}
+
 }  // namespace
 }  // namespace cordon

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "core/action.h"
@@ -26,6 +27,9 @@ struct CatalogueEntry {
   // level only). The engine resolves the account with the connector's Lookup
   // and never calls Execute for it.
   bool cordon_only = false;
+  // What the action does, where, in the analyst's words, for the dialog that
+  // confirms it; "{account}" stands for the account (WhatItDoes fills it in).
+  std::string_view what = {};
 };
 
 // Every offered (provider, action), in the order the console lists them.
@@ -39,6 +43,10 @@ struct CatalogueEntry {
 
 // Is `type` at `provider` carried out by Cordon alone (CatalogueEntry::cordon_only)?
 [[nodiscard]] bool IsCordonOnly(Provider provider, ActionType type);
+
+// What running `type` at `provider` on `account` does (CatalogueEntry::what
+// with the account named); empty when the catalogue does not offer it.
+[[nodiscard]] std::string WhatItDoes(Provider provider, ActionType type, std::string_view account);
 
 // What that undo does not bring back; empty when it restores everything, and
 // when there is no undo.

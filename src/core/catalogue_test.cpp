@@ -76,5 +76,22 @@ TEST(Catalogue, MarkCompromisedIsCordonsOwnWhereTheProviderHasNoRiskLevel) {
   EXPECT_EQ(cordon_only, 4);
 }
 
+// Every offered action says what it does and where, naming the account.
+TEST(Catalogue, EveryEntrySaysWhatItDoesToTheAccount) {
+  for (const CatalogueEntry& e : Catalogue()) {
+    const std::string what = WhatItDoes(e.provider, e.type, "alice@corp.example.com");
+    EXPECT_NE(what.find("alice@corp.example.com"), std::string::npos) << ToString(e.type) << ": " << what;
+    EXPECT_EQ(what.find("{account}"), std::string::npos) << what;
+    const std::string_view where = e.provider == Provider::kActiveDirectory ? "Active Directory"
+                                   : e.provider == Provider::kEntra         ? "Entra ID"
+                                                                            : "Okta";
+    EXPECT_NE(what.find(where), std::string::npos) << ToString(e.type) << ": " << what;
+    if (!UndoOf(e.provider, e.type)) EXPECT_NE(what.find("Cannot be undone"), std::string::npos) << what;
+  }
+  EXPECT_NE(WhatItDoes(Provider::kActiveDirectory, ActionType::kDisable, "alice").find("userAccountControl"),
+            std::string::npos);
+  EXPECT_TRUE(WhatItDoes(Provider::kOkta, ActionType::kDisable, "alice").empty()) << "not offered";
+}
+
 }  // namespace
 }  // namespace cordon

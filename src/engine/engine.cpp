@@ -48,10 +48,22 @@ Millis BatchBudget(Millis lease) { return lease - lease / 6; }
 
 }  // namespace
 
+// A connector instance for reads (Engine::Read), and the name it sends its
+// requests under to the governor: workers are 0, 1, ...; readers -1, -2, ...
+struct Engine::Reader {
+  int caller = 0;
+  std::unique_ptr<Connector> connector;
+};
+
 struct Engine::Pool {
   Provider provider;
   ProviderSettings settings;
+  ConnectorFactory factory;
   std::unique_ptr<Governor> governor;
+  // Readers not in use, kept with their connections for the next read.
+  std::mutex read_mu;
+  std::vector<std::unique_ptr<Reader>> idle_readers;
+  int readers = 0;
   // One claim at a time, with the count of what is left after it: a count
   // taken before another worker's claim but told after it would make the
   // backlog look bigger than it is until the next claim.
@@ -88,6 +100,7 @@ void Engine::AddWorkers(Provider provider, ConnectorFactory factory, const Provi
     pool = std::make_unique<Pool>();
     pool->provider = provider;
     pool->settings = settings;
+    pool->factory = factory;
     pool->settings.batch_size = std::clamp(settings.batch_size, 1, kMaxBatchSize);
     GovernorOptions g = options_.governor;
     g.rate_limit = settings.rate_limit;
@@ -485,6 +498,14 @@ void Engine::Finish(Worker& w, const Action& action, AttemptReport report) {
     auto done = store_.FinishAttempt(report);
     if (done) {
       Count(action.provider, done->status, outcome);
+      if (IsTerminal(done->status)) {
+        std::shared_ptr<const FinishedHook> hook;
+        {
+          std::lock_guard lock(mu_);
+          hook = finished_hook_;
+        }
+        if (hook) (*hook)(*done);
+      }
       if (done->status == ActionStatus::kSucceeded) {
         spdlog::debug("action {} {} {} {}: succeeded{}", action.id, ToString(action.provider), ToString(action.type),
                       action.target, done->already_in_state ? " (already in state)" : "");
@@ -516,6 +537,91 @@ void Engine::Finish(Worker& w, const Action& action, AttemptReport report) {
     }
     std::this_thread::sleep_for(Millis(50 * attempt));
   }
+}
+
+void Engine::SetFinishedHook(FinishedHook hook) {
+  std::lock_guard lock(mu_);
+  finished_hook_ = hook ? std::make_shared<const FinishedHook>(std::move(hook)) : nullptr;
+}
+
+Status Engine::Read(Provider provider, TimePoint deadline, const ProviderRead& read) {
+  Pool* pool = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = pools_.find(provider);
+    if (it == pools_.end())
+      return Fail(Error::FailedPrecondition("the " + std::string(ToString(provider)) + " provider is not configured"));
+    pool = it->second.get();
+  }
+  Governor& governor = *pool->governor;
+  // A paused or held provider is not to be called: say so, and when to ask again.
+  auto standing = [&governor, provider]() -> Status {
+    const ProviderHealth health = governor.Health();
+    if (health.state == ProviderState::kRunning) return {};
+    Error e = Error::Unavailable(std::string(ToString(provider)) + " is " + std::string(ToString(health.state)) +
+                                 " since " + FormatTime(health.since) + " (" + health.cause +
+                                 "): nothing is read from it until it works again");
+    const TimePoint now = Now();
+    if (health.until > now) e.retry_after = std::chrono::duration_cast<Millis>(health.until - now);
+    return Fail(std::move(e).BlameProvider());
+  };
+  if (auto s = standing(); !s) return s;
+
+  std::unique_ptr<Reader> reader;
+  {
+    std::lock_guard lock(pool->read_mu);
+    if (!pool->idle_readers.empty()) {
+      reader = std::move(pool->idle_readers.back());
+      pool->idle_readers.pop_back();
+    } else {
+      reader = std::make_unique<Reader>();
+      reader->caller = -(++pool->readers);
+    }
+  }
+  auto give_back = [&] {
+    std::lock_guard lock(pool->read_mu);
+    pool->idle_readers.push_back(std::move(reader));
+  };
+  if (!reader->connector) {
+    auto made = pool->factory();
+    if (!made) {
+      give_back();
+      return Fail(made.error());
+    }
+    reader->connector = std::move(*made);
+  }
+
+  ExecutionContext context;
+  context.deadline = deadline;
+  const int caller = reader->caller;
+  // Each request waits for the rate budget, and stops when the provider
+  // stops being worked with (a pause or a hold that began mid-listing).
+  context.pace = [&governor, &standing, deadline, caller](std::string_view bucket) -> Status {
+    if (auto s = standing(); !s) return s;
+    return governor.AwaitPermit(deadline, bucket, caller);
+  };
+  context.report_rate_limit = [&governor, caller](const RateLimitReport& report) {
+    governor.ReportRateLimit(report, Now(), caller);
+  };
+  Status result = Fail(Error::Internal("the read did not run"));
+  try {
+    result = read(*reader->connector, context);
+  } catch (const std::exception& e) {
+    result = Fail(Error::Internal(std::string("the ") + std::string(ToString(provider)) + " connector's read threw: " +
+                                  e.what()));
+    reader->connector.reset();
+  }
+  governor.EndBatch(caller);
+  if (!result) {
+    const Error& e = result.error();
+    // The provider's own throttling concerns actions too (one budget); any
+    // other refusal of a read (the action account may not list) does not.
+    if (e.blame == Blame::kProvider && e.code == ErrorCode::kResourceExhausted && !e.provider_code.empty())
+      governor.Failed(e, Now());
+    if (e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTimeout) reader->connector.reset();
+  }
+  give_back();
+  return result;
 }
 
 void Engine::FailOverdue(TimePoint now) {

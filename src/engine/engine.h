@@ -32,6 +32,19 @@
 // expired — a crashed node's work — to pending, and fails actions whose time
 // budget ran out, every lease/3.
 //
+// Reads outside the action queue (Read): the inventory lists a provider's
+// accounts and looks accounts up through the engine, because the engine is
+// the one place that owns a provider's pacing. A read gets a connector
+// instance of its own (made by the provider's factory, kept for the next
+// read) and an ExecutionContext whose Pace and ReportRateLimit go to the
+// provider's governor, so reads and actions share one rate budget and the
+// provider's own limits. A read is refused while the provider is paused or
+// held: the provider is not to be called then, and containment comes first.
+//
+// Finished actions (SetFinishedHook): when an action reaches a final
+// status, the hook is told, on the worker's thread, after the store
+// recorded it (the inventory reads the account again).
+//
 // Work starts at once after Wake() (the ActionService calls it after storing
 // new work, a governor when its provider resumes); otherwise workers poll
 // every poll_interval.
@@ -44,6 +57,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -105,6 +119,23 @@ class Engine {
   // New work was stored: idle workers look for it now rather than at the next poll.
   void Wake();
 
+  // Runs `read` against `provider` now, on the caller's thread, with a
+  // connector instance of its own and a context paced by the provider's
+  // governor until `deadline` (epoch: none). No observation is recorded.
+  // kFailedPrecondition when the provider is not configured; kUnavailable
+  // (blamed on the provider, with a retry hint) while it is paused or held.
+  // A throttling answer the read meets holds the provider as an action's
+  // would; its other failures stay the read's (a provider that refuses to
+  // list its accounts may still take actions). Any thread.
+  using ProviderRead = std::function<Status(Connector& connector, const ExecutionContext& context)>;
+  [[nodiscard]] Status Read(Provider provider, TimePoint deadline, const ProviderRead& read);
+
+  // Called with each action a worker took to a final status (succeeded or
+  // failed), as stored, on the worker's thread: it must return quickly.
+  // Set before Start().
+  using FinishedHook = std::function<void(const Action& action)>;
+  void SetFinishedHook(FinishedHook hook);
+
   [[nodiscard]] EngineStats Stats() const;
   // Each provider's standing (running, held, paused), for /healthz and /metrics.
   [[nodiscard]] std::vector<ProviderHealth> Health() const;
@@ -113,6 +144,7 @@ class Engine {
  private:
   struct Worker;
   struct Pool;
+  struct Reader;
 
   void StartWorker(Worker& w);
   void RunWorker(Worker& w);
@@ -143,6 +175,7 @@ class Engine {
   std::list<std::unique_ptr<Worker>> workers_;
   std::thread lease_keeper_;
   EngineStats stats_;
+  std::shared_ptr<const FinishedHook> finished_hook_;
 };
 
 }  // namespace cordon

@@ -29,6 +29,17 @@
 
 namespace cordon {
 
+// An account actions may be on (ActionFilter::accounts): at `provider`, an
+// action resolved to `account_id` (Action::account_id), or asked for by one
+// of `names` (Action::target, ignoring ASCII case).
+struct ActionAccount {
+  Provider provider = Provider::kActiveDirectory;
+  std::string account_id;  // empty: by name only
+  std::vector<std::string> names;
+};
+inline constexpr size_t kMaxFilterAccounts = 100;
+inline constexpr size_t kMaxFilterAccountNames = 8;
+
 struct ActionFilter {
   std::optional<ActionStatus> status;
   std::optional<ActionType> type;
@@ -38,6 +49,9 @@ struct ActionFilter {
   std::optional<std::string> bulk_id;
   std::optional<TimePoint> created_after;   // inclusive
   std::optional<TimePoint> created_before;  // exclusive
+  // On any of these accounts (at most kMaxFilterAccounts, each with at most
+  // kMaxFilterAccountNames names); empty: on any account.
+  std::vector<ActionAccount> accounts;
   std::string cursor;  // opaque, from ActionPage::next_cursor; empty = first page
   int limit = 100;     // 1..1000
 };

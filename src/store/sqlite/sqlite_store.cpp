@@ -21,18 +21,22 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include "store/sqlite/sqlite_statement.h"
+
 namespace cordon {
 namespace {
 
-// Far above anything the ActionService lets through; the store still refuses
-// absurd rows so that no caller can bloat the database by mistake.
-constexpr size_t kMaxFieldLen = 64 * 1024;
-constexpr int kMaxPageLimit = 1000;
+using sqlite::CheckField;
+using sqlite::HexDecode;
+using sqlite::HexEncode;
+using sqlite::kMaxFieldLen;
+using sqlite::kMaxPageLimit;
+
 constexpr int kMaxClaim = 1000;
 constexpr int kMaxAttemptsCeiling = 100;
 constexpr std::string_view kSystemActor = "cordon";
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Version 1: the first schema. Each later version is a list of statements
 // that moves a store from the version before it; a new store runs them all.
@@ -171,7 +175,79 @@ CREATE TRIGGER IF NOT EXISTS action_links_never_deleted BEFORE DELETE ON action_
   BEGIN SELECT RAISE(ABORT, 'links between actions are never deleted'); END;
 )sql";
 
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+// Version 4: the identity inventory (inventory/inventory_store.h): every
+// provider's accounts, the identities they are correlated into, the terms
+// identities are found by, each provider's last sync, and the generation
+// that fences a correlation against a concurrent writer. Also an index for
+// the actions on one account by its immutable id (the user page's recent
+// actions).
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE IF NOT EXISTS inventory_accounts (
+  provider             TEXT NOT NULL,
+  account_id           TEXT NOT NULL COLLATE NOCASE,
+  identity_id          TEXT NOT NULL,
+  login                TEXT NOT NULL COLLATE NOCASE,
+  display_name         TEXT NOT NULL,
+  status               TEXT NOT NULL,
+  must_change_password INTEGER NOT NULL,
+  upn                  TEXT NOT NULL COLLATE NOCASE,
+  sid                  TEXT NOT NULL COLLATE NOCASE,
+  mail                 TEXT NOT NULL COLLATE NOCASE,
+  dn                   TEXT NOT NULL,
+  provider_risk        TEXT NOT NULL,
+  admin_protected      INTEGER NOT NULL,
+  synced_from_ad       INTEGER NOT NULL,
+  guest                INTEGER NOT NULL,
+  identifiers          TEXT NOT NULL,
+  seen_at              INTEGER NOT NULL,
+  digest               TEXT NOT NULL,
+  PRIMARY KEY (provider, account_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS inventory_accounts_identity ON inventory_accounts(identity_id);
+CREATE INDEX IF NOT EXISTS inventory_accounts_login ON inventory_accounts(provider, login);
+CREATE INDEX IF NOT EXISTS inventory_accounts_upn ON inventory_accounts(provider, upn);
+
+-- display_key: the display name in lower case, cut at 200 bytes: the order of
+-- every listing, and what a cursor names.
+CREATE TABLE IF NOT EXISTS identities (
+  id           TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  display_key  TEXT NOT NULL,
+  domain       TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS identities_display ON identities(display_key, id);
+CREATE INDEX IF NOT EXISTS identities_domain ON identities(domain, display_key, id);
+
+-- A prefix is a range of the primary key; the rows carry the display key so
+-- a short result is ordered without reading the identities.
+CREATE TABLE IF NOT EXISTS identity_terms (
+  term        TEXT NOT NULL,
+  identity_id TEXT NOT NULL,
+  display_key TEXT NOT NULL,
+  PRIMARY KEY (term, identity_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS identity_terms_identity ON identity_terms(identity_id, term);
+
+-- Each provider's last sync; listed_at: when its last complete listing began.
+CREATE TABLE IF NOT EXISTS inventory_syncs (
+  provider    TEXT PRIMARY KEY,
+  started_at  INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  accounts    INTEGER NOT NULL,
+  error       TEXT NOT NULL DEFAULT '',
+  listed_at   INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS inventory_generation (
+  one        INTEGER PRIMARY KEY CHECK (one = 1),
+  generation INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO inventory_generation (one, generation) VALUES (1, 0);
+
+CREATE INDEX IF NOT EXISTS actions_account_id ON actions(account_id, created_at, id);
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 constexpr const char* kActionColumns =
@@ -220,36 +296,6 @@ std::string NewActionId(TimePoint now) {
   return out;  // "act_" + 26 characters
 }
 
-constexpr std::string_view kHex = "0123456789abcdef";
-
-std::string HexEncode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() * 2);
-  for (unsigned char c : in) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-std::optional<std::string> HexDecode(std::string_view in) {
-  if (in.size() % 2 != 0) return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(in.size() / 2);
-  for (size_t i = 0; i < in.size(); i += 2) {
-    int hi = nibble(in[i]);
-    int lo = nibble(in[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>((hi << 4) | lo));
-  }
-  return out;
-}
-
 // The cursor names the last row of a page by (created_at, id), the order of
 // the listing, so a page boundary stays put however many rows arrive later.
 std::string EncodeCursor(const Action& last) {
@@ -284,93 +330,8 @@ std::string_view AttemptResultName(AttemptOutcome o) {
   return "permanent_error";
 }
 
-Status CheckField(std::string_view name, std::string_view value) {
-  if (value.size() > kMaxFieldLen) return Fail(Error::InvalidArgument(std::string(name) + " is too long"));
-  return {};
-}
-
 }  // namespace
 
-// A cached prepared statement, reset and unbound when it goes out of scope so
-// that the next user finds it clean.
-class SqliteStore::Stmt {
- public:
-  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
-  Stmt(Stmt&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Stmt& operator=(Stmt&&) = delete;
-  Stmt(const Stmt&) = delete;
-  ~Stmt() {
-    if (s_ == nullptr) return;
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  Stmt& Bind(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  // Empty strings are stored as NULL (for columns that reference other rows).
-  Stmt& BindOrNull(int i, std::string_view v) {
-    if (v.empty()) {
-      sqlite3_bind_null(s_, i);
-      return *this;
-    }
-    return Bind(i, v);
-  }
-
-  // Makes the statement ready for another round of binds in the same scope.
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-
-  // SQLITE_ROW, SQLITE_DONE, or an error code.
-  int Step() { return sqlite3_step(s_); }
-  [[nodiscard]] int Columns() const { return sqlite3_column_count(s_); }
-
-  [[nodiscard]] int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
-  [[nodiscard]] bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
-  [[nodiscard]] std::string Text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
-    if (p == nullptr) return {};
-    return std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col)));
-  }
-
- private:
-  sqlite3_stmt* s_;
-};
-
-// BEGIN IMMEDIATE takes the write lock up front: a transaction that reads then
-// writes can never fail half-way with SQLITE_BUSY on the upgrade.
-class SqliteStore::Transaction {
- public:
-  explicit Transaction(SqliteStore& store) : store_(store) {}
-  ~Transaction() {
-    if (open_ && !committed_) sqlite3_exec(store_.writer_.db, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  [[nodiscard]] Status Begin() {
-    if (auto s = store_.Exec("BEGIN IMMEDIATE"); !s) return s;
-    open_ = true;
-    return {};
-  }
-  [[nodiscard]] Status Commit() {
-    if (auto s = store_.Exec("COMMIT"); !s) return s;
-    committed_ = true;
-    return {};
-  }
-
- private:
-  SqliteStore& store_;
-  bool open_ = false;
-  bool committed_ = false;
-};
 
 namespace {
 
@@ -929,6 +890,40 @@ Result<ActionPage> SqliteStore::ListActions(const ActionFilter& f) {
   if (f.bulk_id) add("bulk_id =", *f.bulk_id);
   if (f.created_after) add("created_at >=", ToUnixMillis(*f.created_after));
   if (f.created_before) add("created_at <", ToUnixMillis(*f.created_before));
+  if (!f.accounts.empty()) {
+    if (f.accounts.size() > kMaxFilterAccounts)
+      return Fail(Error::InvalidArgument("at most " + std::to_string(kMaxFilterAccounts) + " accounts at a time"));
+    // One disjunct per indexed column, so each is a search of its own index
+    // (account_id, or target) and SQLite unites them.
+    auto arg = [&](Arg value) {
+      args.push_back(std::move(value));
+      return "?" + std::to_string(args.size());
+    };
+    std::string any;
+    for (const ActionAccount& account : f.accounts) {
+      if (account.names.size() > kMaxFilterAccountNames)
+        return Fail(Error::InvalidArgument("at most " + std::to_string(kMaxFilterAccountNames) +
+                                           " names per account"));
+      const std::string provider(ToString(account.provider));
+      if (!account.account_id.empty()) {
+        if (auto s = CheckField("account id", account.account_id); !s) return Fail(s.error());
+        if (!any.empty()) any += " OR ";
+        const std::string id = arg(account.account_id);
+        any += "(account_id = " + id + " AND provider = " + arg(provider) + ")";
+      }
+      std::string names;
+      for (const std::string& name : account.names) {
+        if (name.empty()) continue;
+        if (auto s = CheckField("account name", name); !s) return Fail(s.error());
+        names += (names.empty() ? "" : ", ") + arg(name);
+      }
+      if (names.empty()) continue;
+      if (!any.empty()) any += " OR ";
+      any += "(target IN (" + names + ") AND provider = " + arg(provider) + ")";
+    }
+    // Accounts without an id or a name are on no action.
+    sql += any.empty() ? " AND 0" : " AND (" + any + ")";
+  }
   if (after) {
     args.emplace_back(after->created_at);
     args.emplace_back(after->id);

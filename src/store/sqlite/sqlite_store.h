@@ -1,6 +1,7 @@
 // SqliteStore: the embedded action center, one SQLite file in WAL mode.
 //
-// The default Store of a single Cordon node. All writes go through one
+// The default Store of a single Cordon node, and the InventoryStore beside it
+// in the same file (sqlite_inventory.cpp). All writes go through one
 // connection guarded by a mutex (SQLite serialises writers anyway); read-only
 // methods use a second, read-only connection with its own mutex, which in WAL
 // mode never waits for the writer. Each connection caches its prepared
@@ -23,6 +24,7 @@
 
 #include "core/action.h"
 #include "core/error.h"
+#include "inventory/inventory_store.h"
 #include "store/store.h"
 
 struct sqlite3;
@@ -47,7 +49,7 @@ struct SqliteStoreOptions {
   Millis busy_timeout{5000};  // how long to wait for another process's write lock
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public InventoryStore {
  public:
   // Opens (creating if needed, owner-only) the database file at `path`. Call
   // Migrate() before anything else.
@@ -90,6 +92,20 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<StatusCount>> CountByStatus() override;
   [[nodiscard]] Status Ping() override;
 
+  // InventoryStore (sqlite_inventory.cpp).
+  [[nodiscard]] Result<IdentityPage> ListIdentities(const IdentityFilter& filter) override;
+  [[nodiscard]] Result<std::optional<Identity>> GetIdentity(std::string_view id) override;
+  [[nodiscard]] Result<std::optional<Identity>> FindIdentityOfAccount(Provider provider,
+                                                                      std::string_view account_id_or_login) override;
+  [[nodiscard]] Result<CorrelationSnapshot> AccountsForCorrelation() override;
+  [[nodiscard]] Result<CorrelationSnapshot> IdentityMembersOf(Provider provider, std::string_view account_id) override;
+  [[nodiscard]] Result<InventoryWriteResult> ReplaceAccounts(Provider provider, const InventoryWrite& write,
+                                                             const SyncRun& run) override;
+  [[nodiscard]] Result<InventoryWriteResult> UpsertAccounts(const InventoryWrite& write) override;
+  [[nodiscard]] Status RecordSyncRun(const SyncRun& run) override;
+  [[nodiscard]] Result<std::vector<SyncRun>> ListSyncRuns() override;
+  [[nodiscard]] Result<InventoryCounts> CountInventory() override;
+
   // How commits reach the disk, as the writer connection reports it.
   [[nodiscard]] SqliteSync sync() const { return sync_; }
 
@@ -120,6 +136,20 @@ class SqliteStore final : public Store {
   [[nodiscard]] Status LinkActions(std::span<Action*> group, std::string_view actor, TimePoint now);
   // Cordon's risk level after `done` (a mark_compromised or dismiss_risk) succeeded.
   [[nodiscard]] Status ApplyRisk(const Action& done, TimePoint now, std::string_view actor);
+
+  // The inventory's helpers (sqlite_inventory.cpp).
+  // Reads identities by id, with their accounts and Cordon's risk levels, in
+  // the order given; ids the store does not hold are left out.
+  [[nodiscard]] Result<std::vector<Identity>> LoadIdentities(Connection& c, const std::vector<std::string>& ids);
+  [[nodiscard]] Result<CorrelationSnapshot> ReadKeys(Connection& c, const char* where, Provider provider,
+                                                     std::string_view value);
+  // The write of ReplaceAccounts (`replace`: that provider's listing) and UpsertAccounts.
+  [[nodiscard]] Result<InventoryWriteResult> WriteInventory(const InventoryWrite& write,
+                                                            std::optional<Provider> replace, const SyncRun* run);
+  // Rewrites the identity's header and search terms from its accounts, or
+  // removes it when it has none left. Writer connection, in a transaction.
+  [[nodiscard]] Result<bool> RebuildIdentity(const std::string& id, const IdentityHeader* header);
+  [[nodiscard]] Status WriteSyncRun(const SyncRun& run, bool listed);
 
   SqliteSync sync_ = SqliteSync::kFull;
   Connection writer_;  // every write, and reads inside write transactions
