@@ -2,7 +2,9 @@
 # Installs every Debian package Cordon needs to build, test and run its lab,
 # then Stoplight Prism (tests/support/prism_proxy.h: Okta's own API description
 # enforced between the Okta connector and its server in tests) from the npm
-# registry into tools/prism, at the exact version its package-lock.json pins.
+# registry into tools/prism, and Microsoft's Graph JavaScript client
+# (tests/graph-client: drives the Graph-compatible API in graph_client_test)
+# into tests/graph-client, each at the exact version its package-lock.json pins.
 # Idempotent: does nothing when all are present. Needs root (or sudo) for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,4 +54,15 @@ installed=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' \
 if [ "$installed" != "$wanted" ] || [ ! -x "$prism_dir/node_modules/.bin/prism" ]; then
   echo "installing: @stoplight/prism-cli $wanted (npm ci in $prism_dir)" >&2
   (cd "$prism_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+# Microsoft's Graph JavaScript client, the same way (tests/graph-client/.npmrc
+# turns install scripts off).
+graph_client_dir=tests/graph-client
+wanted=$(sed -n 's/.*"@microsoft\/microsoft-graph-client": *"\([^"]*\)".*/\1/p' "$graph_client_dir/package.json")
+installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+  "$graph_client_dir/node_modules/@microsoft/microsoft-graph-client/package.json" 2>/dev/null | head -n 1 || true)
+if [ "$installed" != "$wanted" ]; then
+  echo "installing: @microsoft/microsoft-graph-client $wanted (npm ci in $graph_client_dir)" >&2
+  (cd "$graph_client_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/action_json.h"
+#include "api/graph_wire.h"
 #include "api/query.h"
 #include "api/route_context.h"
 #include "api/safe_text.h"
@@ -152,14 +153,16 @@ HttpResponse Problem(http::status status, std::string_view slug, std::string_vie
 
 Router::Router(Store& store, ActionService& actions, HttpMetrics& metrics,
                std::function<std::string()> metrics_extra,
-               std::function<std::vector<ProviderHealth>()> provider_health, RouterOptions options)
+               std::function<std::vector<ProviderHealth>()> provider_health, RouterOptions options,
+               InventoryStore* inventory)
     : store_(store),
       actions_(actions),
       metrics_(metrics),
       metrics_extra_(std::move(metrics_extra)),
       provider_health_(std::move(provider_health)),
       failures_(options.failures),
-      records_(store, options.records) {}
+      records_(store, options.records),
+      inventory_(inventory) {}
 
 Status Router::Flush() { return records_.Flush(); }
 void Router::StartBackground() { records_.Start(); }
@@ -170,7 +173,10 @@ RoutedResponse Router::Handle(const HttpRequest& request, const RequestMeta& met
   ctx.request_id = meta.request_id.empty() ? NewRequestId() : meta.request_id;
   try {
     auto target = ParseTarget(ToStd(request.target()));
-    if (!target) return ctx.Fail(http::status::bad_request, "malformed-target", target.error().message);
+    if (!target) {
+      if (GraphVersionOf(ToStd(request.target()))) return GraphBadTarget(ctx, target.error());
+      return ctx.Fail(http::status::bad_request, "malformed-target", target.error().message);
+    }
     ctx.path = std::move(target->path);
     ctx.params = std::move(target->params);
     return Route(ctx);
@@ -237,6 +243,7 @@ RoutedResponse Router::Route(Context& ctx) {
       }
     }
   }
+  if (const auto version = GraphVersionOf(path)) return GraphRoute(ctx, *version);
   return ctx.Fail(http::status::not_found, "not-found", "no such route");
 }
 

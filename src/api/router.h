@@ -28,12 +28,14 @@
 #include "api/auth_recorder.h"
 #include "api/failure_limiter.h"
 #include "api/http_metrics.h"
+#include "api/server_origin.h"
 #include "core/error.h"
 #include "engine/governor.h"
 #include "store/store.h"
 
 namespace cordon {
 class ActionService;
+class InventoryStore;
 }
 
 namespace cordon::api {
@@ -96,9 +98,15 @@ struct RouterOptions {
 class Router {
  public:
   // provider_health: each provider's standing (engine), for /healthz and
-  // /metrics; may be empty (no engine).
+  // /metrics; may be empty (no engine). inventory: the identities the
+  // Graph-compatible API serves; null: its routes answer 503.
   Router(Store& store, ActionService& actions, HttpMetrics& metrics, std::function<std::string()> metrics_extra,
-         std::function<std::vector<ProviderHealth>()> provider_health = {}, RouterOptions options = {});
+         std::function<std::vector<ProviderHealth>()> provider_health = {}, RouterOptions options = {},
+         InventoryStore* inventory = nullptr);
+
+  // This server's scheme, port and names, for the absolute links of the
+  // Graph-compatible API; set once, before the first request.
+  void SetOrigin(ServerOrigin origin) { origin_ = std::move(origin); }
 
   [[nodiscard]] RoutedResponse Handle(const HttpRequest& request, const RequestMeta& meta = {});
 
@@ -126,6 +134,13 @@ class Router {
   RoutedResponse CancelOrUndo(Context& ctx, const std::string& id, bool undo);
   RoutedResponse Risks(Context& ctx);
 
+  // router_graph.cpp: the Graph-compatible API under /v1.0 and /beta.
+  RoutedResponse GraphRoute(Context& ctx, std::string_view version);
+  RoutedResponse GraphBadTarget(Context& ctx, const Error& error);
+  RoutedResponse GraphList(Context& ctx, std::string_view version);
+  RoutedResponse GraphGet(Context& ctx, std::string_view version, const std::string& id);
+  RoutedResponse GraphInvokeAction(Context& ctx, std::string_view version, const std::string& id);
+
   Store& store_;
   ActionService& actions_;
   HttpMetrics& metrics_;
@@ -133,6 +148,8 @@ class Router {
   std::function<std::vector<ProviderHealth>()> provider_health_;
   FailureLimiter failures_;
   AuthRecorder records_;
+  InventoryStore* inventory_;
+  ServerOrigin origin_;
 };
 
 }  // namespace cordon::api

@@ -61,8 +61,9 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
 // What the listener and every session share. Outlives the io_context.
 struct Shared {
   Shared(Store& store, ActionService& actions, std::function<std::string()> extra,
-         std::function<std::vector<ProviderHealth>()> health, size_t max_body, std::chrono::seconds read_timeout)
-      : router(store, actions, metrics, std::move(extra), std::move(health)),
+         std::function<std::vector<ProviderHealth>()> health, InventoryStore* inventory, size_t max_body,
+         std::chrono::seconds read_timeout)
+      : router(store, actions, metrics, std::move(extra), std::move(health), {}, inventory),
         max_body(max_body),
         read_timeout(read_timeout) {}
 
@@ -393,7 +394,7 @@ class ApiServer::Impl {
   Impl(ApiOptions options, ApiDeps deps)
       : options_(std::move(options)),
         shared_(deps.store, deps.actions, ExtraMetrics(deps.engine, std::move(deps.metrics_extra)),
-                ProviderHealthOf(deps.engine), options_.max_body_bytes, options_.read_timeout),
+                ProviderHealthOf(deps.engine), deps.inventory, options_.max_body_bytes, options_.read_timeout),
         acceptor_(asio::make_strand(ioc_)) {}
 
   ~Impl() { Stop(); }
@@ -452,6 +453,8 @@ class ApiServer::Impl {
     if (ec) return listen_error("listen on");
     port_ = acceptor_.local_endpoint(ec).port();
     if (ec) return listen_error("read the port of");
+    shared_.router.SetOrigin(api::MakeServerOrigin(
+        tls_.has_value(), options_.address, port_, tls_ ? SSL_CTX_get0_certificate(tls_->native_handle()) : nullptr));
     return {};
   }
 

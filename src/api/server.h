@@ -30,6 +30,7 @@ namespace cordon {
 
 class ActionService;
 class Engine;
+class InventoryStore;
 
 struct ApiOptions {
   std::string address = "127.0.0.1";
@@ -50,6 +51,8 @@ struct ApiDeps {
   Engine* engine = nullptr;  // for engine statistics on /metrics; may be null
   // Extra Prometheus text appended to /metrics (e.g. engine statistics); may be empty.
   std::function<std::string()> metrics_extra;
+  // The identities the Graph-compatible API serves; may be null (its routes answer 503).
+  InventoryStore* inventory = nullptr;
 };
 
 class ApiServer {

@@ -13,6 +13,7 @@
 #include "connectors/registry.h"
 #include "engine/action_service.h"
 #include "engine/engine.h"
+#include "inventory/inventory_store.h"
 #include "store/open_store.h"
 
 namespace cordon::cli {
@@ -98,7 +99,12 @@ int Serve(const ServeOptions& opts) {
   api_options.plain_http = config->server.plain_http;
   api_options.max_body_bytes = static_cast<size_t>(config->server.max_body_bytes);
   api_options.threads = config->server.threads;
-  auto api = ApiServer::Create(api_options, ApiDeps{**store, service, &engine});
+  // The store keeps the identity inventory beside the action center when
+  // its backend does (SQLite does); the Graph-compatible API reads it.
+  auto api = ApiServer::Create(api_options, ApiDeps{.store = **store,
+                                                    .actions = service,
+                                                    .engine = &engine,
+                                                    .inventory = dynamic_cast<InventoryStore*>(store->get())});
   if (!api) {
     std::cerr << "cordon serve: " << api.error().message << "\n";
     return kExitUsage;

@@ -253,7 +253,8 @@ Result<std::unique_ptr<ApiFixture>> ApiFixture::Start(ApiFixtureOptions options)
     api.tls_cert_file = f->ca_file_;
     api.tls_key_file = f->key_file_;
   }
-  auto server = ApiServer::Create(api, ApiDeps{*served, *f->service_});
+  auto server =
+      ApiServer::Create(api, ApiDeps{.store = *served, .actions = *f->service_, .inventory = f->store_.get()});
   if (!server) return Fail(std::move(server.error()));
   f->server_ = std::move(*server);
   f->server_->Start();

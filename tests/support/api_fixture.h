@@ -85,6 +85,8 @@ class ApiFixture {
 
   // The real store (not the watched one the server may use).
   [[nodiscard]] Store& store() { return *store_; }
+  // Its identity inventory, which the server's Graph-compatible API reads.
+  [[nodiscard]] InventoryStore& inventory() { return *store_; }
   [[nodiscard]] ApiServer& server() { return *server_; }
   [[nodiscard]] uint16_t port() const { return server_->port(); }
   [[nodiscard]] const std::string& dir() const { return dir_; }
