@@ -147,34 +147,34 @@ bool IsInvokeAction(std::string_view segment) {
 }  // namespace
 
 RoutedResponse Router::GraphRoute(Context& ctx, std::string_view version) {
-  const GraphRequestIds ids = IdsOf(ctx);
   const http::verb method = ctx.request.method();
   // "/v1.0/" is followed by security/identities/identityAccounts[/{id}[/invokeAction]].
   const auto segments = SplitPath(std::string_view(ctx.path).substr(version.size() + 2));
   const bool accounts = segments.size() >= 3 && segments.size() <= 5 && EqualsNoCase(segments[0], "security") &&
                         EqualsNoCase(segments[1], "identities") && EqualsNoCase(segments[2], "identityAccounts");
-  if (accounts && segments.size() == 3) {
-    ctx.route_class = "graph.identityAccounts.list";
-    if (method != http::verb::get) return WithGraphIds(GraphMethodNotAllowed(ctx, "GET"), ids);
-    return WithGraphIds(GraphList(ctx, version), ids);
-  }
-  if (accounts && segments.size() == 4 && !segments[3].empty()) {
-    ctx.route_class = "graph.identityAccounts.get";
-    if (method != http::verb::get) return WithGraphIds(GraphMethodNotAllowed(ctx, "GET"), ids);
-    return WithGraphIds(GraphGet(ctx, version, std::string(segments[3])), ids);
-  }
-  if (accounts && segments.size() == 5 && !segments[3].empty() && IsInvokeAction(segments[4])) {
-    ctx.route_class = "graph.identityAccounts.invokeAction";
-    if (method != http::verb::post) return WithGraphIds(GraphMethodNotAllowed(ctx, "POST"), ids);
-    return WithGraphIds(GraphInvokeAction(ctx, version, std::string(segments[3])), ids);
-  }
-  // Graph answers an unknown segment 400, not 404; the path is not repeated.
-  ctx.route_class = "graph.unknown";
-  return WithGraphIds(
-      GraphError(ctx, http::status::bad_request,
-                 "Resource not found for a segment of this path; this server serves "
-                 "security/identities/identityAccounts, /{id} and /{id}/invokeAction"),
-      ids);
+  RoutedResponse out = [&] {
+    if (accounts && segments.size() == 3) {
+      ctx.route_class = "graph.identityAccounts.list";
+      if (method != http::verb::get) return GraphMethodNotAllowed(ctx, "GET");
+      return GraphList(ctx, version);
+    }
+    if (accounts && segments.size() == 4 && !segments[3].empty()) {
+      ctx.route_class = "graph.identityAccounts.get";
+      if (method != http::verb::get) return GraphMethodNotAllowed(ctx, "GET");
+      return GraphGet(ctx, version, std::string(segments[3]));
+    }
+    if (accounts && segments.size() == 5 && !segments[3].empty() && IsInvokeAction(segments[4])) {
+      ctx.route_class = "graph.identityAccounts.invokeAction";
+      if (method != http::verb::post) return GraphMethodNotAllowed(ctx, "POST");
+      return GraphInvokeAction(ctx, version, std::string(segments[3]));
+    }
+    // Graph answers an unknown segment 400, not 404; the path is not repeated.
+    ctx.route_class = "graph.unknown";
+    return GraphError(ctx, http::status::bad_request,
+                      "Resource not found for a segment of this path; this server serves "
+                      "security/identities/identityAccounts, /{id} and /{id}/invokeAction");
+  }();
+  return WithGraphIds(std::move(out), IdsOf(ctx));
 }
 
 RoutedResponse Router::GraphBadTarget(Context& ctx, const Error& error) {
@@ -186,7 +186,7 @@ RoutedResponse Router::GraphList(Context& ctx, std::string_view version) {
   auto caller = Authenticate(ctx);
   if (!caller) return GraphAuthFailed(ctx, caller.error());
   if (inventory_ == nullptr) return GraphError(ctx, http::status::service_unavailable, kNoInventory);
-  auto query = ParseGraphListQuery(ctx.params, kMaxCursorBytes);
+  auto query = ParseGraphListQuery(ctx.params, kMaxIdentityCursorBytes);
   if (!query) return GraphError(ctx, http::status::bad_request, query.error().message);
 
   IdentityFilter filter;
