@@ -104,7 +104,8 @@ std::unique_ptr<World> MakeWorld() {
       *w->store, nullptr, std::set<cordon::Provider>{cordon::Provider::kActiveDirectory, cordon::Provider::kOkta});
   w->router = std::make_unique<cordon::api::Router>(*w->store, *w->service, w->metrics, nullptr,
                                                     std::function<std::vector<cordon::ProviderHealth>()>{},
-                                                    cordon::api::RouterOptions{}, w->store.get());
+                                                    cordon::api::RouterOptions{},
+                                                    cordon::api::RouterInventory{w->store.get(), nullptr});
   // Identity 681fba9a-c338-56a6-80b8-f9c134389e6e: an AD and an Okta account.
   const cordon::AccountView accounts[] = {
       cordon::testing::TestAccount(cordon::Provider::kActiveDirectory, "5b6a2b7e-8f3c-4d1e-9a2b-3c4d5e6f7a8b",

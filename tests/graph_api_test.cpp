@@ -99,7 +99,7 @@ class GraphApiTest : public ::testing::Test {
       accounts.push_back(TestAccount(Provider::kActiveDirectory, fmt::format("00000000-0000-4000-8000-0000000000{:02}", i),
                                      fmt::format("member{:02}", i), Members(i),
                                      fmt::format("member{:02}@corp.example.test", i)));
-    ASSERT_TRUE(SeedInventory(fixture_->inventory(), accounts).has_value());
+    ASSERT_TRUE(SeedInventory(fixture_->inventory_store(), accounts).has_value());
     alice_ = IdentityIdOf(Provider::kActiveDirectory, kAliceAd);
     bob_ = IdentityIdOf(Provider::kActiveDirectory, bob.id);
     carol_ = IdentityIdOf(Provider::kOkta, "00u1carol000000000002");

@@ -207,6 +207,55 @@ TEST_P(StoreConformance, ListFiltersByEveryField) {
   EXPECT_THAT(ids(f), ElementsAre());
 }
 
+// The user page's recent actions: those on any of a person's accounts, by
+// the immutable id an action resolved to or the name it was asked for.
+TEST_P(StoreConformance, ListFiltersByTheAccountsActionsAreOn) {
+  const std::string guid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+  Action by_id = CreateOne(MakeAction("CN=Alice Smith,OU=Staff"), t0_);
+  Action by_name = CreateOne(MakeAction("ASMITH", ActionType::kForcePasswordReset), t0_ + Millis(1));
+  Action by_upn = CreateOne(MakeAction("alice@corp.example.com", ActionType::kEnable), t0_ + Millis(2));
+  Action at_okta = CreateOne(MakeAction("00u1", ActionType::kSuspend, Provider::kOkta), t0_ + Millis(3));
+  CreateOne(MakeAction("asmith", ActionType::kSuspend, Provider::kOkta), t0_ + Millis(4));  // the name, elsewhere
+  CreateOne(MakeAction("bjones"), t0_ + Millis(5));                                      // someone else
+  // by_id was asked for by its DN and resolved to the GUID.
+  ASSERT_THAT(store_->ClaimDue(Provider::kActiveDirectory, "w", 1, t0_ + Millis(6), Millis(1000)).value(), SizeIs(1));
+  AttemptReport done = Report(by_id, "w", AttemptOutcome::kSucceeded, t0_ + Millis(7));
+  done.account_id = guid;
+  ASSERT_TRUE(store_->FinishAttempt(done));
+
+  auto ids = [&](ActionFilter f) {
+    auto page = store_->ListActions(f);
+    EXPECT_TRUE(page) << page.error().message;
+    return page ? Ids(page->actions) : std::vector<std::string>{};
+  };
+  ActionFilter f;
+  f.accounts = {{Provider::kActiveDirectory, guid, {"asmith", "alice@corp.example.com"}},
+                {Provider::kOkta, "00u1", {"00u1", "alice@corp.example.com"}}};
+  EXPECT_THAT(ids(f), ElementsAre(at_okta.id, by_upn.id, by_name.id, by_id.id))
+      << "newest first; names ignore case; a name counts only at its own provider";
+  f.limit = 2;
+  auto first = store_->ListActions(f);
+  ASSERT_TRUE(first);
+  EXPECT_THAT(Ids(first->actions), ElementsAre(at_okta.id, by_upn.id));
+  f.cursor = first->next_cursor;
+  EXPECT_THAT(ids(f), ElementsAre(by_name.id, by_id.id));
+  f = {};
+  f.accounts = {{Provider::kActiveDirectory, guid, {}}};
+  f.type = ActionType::kDisable;
+  EXPECT_THAT(ids(f), ElementsAre(by_id.id)) << "with the other filters";
+  f = {};
+  f.accounts = {{Provider::kActiveDirectory, "", {}}};
+  EXPECT_THAT(ids(f), ElementsAre()) << "an account with neither id nor name is on no action";
+  f = {};
+  f.accounts = {{Provider::kActiveDirectory, "", {"nobody"}}};
+  EXPECT_THAT(ids(f), ElementsAre());
+  f = {};
+  f.accounts.resize(kMaxFilterAccounts + 1, ActionAccount{Provider::kOkta, "x", {}});
+  auto refused = store_->ListActions(f);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST_P(StoreConformance, PagingIsNewestFirstAndStableUnderInserts) {
   // Pairs share a timestamp so that the id must break ties.
   std::vector<Action> created;

@@ -154,15 +154,15 @@ HttpResponse Problem(http::status status, std::string_view slug, std::string_vie
 Router::Router(Store& store, ActionService& actions, HttpMetrics& metrics,
                std::function<std::string()> metrics_extra,
                std::function<std::vector<ProviderHealth>()> provider_health, RouterOptions options,
-               InventoryStore* inventory)
+               RouterInventory inventory)
     : store_(store),
       actions_(actions),
       metrics_(metrics),
       metrics_extra_(std::move(metrics_extra)),
       provider_health_(std::move(provider_health)),
+      inventory_(inventory),
       failures_(options.failures),
-      records_(store, options.records),
-      inventory_(inventory) {}
+      records_(store, options.records) {}
 
 Status Router::Flush() { return records_.Flush(); }
 void Router::StartBackground() { records_.Start(); }
@@ -209,6 +209,11 @@ RoutedResponse Router::Route(Context& ctx) {
     if (method != http::verb::get) return ctx.MethodNotAllowed("GET");
     return Risks(ctx);
   }
+  if (path == "/api/v1/me") return Me(ctx);
+  if (path == "/api/v1/identities") return ListIdentities(ctx);
+  if (path.starts_with("/api/v1/identities/")) return GetIdentity(ctx, path.substr(19));
+  if (path == "/api/v1/inventory/sync") return SyncInventory(ctx);
+  if (path == "/api/v1/inventory") return InventoryStatus(ctx);
   if (path.substr(0, kActionsPath.size()) == kActionsPath) {
     const std::string_view rest = path.substr(kActionsPath.size());
     if (rest.empty()) {

@@ -35,6 +35,7 @@
 
 namespace cordon {
 class ActionService;
+class Inventory;
 class InventoryStore;
 }
 
@@ -95,14 +96,20 @@ struct RouterOptions {
   AuthRecorder::Options records;
 };
 
+// The identity inventory the identity routes read and sync; either may be
+// null (a server without it answers those routes 503).
+struct RouterInventory {
+  InventoryStore* store = nullptr;
+  Inventory* sync = nullptr;
+};
+
 class Router {
  public:
   // provider_health: each provider's standing (engine), for /healthz and
-  // /metrics; may be empty (no engine). inventory: the identities the
-  // Graph-compatible API serves; null: its routes answer 503.
+  // /metrics; may be empty (no engine).
   Router(Store& store, ActionService& actions, HttpMetrics& metrics, std::function<std::string()> metrics_extra,
          std::function<std::vector<ProviderHealth>()> provider_health = {}, RouterOptions options = {},
-         InventoryStore* inventory = nullptr);
+         RouterInventory inventory = {});
 
   // This server's scheme, port and names, for the absolute links of the
   // Graph-compatible API; set once, before the first request.
@@ -133,6 +140,12 @@ class Router {
   RoutedResponse List(Context& ctx);
   RoutedResponse CancelOrUndo(Context& ctx, const std::string& id, bool undo);
   RoutedResponse Risks(Context& ctx);
+  // The user page, side panel and search (router_identities.cpp).
+  RoutedResponse Me(Context& ctx);
+  RoutedResponse ListIdentities(Context& ctx);
+  RoutedResponse GetIdentity(Context& ctx, std::string_view id);
+  RoutedResponse SyncInventory(Context& ctx);
+  RoutedResponse InventoryStatus(Context& ctx);
 
   // router_graph.cpp: the Graph-compatible API under /v1.0 and /beta.
   RoutedResponse GraphRoute(Context& ctx, std::string_view version);
@@ -146,9 +159,9 @@ class Router {
   HttpMetrics& metrics_;
   std::function<std::string()> metrics_extra_;
   std::function<std::vector<ProviderHealth>()> provider_health_;
+  RouterInventory inventory_;
   FailureLimiter failures_;
   AuthRecorder records_;
-  InventoryStore* inventory_;
   ServerOrigin origin_;
 };
 

@@ -185,7 +185,7 @@ RoutedResponse Router::GraphBadTarget(Context& ctx, const Error& error) {
 RoutedResponse Router::GraphList(Context& ctx, std::string_view version) {
   auto caller = Authenticate(ctx);
   if (!caller) return GraphAuthFailed(ctx, caller.error());
-  if (inventory_ == nullptr) return GraphError(ctx, http::status::service_unavailable, kNoInventory);
+  if (inventory_.store == nullptr) return GraphError(ctx, http::status::service_unavailable, kNoInventory);
   auto query = ParseGraphListQuery(ctx.params, kMaxIdentityCursorBytes);
   if (!query) return GraphError(ctx, http::status::bad_request, query.error().message);
 
@@ -195,7 +195,7 @@ RoutedResponse Router::GraphList(Context& ctx, std::string_view version) {
   filter.domain = query->filter.domain;
   filter.cursor = query->skiptoken;
   filter.limit = query->top;
-  auto page = inventory_->ListIdentities(filter);
+  auto page = inventory_.store->ListIdentities(filter);
   if (!page) {
     // A position the inventory cannot read: the client's text, not ours to repeat.
     if (page.error().code == ErrorCode::kInvalidArgument)
@@ -217,12 +217,12 @@ RoutedResponse Router::GraphList(Context& ctx, std::string_view version) {
 RoutedResponse Router::GraphGet(Context& ctx, std::string_view version, const std::string& id) {
   auto caller = Authenticate(ctx);
   if (!caller) return GraphAuthFailed(ctx, caller.error());
-  if (inventory_ == nullptr) return GraphError(ctx, http::status::service_unavailable, kNoInventory);
+  if (inventory_.store == nullptr) return GraphError(ctx, http::status::service_unavailable, kNoInventory);
   auto select = ParseGraphGetQuery(ctx.params);
   if (!select) return GraphError(ctx, http::status::bad_request, select.error().message);
   // Identity ids are GUIDs: anything else is unknown without a lookup.
   if (!IsGuid(id)) return GraphError(ctx, http::status::not_found, kNoSuchIdentity);
-  auto identity = inventory_->GetIdentity(id);
+  auto identity = inventory_.store->GetIdentity(id);
   if (!identity) return GraphFailWith(ctx, identity.error());
   if (!identity->has_value()) return GraphError(ctx, http::status::not_found, kNoSuchIdentity);
 
@@ -236,7 +236,7 @@ RoutedResponse Router::GraphGet(Context& ctx, std::string_view version, const st
 RoutedResponse Router::GraphInvokeAction(Context& ctx, std::string_view version, const std::string& id) {
   auto caller = Authenticate(ctx);
   if (!caller) return GraphAuthFailed(ctx, caller.error());
-  if (inventory_ == nullptr) return GraphError(ctx, http::status::service_unavailable, kNoInventory);
+  if (inventory_.store == nullptr) return GraphError(ctx, http::status::service_unavailable, kNoInventory);
   if (!ctx.params.empty())
     return GraphError(ctx, http::status::bad_request, "Unsupported query option; this request supports none");
   if (!IsGuid(id)) return GraphError(ctx, http::status::not_found, kNoSuchIdentity);
@@ -259,7 +259,7 @@ RoutedResponse Router::GraphInvokeAction(Context& ctx, std::string_view version,
     return GraphError(ctx, http::status::bad_request,
                       fmt::format("Invalid value for 'identityProvider'; known: {}", KnownGraphProviders()));
 
-  auto identity = inventory_->GetIdentity(id);
+  auto identity = inventory_.store->GetIdentity(id);
   if (!identity) return GraphFailWith(ctx, identity.error());
   if (!identity->has_value()) return GraphError(ctx, http::status::not_found, kNoSuchIdentity);
   const auto& accounts = (*identity)->accounts;

@@ -61,7 +61,7 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
 // What the listener and every session share. Outlives the io_context.
 struct Shared {
   Shared(Store& store, ActionService& actions, std::function<std::string()> extra,
-         std::function<std::vector<ProviderHealth>()> health, InventoryStore* inventory, size_t max_body,
+         std::function<std::vector<ProviderHealth>()> health, api::RouterInventory inventory, size_t max_body,
          std::chrono::seconds read_timeout)
       : router(store, actions, metrics, std::move(extra), std::move(health), {}, inventory),
         max_body(max_body),
@@ -394,7 +394,8 @@ class ApiServer::Impl {
   Impl(ApiOptions options, ApiDeps deps)
       : options_(std::move(options)),
         shared_(deps.store, deps.actions, ExtraMetrics(deps.engine, std::move(deps.metrics_extra)),
-                ProviderHealthOf(deps.engine), deps.inventory, options_.max_body_bytes, options_.read_timeout),
+                ProviderHealthOf(deps.engine), {deps.inventory_store, deps.inventory}, options_.max_body_bytes,
+                options_.read_timeout),
         acceptor_(asio::make_strand(ioc_)) {}
 
   ~Impl() { Stop(); }

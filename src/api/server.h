@@ -30,6 +30,7 @@ namespace cordon {
 
 class ActionService;
 class Engine;
+class Inventory;
 class InventoryStore;
 
 struct ApiOptions {
@@ -51,8 +52,9 @@ struct ApiDeps {
   Engine* engine = nullptr;  // for engine statistics on /metrics; may be null
   // Extra Prometheus text appended to /metrics (e.g. engine statistics); may be empty.
   std::function<std::string()> metrics_extra;
-  // The identities the Graph-compatible API serves; may be null (its routes answer 503).
-  InventoryStore* inventory = nullptr;
+  // The identity inventory (/api/v1/identities, /api/v1/inventory); may be null.
+  InventoryStore* inventory_store = nullptr;
+  Inventory* inventory = nullptr;
 };
 
 class ApiServer {

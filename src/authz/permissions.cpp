@@ -93,4 +93,6 @@ bool MayRun(Role role, Provider provider, ActionType type) {
   return tier && RoleHasTier(role, *tier);
 }
 
+bool MaySyncInventory(Role role) { return role != Role::kSecurityReader; }
+
 }  // namespace cordon

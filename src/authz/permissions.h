@@ -36,4 +36,8 @@ bool MayRun(Role role, Provider provider, ActionType type);
 
 inline bool MayRead(Role) { return true; }
 
+// May `role` ask for an inventory sync now (POST /api/v1/inventory/sync)?
+// Every role that acts may: a reader only reads.
+bool MaySyncInventory(Role role);
+
 }  // namespace cordon

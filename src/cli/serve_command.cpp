@@ -104,7 +104,7 @@ int Serve(const ServeOptions& opts) {
   auto api = ApiServer::Create(api_options, ApiDeps{.store = **store,
                                                     .actions = service,
                                                     .engine = &engine,
-                                                    .inventory = dynamic_cast<InventoryStore*>(store->get())});
+                                                    .inventory_store = dynamic_cast<InventoryStore*>(store->get())});
   if (!api) {
     std::cerr << "cordon serve: " << api.error().message << "\n";
     return kExitUsage;

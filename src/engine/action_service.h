@@ -103,6 +103,9 @@ class ActionService {
   // actions), so the caller can authorise each.
   [[nodiscard]] Result<std::vector<Action>> LinkedActions(const Action& original);
 
+  // The providers configured on this server (work for any other is refused).
+  [[nodiscard]] const std::set<Provider>& providers() const { return providers_; }
+
  private:
   [[nodiscard]] Status CheckActor(const Actor& actor) const;
   [[nodiscard]] TimePoint DeadlineFrom(TimePoint now) const;

@@ -253,8 +253,22 @@ Result<std::unique_ptr<ApiFixture>> ApiFixture::Start(ApiFixtureOptions options)
     api.tls_cert_file = f->ca_file_;
     api.tls_key_file = f->key_file_;
   }
-  auto server =
-      ApiServer::Create(api, ApiDeps{.store = *served, .actions = *f->service_, .inventory = f->store_.get()});
+  ApiDeps deps{*served, *f->service_};
+  deps.inventory_store = f->store_.get();
+  if (!options.inventory_connectors.empty()) {
+    f->engine_ = std::make_unique<Engine>(*f->store_, EngineOptions{});
+    std::set<Provider> listed;
+    for (const auto& [provider, factory] : options.inventory_connectors) {
+      f->engine_->AddWorkers(provider, factory, ProviderSettings{});
+      listed.insert(provider);
+    }
+    InventoryOptions inventory;
+    inventory.sync_interval = Millis(0);
+    f->inventory_ = std::make_unique<Inventory>(*f->store_, *f->engine_, listed, inventory);
+    f->inventory_->Start();
+    deps.inventory = f->inventory_.get();
+  }
+  auto server = ApiServer::Create(api, deps);
   if (!server) return Fail(std::move(server.error()));
   f->server_ = std::move(*server);
   f->server_->Start();
@@ -264,6 +278,9 @@ Result<std::unique_ptr<ApiFixture>> ApiFixture::Start(ApiFixtureOptions options)
 ApiFixture::~ApiFixture() {
   if (server_) server_->Stop();
   server_.reset();
+  if (inventory_) inventory_->Stop();
+  inventory_.reset();
+  engine_.reset();
   service_.reset();
   served_store_.reset();
   store_.reset();

@@ -23,6 +23,8 @@
 #include "authz/permissions.h"
 #include "core/error.h"
 #include "engine/action_service.h"
+#include "engine/engine.h"
+#include "inventory/inventory.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace cordon::api::testing {
@@ -76,6 +78,10 @@ struct ApiFixtureOptions {
   // Called by the server's store on every CreateActions before the real one
   // runs (on the thread that handles the request), e.g. to hold it there.
   std::function<void()> before_create_actions;
+  // The connectors the server's inventory syncs with, read through an engine
+  // whose workers never start (Engine::Read); empty: no inventory sync (the
+  // identity routes still read the store's inventory, which tests may fill).
+  std::map<Provider, ConnectorFactory> inventory_connectors;
 };
 
 class ApiFixture {
@@ -85,8 +91,10 @@ class ApiFixture {
 
   // The real store (not the watched one the server may use).
   [[nodiscard]] Store& store() { return *store_; }
-  // Its identity inventory, which the server's Graph-compatible API reads.
-  [[nodiscard]] InventoryStore& inventory() { return *store_; }
+  // The identity inventory the server reads, in the same store.
+  [[nodiscard]] InventoryStore& inventory_store() { return *store_; }
+  // The server's inventory sync (ApiFixtureOptions::inventory_connectors), or null.
+  [[nodiscard]] Inventory* inventory() { return inventory_.get(); }
   [[nodiscard]] ApiServer& server() { return *server_; }
   [[nodiscard]] uint16_t port() const { return server_->port(); }
   [[nodiscard]] const std::string& dir() const { return dir_; }
@@ -112,6 +120,8 @@ class ApiFixture {
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<Store> served_store_;  // store_ watched for before_create_actions, when set
   std::unique_ptr<ActionService> service_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Inventory> inventory_;
   std::unique_ptr<ApiServer> server_;
   std::map<Role, std::string> tokens_;
 };

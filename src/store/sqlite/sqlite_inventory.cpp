@@ -29,13 +29,13 @@ using sqlite::kMaxPageLimit;
 // case, cut here: a cursor carries it, and 200 bytes of a name order anyone.
 constexpr size_t kMaxDisplayKeyBytes = 200;
 
-// A prefix that matches at most this many term rows is answered from the
-// terms alone (their rows carry the display key): read them all, keep the
-// first page. One that matches more is answered by walking the identities
-// in display order and keeping those with a matching term, which finds a
-// page within a few rows precisely because so many match. Either way a
-// page costs at most about this many index rows.
-constexpr int kCollectLimit = 20000;
+// A prefix search reads the term rows in its range (they carry the display
+// key) and keeps the first page; that is fast while the range is short. A
+// prefix that matches very many rows (one letter; "s-1-5-21-" matches every
+// SID) would read them all, so past SqliteStoreOptions::search_scan_rows the
+// search walks the identities in display order instead, keeping those with
+// a matching term: with so many matches, a page comes within a few rows.
+// Either way a page costs at most about that many index rows.
 
 // Cuts at `max` bytes without splitting a UTF-8 character.
 std::string CutUtf8(std::string s, size_t max) {
@@ -272,7 +272,7 @@ Result<IdentityPage> SqliteStore::ListIdentities(const IdentityFilter& f) {
     int rows = 0;
     int rc;
     while ((rc = stmt->Step()) == SQLITE_ROW) {
-      if (++rows > kCollectLimit) {
+      if (++rows > search_scan_rows_) {
         walk = true;
         break;
       }

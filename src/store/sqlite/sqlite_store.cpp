@@ -425,6 +425,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
   if (!writer) return Fail(writer.error());
   std::unique_ptr<SqliteStore> store(new SqliteStore());
   store->writer_.db = *writer;
+  store->search_scan_rows_ = std::max(options.search_scan_rows, 1);
 
   {
     std::lock_guard lock(store->writer_.mu);

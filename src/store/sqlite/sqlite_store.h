@@ -47,6 +47,10 @@ enum class SqliteSync {
 struct SqliteStoreOptions {
   SqliteSync sync = SqliteSync::kFull;
   Millis busy_timeout{5000};  // how long to wait for another process's write lock
+  // How many term rows a prefix search reads before it walks the identities
+  // in display order instead (sqlite_inventory.cpp says why); the default
+  // suits an inventory of any size.
+  int search_scan_rows = 20000;
 };
 
 class SqliteStore final : public Store, public InventoryStore {
@@ -152,6 +156,7 @@ class SqliteStore final : public Store, public InventoryStore {
   [[nodiscard]] Status WriteSyncRun(const SyncRun& run, bool listed);
 
   SqliteSync sync_ = SqliteSync::kFull;
+  int search_scan_rows_ = 20000;
   Connection writer_;  // every write, and reads inside write transactions
   Connection reader_;  // read-only methods; in WAL it never waits for the writer
 };

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "inventory_store_conformance.h"
 #include "store_conformance.h"
 #include "support/temp_dir.h"
 
@@ -26,6 +27,30 @@ std::unique_ptr<Store> OpenSqliteIn(const std::filesystem::path& dir) {
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance, ::testing::Values(StoreBackend{"sqlite", OpenSqliteIn}),
                          StoreBackendName);
+
+// One SqliteStore is both faces; the second backend reads at most one term
+// row per search, so every text search walks the identities in display order.
+InventoryStores OpenSqliteInventoryIn(const std::filesystem::path& dir, int search_scan_rows) {
+  SqliteStoreOptions options;
+  options.search_scan_rows = search_scan_rows;
+  auto store = SqliteStore::Open((dir / "cordon.db").string(), options);
+  EXPECT_TRUE(store) << store.error().message;
+  if (!store) return {};
+  auto migrated = (*store)->Migrate();
+  EXPECT_TRUE(migrated) << migrated.error().message;
+  std::shared_ptr<SqliteStore> shared = std::move(*store);
+  return {shared, shared};
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, InventoryStoreConformance,
+    ::testing::Values(InventoryBackend{"sqlite",
+                                       [](const std::filesystem::path& dir) {
+                                         return OpenSqliteInventoryIn(dir, SqliteStoreOptions{}.search_scan_rows);
+                                       }},
+                      InventoryBackend{"sqlite_walking",
+                                       [](const std::filesystem::path& dir) { return OpenSqliteInventoryIn(dir, 1); }}),
+    InventoryBackendName);
 
 class SqliteOnly : public ::testing::Test {
  protected:
@@ -177,12 +202,15 @@ TEST_F(SqliteOnly, AVersionOneStoreIsMigratedKeepingItsData) {
   EXPECT_EQ((*token)->expires_at, TimePoint{});
   std::string version;
   ASSERT_EQ(RawExec("PRAGMA user_version", &version), SQLITE_OK);
-  EXPECT_EQ(version, "3");
+  EXPECT_EQ(version, "4");
   EXPECT_TRUE(old->linked_actions.empty());
   EXPECT_FALSE(old->risk_level.has_value());
   auto risks = (*store)->ListRisks({});
   ASSERT_TRUE(risks) << risks.error().message;
   EXPECT_TRUE(risks->empty()) << "an older store starts with no risk levels";
+  auto identities = (*store)->CountInventory();
+  ASSERT_TRUE(identities) << identities.error().message;
+  EXPECT_EQ(identities->identities, 0) << "and an empty inventory";
   ASSERT_TRUE((*store)->Migrate()) << "and again: nothing to do";
 }
 
