@@ -30,6 +30,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -107,11 +108,18 @@ std::unique_ptr<World> MakeWorld() {
                                                     cordon::api::RouterOptions{},
                                                     cordon::api::RouterInventory{w->store.get(), nullptr});
   // Identity 681fba9a-c338-56a6-80b8-f9c134389e6e: an AD and an Okta account.
-  const cordon::AccountView accounts[] = {
-      cordon::testing::TestAccount(cordon::Provider::kActiveDirectory, "5b6a2b7e-8f3c-4d1e-9a2b-3c4d5e6f7a8b",
-                                   "alice.adams", "Alice Adams", "alice.adams@corp.example.test"),
-      cordon::testing::TestAccount(cordon::Provider::kOkta, "00u1alice0000000001", "alice.adams@corp.example.test",
-                                   "Alice Adams", "alice.adams@corp.example.test")};
+  std::vector<cordon::AccountView> accounts(2);
+  accounts[0].provider = cordon::Provider::kActiveDirectory;
+  accounts[0].id = "5b6a2b7e-8f3c-4d1e-9a2b-3c4d5e6f7a8b";
+  accounts[0].login = "alice.adams";
+  accounts[1].provider = cordon::Provider::kOkta;
+  accounts[1].id = "00u1alice0000000001";
+  accounts[1].login = "alice.adams@corp.example.test";
+  for (cordon::AccountView& a : accounts) {
+    a.display_name = "Alice Adams";
+    a.status = cordon::AccountStatus::kEnabled;
+    a.upn = "alice.adams@corp.example.test";
+  }
   Check(cordon::testing::SeedInventory(*w->store, accounts).has_value());
   auto issued = cordon::IssueToken(*w->store, "fuzzer", cordon::Role::kGlobalAdministrator);
   Check(issued.has_value());

@@ -31,7 +31,9 @@ TEST(CliHelpTest, EveryCommandHasHelp) {
       {"actions", "undo"},     {"actions", "cancel"}, {"token"},       {"token", "create"}, {"token", "list"},
       {"token", "revoke"},     {"config"},
       {"config", "check"},     {"connectors"},  {"connectors", "check"}, {"lab"},        {"lab", "up"},        {"lab", "down"},     {"lab", "status"},
-      {"lab", "stop"},         {"lab", "start"}, {"lab", "config"}, {"risks"}};
+      {"lab", "stop"},         {"lab", "start"}, {"lab", "config"}, {"risks"},
+      {"identities"},          {"identities", "search"}, {"identities", "show"}, {"inventory"},
+      {"inventory", "sync"},   {"inventory", "status"}};
   for (auto cmd : commands) {
     cmd.push_back("--help");
     RunResult r = Cordon(cmd);

@@ -30,7 +30,6 @@ using testing::HttpResult;
 using testing::RawRequest;
 using testing::TestClient;
 using ::cordon::testing::SeedInventory;
-using ::cordon::testing::TestAccount;
 namespace http = boost::beast::http;
 
 constexpr std::string_view kAccounts = "/v1.0/security/identities/identityAccounts";
@@ -67,6 +66,21 @@ std::string Encode(std::string_view value) {
 }
 
 std::string Members(int i) { return fmt::format("Member {:02}", i); }
+
+// An enabled account with the keys correlation reads.
+AccountView TestAccount(Provider provider, std::string id, std::string login, std::string display_name,
+                        std::string upn, std::string sid = "", std::string mail = "") {
+  AccountView a;
+  a.provider = provider;
+  a.id = std::move(id);
+  a.login = std::move(login);
+  a.display_name = std::move(display_name);
+  a.status = AccountStatus::kEnabled;
+  a.upn = std::move(upn);
+  a.sid = std::move(sid);
+  a.mail = std::move(mail);
+  return a;
+}
 
 class GraphApiTest : public ::testing::Test {
  protected:

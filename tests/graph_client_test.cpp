@@ -31,6 +31,19 @@ using nlohmann::json;
 
 const fs::path kClientDir = fs::path(CORDON_SOURCE_DIR) / "tests" / "graph-client";
 
+AccountView Account(Provider provider, std::string id, std::string login, std::string display_name, std::string upn,
+                    std::string sid = "") {
+  AccountView a;
+  a.provider = provider;
+  a.id = std::move(id);
+  a.login = std::move(login);
+  a.display_name = std::move(display_name);
+  a.status = AccountStatus::kEnabled;
+  a.upn = std::move(upn);
+  a.sid = std::move(sid);
+  return a;
+}
+
 // Every identity the script expects, written as the seed file it reads.
 struct Seed {
   std::vector<AccountView> accounts;
@@ -44,7 +57,7 @@ Seed MakeSeed() {
     const std::string id = fmt::format("4a1b2c3d-0000-4000-8000-0000000000{:02}", i);
     // Names out of order, so that the listing's order is the server's doing.
     const std::string name = fmt::format("Graph Client {:02}", 13 - i);
-    seed.accounts.push_back(TestAccount(Provider::kActiveDirectory, id, fmt::format("gclient{:02}", i), name,
+    seed.accounts.push_back(Account(Provider::kActiveDirectory, id, fmt::format("gclient{:02}", i), name,
                                         fmt::format("gclient{:02}@corp.example.test", i)));
     prefixed.push_back(json{{"id", IdentityIdOf(Provider::kActiveDirectory, id)}, {"displayName", name}});
   }
@@ -55,9 +68,9 @@ Seed MakeSeed() {
   const std::string okta = "00u1ann00000000000001";
   const std::string sid = "S-1-5-21-1004336348-1177238915-682003330-2201";
   const std::string upn = "ann.obrien@other.example.test";
-  seed.accounts.push_back(TestAccount(Provider::kActiveDirectory, ad, "ann.obrien", "Ann O'Brien", upn, sid));
-  seed.accounts.push_back(TestAccount(Provider::kEntra, entra, upn, "Ann O'Brien", upn, sid));
-  seed.accounts.push_back(TestAccount(Provider::kOkta, okta, upn, "Ann O'Brien", upn));
+  seed.accounts.push_back(Account(Provider::kActiveDirectory, ad, "ann.obrien", "Ann O'Brien", upn, sid));
+  seed.accounts.push_back(Account(Provider::kEntra, entra, upn, "Ann O'Brien", upn, sid));
+  seed.accounts.push_back(Account(Provider::kOkta, okta, upn, "Ann O'Brien", upn));
   auto actions_at = [](Provider p) {
     json out = json::array();
     for (const api::GraphAction a : api::GraphActionsAt(p)) out.push_back(api::ToString(a));

@@ -18,6 +18,7 @@
 #include "core/catalogue.h"
 #include "inventory/correlate.h"
 #include "support/api_fixture.h"
+#include "support/inventory_seed.h"
 
 namespace cordon::api {
 namespace {
@@ -84,23 +85,6 @@ std::vector<AccountView> People() {
   return out;
 }
 
-// Correlates the accounts as the Inventory does and writes them.
-Status Seed(InventoryStore& store, const std::vector<AccountView>& accounts) {
-  std::vector<AccountKeys> keys;
-  for (const AccountView& a : accounts) keys.push_back(KeysOf(a));
-  const Correlation c = Correlate(keys);
-  auto snapshot = store.AccountsForCorrelation();
-  if (!snapshot) return Fail(snapshot.error());
-  InventoryWrite write;
-  write.generation = snapshot->generation;
-  write.identities = c.identities;
-  for (size_t i = 0; i < accounts.size(); ++i)
-    write.accounts.push_back({accounts[i], c.identities[c.identity_of[i]].id, Now(), std::nullopt});
-  auto written = store.UpsertAccounts(write);
-  if (!written) return Fail(written.error());
-  return {};
-}
-
 const std::string& AliceId() {
   static const std::string id = IdentityIdOf(Provider::kActiveDirectory, kAliceGuid);
   return id;
@@ -133,7 +117,7 @@ class IdentitiesApiTest : public ::testing::Test {
     ASSERT_TRUE(f.has_value()) << f.error().message;
     fixture_ = std::move(*f);
     client_.emplace(fixture_->Client());
-    ASSERT_TRUE(Seed(fixture_->inventory_store(), People()));
+    ASSERT_TRUE(cordon::testing::SeedInventory(fixture_->inventory_store(), People()));
     reader_ = fixture_->Token(Role::kSecurityReader);
     admin_ = fixture_->Token(Role::kGlobalAdministrator);
   }

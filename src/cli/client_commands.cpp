@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/api_client.h"
+#include "cli/client_options.h"
 #include "cli/commands.h"
 #include "core/action.h"
 #include "core/catalogue.h"
@@ -22,76 +23,6 @@ namespace cordon::cli {
 namespace {
 
 using nlohmann::json;
-
-struct ClientOptions {
-  std::string server = "https://127.0.0.1:8443";
-  std::string token_file;
-  std::string ca_file;
-  std::string output = "text";
-};
-
-void AddClientOptions(CLI::App* cmd, ClientOptions& o) {
-  cmd->add_option("--server", o.server, "Base URL of the Cordon server")->envname("CORDON_SERVER")->capture_default_str();
-  cmd->add_option("--token-file", o.token_file, "File holding the bearer token (or set CORDON_TOKEN)")
-      ->envname("CORDON_TOKEN_FILE");
-  cmd->add_option("--ca-file", o.ca_file, "CA certificate (PEM) that signed the server's certificate")
-      ->envname("CORDON_CA_FILE");
-  cmd->add_option("-o,--output", o.output, "text | json")->check(CLI::IsMember({"text", "json"}));
-}
-
-Result<std::unique_ptr<ApiClient>> Connect(const ClientOptions& o) {
-  SecretRef ref;
-  if (!o.token_file.empty()) ref.file = o.token_file;
-  else ref.env = "CORDON_TOKEN";
-  auto token = LoadSecret(ref);
-  if (!token)
-    return Fail(Error::Unauthenticated("no API token: " + token.error().message +
-                                       " (use --token-file or set CORDON_TOKEN; `cordon token create` makes one)"));
-  return std::make_unique<ApiClient>(o.server, std::move(*token), o.ca_file);
-}
-
-int ExitFor(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::kUnauthenticated: return kExitDenied;
-    case ErrorCode::kTimeout: return kExitTimeout;
-    default: return kExitUnavailable;
-  }
-}
-
-int ExitForStatus(long status) {
-  if (status == 401 || status == 403) return kExitDenied;
-  if (status == 404) return kExitNotFound;
-  if (status >= 400 && status < 500) return kExitUsage;
-  return kExitUnavailable;
-}
-
-// For a failed call: prints why (prefixed by `who`) and gives the exit code.
-// Empty when the server answered 2xx.
-std::optional<int> Refused(std::string_view who, const Result<ApiResponse>& r) {
-  if (!r) {
-    std::cerr << who << ": " << r.error().message << "\n";
-    return ExitFor(r.error());
-  }
-  if (r->status < 200 || r->status >= 300) {
-    std::cerr << who << ": " << DescribeProblem(*r) << "\n";
-    return ExitForStatus(r->status);
-  }
-  return std::nullopt;
-}
-
-// Connect(), printing why it failed (prefixed by `who`) into `exit_code`.
-std::unique_ptr<ApiClient> ConnectOrSay(std::string_view who, const ClientOptions& o, int* exit_code) {
-  auto client = Connect(o);
-  if (client) return std::move(*client);
-  std::cerr << who << ": " << client.error().message << "\n";
-  *exit_code = ExitFor(client.error());
-  return nullptr;
-}
-
-std::string Str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 void PrintAction(const json& a, std::ostream& os) {
   os << Str(a, "id") << "  " << Str(a, "action") << " " << Str(a, "account") << " @" << Str(a, "provider") << "  "
@@ -122,21 +53,6 @@ void PrintAction(const json& a, std::ostream& os) {
   if (const auto notes = a.find("notes"); notes != a.end() && notes->is_array())
     for (const auto& note : *notes)
       if (note.is_string()) os << "  note:      " << note.get<std::string>() << "\n";
-}
-
-// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-std::string UrlEncode(const std::string& value) {
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
 }
 
 bool Terminal(const std::string& status) {
@@ -448,14 +364,6 @@ int Risks(const RisksOptions& o) {
                 Str(m, "accountId").c_str(), Str(m, "level").c_str(), Str(m, "since").c_str(),
                 Str(m, "actionId").c_str());
   return kExitOk;
-}
-
-template <typename F>
-void Run(CLI::App* cmd, F f) {
-  cmd->callback([f] {
-    const int rc = f();
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
 }
 
 }  // namespace

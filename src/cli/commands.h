@@ -9,7 +9,7 @@ namespace cordon::cli {
 // Exit codes shared by every command (documented in src/cli/README.md).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitActionFailed = 1,   // the action (or some of a bulk) failed or was cancelled
+  kExitActionFailed = 1,   // the action (or some of a bulk), or an inventory sync, failed or was cancelled
   kExitUsage = 2,          // bad arguments, bad config, or the API refused the request as invalid
   kExitDenied = 3,         // 401 / 403
   kExitNotFound = 4,
@@ -23,6 +23,7 @@ void AddServeCommand(CLI::App& app);
 void AddTokenCommands(CLI::App& app);
 void AddConfigCommands(CLI::App& app);
 void AddClientCommands(CLI::App& app);  // act, actions
+void AddIdentityCommands(CLI::App& app);  // identities, inventory
 void AddConnectorsCommands(CLI::App& app);  // connectors check
 
 }  // namespace cordon::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
 
   cordon::cli::AddServeCommand(app);
   cordon::cli::AddClientCommands(app);
+  cordon::cli::AddIdentityCommands(app);
   cordon::cli::AddTokenCommands(app);
   cordon::cli::AddConfigCommands(app);
   cordon::cli::AddConnectorsCommands(app);

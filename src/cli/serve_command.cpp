@@ -1,4 +1,5 @@
-// `cordon serve`: the server — store, engine workers per connector, REST API.
+// `cordon serve`: the server — store, engine workers per connector, the
+// identity inventory's syncs, REST API.
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -13,7 +14,7 @@
 #include "connectors/registry.h"
 #include "engine/action_service.h"
 #include "engine/engine.h"
-#include "inventory/inventory_store.h"
+#include "inventory/inventory.h"
 #include "store/open_store.h"
 
 namespace cordon::cli {
@@ -68,18 +69,19 @@ int Serve(const ServeOptions& opts) {
   }
   if (connectors.empty()) spdlog::warn("no connector is configured: actions will be refused");
 
-  auto store = OpenStore(*config);
-  if (!store) {
-    std::cerr << "cordon serve: store: " << store.error().message << "\n";
+  auto stores = OpenStores(*config);
+  if (!stores) {
+    std::cerr << "cordon serve: store: " << stores.error().message << "\n";
     return kExitUnavailable;
   }
+  Store& store = *stores->actions;
 
   EngineOptions engine_options;
   engine_options.lease = std::chrono::seconds(config->engine.lease_seconds);
   engine_options.poll_interval = Millis(config->engine.poll_interval_ms);
   engine_options.backoff_initial = Millis(config->engine.backoff_initial_ms);
   engine_options.backoff_max = Millis(config->engine.backoff_max_ms);
-  Engine engine(**store, engine_options);
+  Engine engine(store, engine_options);
   std::set<Provider> configured;
   for (auto& [provider, loaded] : connectors) {
     engine.AddWorkers(provider, loaded.factory, loaded.settings);
@@ -89,7 +91,14 @@ int Serve(const ServeOptions& opts) {
   ActionServiceOptions service_options;
   service_options.max_attempts = config->engine.max_attempts;
   service_options.time_budget = std::chrono::seconds(config->engine.action_budget_seconds);
-  ActionService service(**store, &engine, configured, service_options);
+  ActionService service(store, &engine, configured, service_options);
+
+  InventoryOptions inventory_options;
+  inventory_options.sync_interval = std::chrono::seconds(config->inventory.sync_interval_seconds);
+  inventory_options.sync_timeout = std::chrono::seconds(config->inventory.sync_timeout_seconds);
+  Inventory inventory(*stores->inventory, engine, configured, inventory_options);
+  // A succeeded action's account is read again at once, for the user page.
+  engine.SetFinishedHook([&inventory](const Action& action) { inventory.ActionFinished(action); });
 
   ApiOptions api_options;
   api_options.address = config->server.address;
@@ -99,18 +108,17 @@ int Serve(const ServeOptions& opts) {
   api_options.plain_http = config->server.plain_http;
   api_options.max_body_bytes = static_cast<size_t>(config->server.max_body_bytes);
   api_options.threads = config->server.threads;
-  // The store keeps the identity inventory beside the action center when
-  // its backend does (SQLite does); the Graph-compatible API reads it.
-  auto api = ApiServer::Create(api_options, ApiDeps{.store = **store,
-                                                    .actions = service,
-                                                    .engine = &engine,
-                                                    .inventory_store = dynamic_cast<InventoryStore*>(store->get())});
+  ApiDeps deps{store, service, &engine};
+  deps.inventory_store = stores->inventory.get();
+  deps.inventory = &inventory;
+  auto api = ApiServer::Create(api_options, deps);
   if (!api) {
     std::cerr << "cordon serve: " << api.error().message << "\n";
     return kExitUsage;
   }
 
   engine.Start();
+  inventory.Start();
   (*api)->Start();
   const std::string scheme = config->server.plain_http ? "http" : "https";
   spdlog::info("cordon serving {}://{}:{} (store {})", scheme, config->server.address, (*api)->port(),
@@ -121,6 +129,7 @@ int Serve(const ServeOptions& opts) {
   const int sig = WaitForSignal();
   spdlog::info("signal {}: stopping", sig);
   (*api)->Stop();
+  inventory.Stop();
   engine.Stop();
   spdlog::info("stopped");
   return kExitOk;

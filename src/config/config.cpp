@@ -130,6 +130,18 @@ Status ParseEngine(const toml::table* t, std::string_view src, EngineConfig& c) 
   return {};
 }
 
+Status ParseInventory(const toml::table* t, std::string_view src, InventoryConfig& c) {
+  SectionReader r(t, "inventory", src);
+  CORDON_TRY(r.CheckKnown({"sync_interval_seconds", "sync_timeout_seconds"}));
+  CORDON_TRY(r.Integer("sync_interval_seconds", c.sync_interval_seconds, 0, 7 * 86400));
+  CORDON_TRY(r.Integer("sync_timeout_seconds", c.sync_timeout_seconds, 60, 86400));
+  // A sync every few seconds would only list the providers for ever and
+  // spend the budget actions need.
+  if (c.sync_interval_seconds != 0 && c.sync_interval_seconds < 60)
+    return Fail(KeyError(src, "inventory.sync_interval_seconds", "must be 0 (on demand only) or at least 60"));
+  return {};
+}
+
 Status ParseLog(const toml::table* t, std::string_view src, LogConfig& c) {
   SectionReader r(t, "log", src);
   CORDON_TRY(r.CheckKnown({"level", "format", "file"}));
@@ -156,7 +168,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
     return Fail(Error::InvalidArgument(os.str()));
   }
 
-  static const std::set<std::string> kSections{"server", "store", "engine", "log", "connectors"};
+  static const std::set<std::string> kSections{"server", "store", "engine", "inventory", "log", "connectors"};
   for (const auto& [k, v] : root)
     if (!kSections.count(std::string(k.str())))
       return Fail(KeyError(source, std::string(k.str()), "unknown section"));
@@ -175,6 +187,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   const toml::table* server = section("server");
   const toml::table* store = section("store");
   const toml::table* engine = section("engine");
+  const toml::table* inventory = section("inventory");
   const toml::table* log = section("log");
   const toml::table* connectors = section("connectors");
   if (bad) return Fail(err);
@@ -182,6 +195,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view source) {
   CORDON_TRY(ParseServer(server, source, config.server));
   CORDON_TRY(ParseStore(store, source, config.store));
   CORDON_TRY(ParseEngine(engine, source, config.engine));
+  CORDON_TRY(ParseInventory(inventory, source, config.inventory));
   CORDON_TRY(ParseLog(log, source, config.log));
 
   if (connectors != nullptr) {

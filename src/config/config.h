@@ -50,6 +50,13 @@ struct EngineConfig {
   int action_budget_seconds = 86400;
 };
 
+// The identity inventory (src/inventory): how often each provider's
+// accounts are listed again, and how long a listing may take.
+struct InventoryConfig {
+  int sync_interval_seconds = 900;  // 0: only on demand (the first sync still runs at start)
+  int sync_timeout_seconds = 3600;
+};
+
 struct LogConfig {
   std::string level = "info";  // trace|debug|info|warn|error
   std::string format = "json"; // json|text
@@ -61,6 +68,7 @@ struct Config {
   ServerConfig server;
   StoreConfig store;
   EngineConfig engine;
+  InventoryConfig inventory;
   LogConfig log;
   // [connectors.<name>] sections, validated by each connector's loader.
   std::map<Provider, toml::table> connectors;

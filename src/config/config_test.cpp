@@ -33,6 +33,16 @@ TEST(ConfigTest, ParsesAGoodFile) {
   EXPECT_EQ(ResolvePath(*c, "/abs/x"), "/abs/x");
   EXPECT_EQ(c->store.synchronous, "full") << "durable by default";
   EXPECT_EQ(c->engine.action_budget_seconds, 86400);
+  EXPECT_EQ(c->inventory.sync_interval_seconds, 900) << "every 15 minutes by default";
+  EXPECT_EQ(c->inventory.sync_timeout_seconds, 3600);
+}
+
+TEST(ConfigTest, TheInventoryMaySyncOnDemandOnly) {
+  auto c = ParseConfig("[server]\nplain_http = true\n[inventory]\nsync_interval_seconds = 0\nsync_timeout_seconds = 600\n",
+                       "cordon.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->inventory.sync_interval_seconds, 0);
+  EXPECT_EQ(c->inventory.sync_timeout_seconds, 600);
 }
 
 TEST(ConfigTest, RelativePathsResolveAgainstTheConfigFilesFolderWhereverItWasNamedFrom) {
@@ -76,6 +86,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[server]\nplain_http = true\n[store]\nsynchronous = \"off\"\n", "store.synchronous"},
         BadCase{"[server]\nplain_http = true\n[engine]\naction_budget_seconds = 1\n", "engine.action_budget_seconds"},
         BadCase{"[server]\nplain_http = true\n[log]\nlevel = \"loud\"\n", "log.level"},
+        BadCase{"[server]\nplain_http = true\n[inventory]\nsync_interval_seconds = 5\n", "inventory.sync_interval_seconds"},
+        BadCase{"[server]\nplain_http = true\n[inventory]\nsync_interval_seconds = -1\n",
+                "inventory.sync_interval_seconds"},
+        BadCase{"[server]\nplain_http = true\n[inventory]\nsync_timeout_seconds = 1\n", "inventory.sync_timeout_seconds"},
+        BadCase{"[server]\nplain_http = true\n[inventory]\nsync_every = 60\n", "inventory.sync_every"},
         BadCase{"[server]\nplain_http = true\n[connectors.ldap]\nurl = \"x\"\n", "connectors.ldap"},
         BadCase{"[server]\nplain_http = true\n[srever]\n", "srever"},
         BadCase{"[server\n", "cordon.toml:1"}));

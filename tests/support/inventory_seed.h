@@ -1,13 +1,11 @@
-// Seeding an inventory for tests of what reads it: accounts are correlated
-// into identities exactly as a sync would (inventory/correlate.h) and written
-// through the InventoryStore's own write (UpsertAccounts), so the identities,
-// their ids and their search terms are the store's.
+// Fills an inventory directly, as a sync would have: the accounts are
+// correlated (inventory/correlate.h) and written in one UpsertAccounts, for
+// tests and benchmarks that need identities without providers to list.
 //
-// Thread-safety: as the InventoryStore; use from one test thread.
+// Thread-safety: as the store's.
 #pragma once
 
-#include <span>
-#include <string>
+#include <vector>
 
 #include "core/account.h"
 #include "core/error.h"
@@ -15,12 +13,8 @@
 
 namespace cordon::testing {
 
-// Adds (or updates) these accounts, each seen now, with every account the
-// inventory already holds taking part in the correlation.
-[[nodiscard]] Status SeedInventory(InventoryStore& inventory, std::span<const AccountView> accounts);
-
-// A plain account for tests: enabled, no risk, nothing special.
-[[nodiscard]] AccountView TestAccount(Provider provider, std::string id, std::string login, std::string display_name,
-                                      std::string upn = "", std::string sid = "", std::string mail = "");
+// Correlates `accounts` together with those the store already holds, and writes them.
+[[nodiscard]] Status SeedInventory(InventoryStore& store, const std::vector<AccountView>& accounts,
+                                   TimePoint seen_at = Now());
 
 }  // namespace cordon::testing
