@@ -35,13 +35,16 @@ enum class GraphAction {
 };
 
 inline constexpr GraphAction kAllGraphActions[] = {
-    GraphAction::kDisable,           GraphAction::kEnable,
-    GraphAction::kForcePasswordReset, GraphAction::kRevokeAllSessions,
-    GraphAction::kRequireUserToSignInAgain, GraphAction::kMarkUserAsCompromised,
+    GraphAction::kDisable,
+    GraphAction::kEnable,
+    GraphAction::kForcePasswordReset,
+    GraphAction::kRevokeAllSessions,
+    GraphAction::kRequireUserToSignInAgain,
+    GraphAction::kMarkUserAsCompromised,
 };
 
 std::string_view ToString(GraphAction action);                    // "forcePasswordReset", ...
-std::optional<GraphAction> ParseGraphAction(std::string_view s);   // exact member names
+std::optional<GraphAction> ParseGraphAction(std::string_view s);  // exact member names
 
 // microsoft.graph.security.identityProvider: activeDirectory, entraID, okta.
 std::string_view GraphProviderName(Provider provider);

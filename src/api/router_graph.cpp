@@ -272,8 +272,8 @@ RoutedResponse Router::GraphInvokeAction(Context& ctx, std::string_view version,
                                   GraphProviderName(*provider)));
   const auto type = CordonActionFor(*action, *provider);
   if (!type) {
-    std::string supported;
-    for (const GraphAction a : GraphActionsAt(*provider)) supported += (supported.empty() ? "" : ", ") + std::string(ToString(a));
+    const std::string supported =
+        Join(GraphActionsAt(*provider), [](GraphAction a) { return std::string(ToString(a)); });
     return GraphError(ctx, http::status::bad_request,
                       fmt::format("The action {} is not supported at {}; supported there: {}", ToString(*action),
                                   GraphProviderName(*provider), supported));
