@@ -42,6 +42,7 @@ cat <<BANNER
   Cordon is running on the lab's Active Directory, its Okta emulator and its Entra ID (Graph) emulator.
 
   URL:         https://127.0.0.1:$PORT/api/v1/actions
+  Console:     https://127.0.0.1:$PORT/console/   (sign in with the admin token; the browser must trust the CA file)
   CA file:     $LAB/ca/ca.pem
   Admin token: $(cat "$DEMO/admin.token")   (also in $DEMO/admin.token)
   Log:         $DEMO/cordon.log

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs every Debian package Cordon needs to build, test and run its lab,
-# then Stoplight Prism (tests/support/prism_proxy.h: Okta's own API description
-# enforced between the Okta connector and its server in tests) from the npm
-# registry into tools/prism, and Microsoft's Graph JavaScript client
-# (tests/graph-client: drives the Graph-compatible API in graph_client_test)
-# into tests/graph-client, each at the exact version its package-lock.json pins.
+# then, from the npm registry, each at the exact versions its package-lock.json
+# pins (install scripts off, see each folder's .npmrc): Stoplight Prism
+# (tests/support/prism_proxy.h: Okta's own API description enforced between
+# the Okta connector and its server in tests) into tools/prism, the web
+# console's build tools (TypeScript, esbuild, Preact) into web/,
+# playwright-core, which drives Debian's chromium in the console's end-to-end
+# tests, into tests/console, and Microsoft's Graph JavaScript client (drives
+# the Graph-compatible API in graph_client_test) into tests/graph-client.
 # Idempotent: does nothing when all are present. Needs root (or sudo) for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +27,10 @@ PACKAGES=(
   # the lab: a real Active Directory (Samba AD DC) and its clients
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user ldap-utils
   libsasl2-modules-gssapi-mit
+  # the web console's end-to-end tests (tests/console) drive a real browser
+  chromium
 )
-# Node.js and npm, for Prism. A node that came from elsewhere (NodeSource's
+# Node.js and npm, for Prism and the web console. A node that came from elsewhere (NodeSource's
 # nodejs bundles npm and conflicts with Debian's npm package) is kept as it is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
@@ -56,13 +61,14 @@ if [ "$installed" != "$wanted" ] || [ ! -x "$prism_dir/node_modules/.bin/prism" 
   (cd "$prism_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-# Microsoft's Graph JavaScript client, the same way (tests/graph-client/.npmrc
-# turns install scripts off).
-graph_client_dir=tests/graph-client
-wanted=$(sed -n 's/.*"@microsoft\/microsoft-graph-client": *"\([^"]*\)".*/\1/p' "$graph_client_dir/package.json")
-installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
-  "$graph_client_dir/node_modules/@microsoft/microsoft-graph-client/package.json" 2>/dev/null | head -n 1 || true)
-if [ "$installed" != "$wanted" ]; then
-  echo "installing: @microsoft/microsoft-graph-client $wanted (npm ci in $graph_client_dir)" >&2
-  (cd "$graph_client_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+# The web console (web/, built into the cordon binary), its end-to-end tests
+# (tests/console) and Microsoft's Graph JavaScript client (tests/graph-client):
+# `npm ci` unless node_modules was installed from this very lock file (a copy
+# of it is kept there after each install).
+for dir in web tests/console tests/graph-client; do
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.cordon-installed-lock.json" 2>/dev/null; then
+    echo "installing: npm packages of $dir (npm ci)" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$dir/node_modules/.cordon-installed-lock.json"
+  fi
+done

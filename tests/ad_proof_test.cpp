@@ -331,7 +331,7 @@ TEST_F(AdProof, LooksUpBySamUpnSidAndGuid) {
   auto by_sam = ad->Lookup(user);
   ASSERT_TRUE(by_sam) << by_sam.error().message;
   const std::string dn = by_sam->identifiers.at("dn");
-  const std::string sid = by_sam->identifiers.at("sid");
+  const std::string sid = by_sam->sid;
   EXPECT_EQ(by_sam->provider, Provider::kActiveDirectory);
   EXPECT_EQ(by_sam->login, user);
   EXPECT_EQ(by_sam->status, AccountStatus::kEnabled);
@@ -342,7 +342,7 @@ TEST_F(AdProof, LooksUpBySamUpnSidAndGuid) {
   EXPECT_EQ(by_sam->id.size(), 36u) << by_sam->id;
   EXPECT_FALSE(by_sam->display_name.empty());
   for (const std::string& key :
-       {by_sam->identifiers.at("upn"), sid, by_sam->id, "{" + by_sam->id + "}", "sid:" + sid}) {
+       {by_sam->upn, sid, by_sam->id, "{" + by_sam->id + "}", "sid:" + sid}) {
     auto v = ad->Lookup(key);
     ASSERT_TRUE(v) << key << ": " << v.error().message;
     EXPECT_EQ(v->identifiers.at("dn"), dn) << key;
@@ -542,7 +542,7 @@ TEST_F(AdProof, BatchResolvesMixedIdsInOneSearchAndStaysCorrect) {
   std::vector<Action> batch = {
       MakeAction(ActionType::kDisable, users[0]),
       MakeAction(ActionType::kDisable, users[1] + "@corp.example.test"),
-      MakeAction(ActionType::kDisable, sid_of->identifiers.at("sid")),
+      MakeAction(ActionType::kDisable, sid_of->sid),
       MakeAction(ActionType::kDisable, guid_of->id),
       MakeAction(ActionType::kDisable, users[4]),
       MakeAction(ActionType::kDisable, "*)(sAMAccountName=*"),

@@ -670,7 +670,23 @@ TEST_F(EngineTest, AReadHasAConnectorOfItsOwnAndSharesTheProvidersRateBudget) {
     ASSERT_TRUE(done) << done.error().message;
   }
   EXPECT_EQ(directory_.instances.load(), 1) << "made by the provider's factory, once";
+  // What a read's answers say of the provider's own limits is the governor's too.
+  EXPECT_TRUE(engine->RateBuckets(Provider::kActiveDirectory).empty());
+  ASSERT_TRUE(engine->Read(Provider::kActiveDirectory, TimePoint{}, [](Connector&, const ExecutionContext& context) {
+    RateLimitReport report;
+    report.bucket = "users.read";
+    report.limit = 600;
+    report.remaining = 500;
+    report.reset_epoch_seconds = ToUnixMillis(Now()) / 1000 + 60;
+    context.ReportRateLimit(report);
+    return Status{};
+  }));
+  EXPECT_EQ(engine->RateBuckets(Provider::kActiveDirectory), std::vector<std::string>{"users.read"});
+  EXPECT_TRUE(engine->RateBuckets(Provider::kOkta).empty()) << "not configured";
   EXPECT_EQ(engine->Health().front().permits, 12);
+  EXPECT_FALSE(engine->ActionsUnderWay(Provider::kActiveDirectory));
+  Submit({"yuri"});
+  EXPECT_TRUE(engine->ActionsUnderWay(Provider::kActiveDirectory)) << "an action is due";
   // Ten requests per second, spread: twelve cannot all go in the first second.
   ASSERT_EQ(permits.size(), 12u);
   EXPECT_GE(permits.back() - permits.front(), Millis(900));

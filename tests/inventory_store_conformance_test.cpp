@@ -27,7 +27,7 @@ void InventoryStoreConformance::SetUp() {
 void InventoryStoreConformance::TearDown() { stores_ = {}; }
 
 int64_t InventoryStoreConformance::Generation() {
-  auto snapshot = inventory_->AccountsForCorrelation();
+  auto snapshot = inventory_->AccountsForCorrelation(std::nullopt);
   EXPECT_TRUE(snapshot) << snapshot.error().message;
   return snapshot ? snapshot->generation : -1;
 }
@@ -165,7 +165,7 @@ TEST_P(InventoryStoreConformance, AnEmptyInventoryHoldsNobody) {
   auto runs = inventory_->ListSyncRuns();
   ASSERT_TRUE(runs);
   EXPECT_THAT(*runs, IsEmpty());
-  auto snapshot = inventory_->AccountsForCorrelation();
+  auto snapshot = inventory_->AccountsForCorrelation(std::nullopt);
   ASSERT_TRUE(snapshot);
   EXPECT_THAT(snapshot->accounts, IsEmpty());
 }
@@ -220,7 +220,7 @@ TEST_P(InventoryStoreConformance, ListingsStoreEveryFieldOfTheAccountsAndTheirId
   EXPECT_EQ(counts->identities, 2);
   EXPECT_EQ(counts->accounts, 4);
 
-  auto snapshot = inventory_->AccountsForCorrelation();
+  auto snapshot = inventory_->AccountsForCorrelation(std::nullopt);
   ASSERT_TRUE(snapshot);
   ASSERT_EQ(snapshot->accounts.size(), 4u);
   for (const AccountKeys& k : snapshot->accounts) {

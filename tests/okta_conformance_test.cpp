@@ -270,11 +270,14 @@ class OktaConformanceTest : public ::testing::Test {
   }
 
   static WireResponse ThroughPrism(const std::string& method, const std::string& path_or_url,
-                                   const std::string& authorization = "SSWS " + std::string(kApiToken)) {
+                                   const std::string& authorization = "SSWS " + std::string(kApiToken),
+                                   const std::string& body = {}) {
     WireRequest r;
     r.method = method;
     r.url = path_or_url.starts_with("http://") ? path_or_url : prism_->base_url() + path_or_url;
     r.authorization = authorization;
+    r.body = body;
+    if (!body.empty()) r.content_type = "application/json";
     return testing::Call(r, certs_->ca());
   }
 
@@ -551,6 +554,43 @@ TEST_F(OktaConformanceTest, SearchAndFilterByLogin) {
     EXPECT_EQ(found[0]["id"], id);
     EXPECT_EQ(found[0]["profile"]["login"], login);
   }
+}
+
+// Okta's create-user call and its partial update, as the emulator answers
+// them, keep to Okta's description (users the tests seed are users Okta could
+// have made), and a deactivated one is listed by the filter Cordon's listing
+// uses.
+TEST_F(OktaConformanceTest, CreateAndPartialUpdateKeepToTheDescription) {
+  const std::string ssws = "SSWS " + std::string(kApiToken);
+  const std::string login = Login("cora.created");
+  const json profile = {{"firstName", "Cora"},
+                        {"lastName", "Created"},
+                        {"email", login},
+                        {"login", login},
+                        {"displayName", "<img src=x onerror=alert(1)>"}};
+  WireResponse r = ThroughPrism("POST", "/api/v1/users?activate=false", ssws, json{{"profile", profile}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["status"], "STAGED");
+  EXPECT_EQ(r.Json()["profile"]["displayName"], "<img src=x onerror=alert(1)>");
+  const std::string id = r.Json().value("id", "");
+  r = ThroughPrism("POST", "/api/v1/users/" + id, ssws, json{{"profile", {{"displayName", "Cora C."}}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["profile"]["displayName"], "Cora C.");
+  EXPECT_EQ(r.Json()["profile"]["firstName"], "Cora");
+  r = ThroughPrism("POST", "/api/v1/users?activate=true", ssws, json{{"profile", profile}}.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.Json().value("errorCode", ""), "E0000001");
+
+  r = ThroughPrism("POST", "/api/v1/users/" + id + "/lifecycle/deactivate", ssws);
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = ThroughPrism("GET", "/api/v1/users?filter=" + testing::FormEncode("status eq \"DEPROVISIONED\"") + "&limit=200");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::set<std::string> ids;
+  for (const auto& u : r.Json()) {
+    EXPECT_EQ(u["status"], "DEPROVISIONED");
+    ids.insert(u.value("id", ""));
+  }
+  EXPECT_EQ(ids.count(id), 1u);
 }
 
 // What Prism does with an exchange its description does not have: the

@@ -81,6 +81,82 @@ std::vector<std::string_view> SplitPath(std::string_view s) {
   return out;
 }
 
+namespace {
+
+std::string KnownStatuses() {
+  constexpr ActionStatus kAll[] = {ActionStatus::kAwaitingApproval, ActionStatus::kPending,
+                                   ActionStatus::kInProgress,       ActionStatus::kSucceeded,
+                                   ActionStatus::kFailed,           ActionStatus::kCancelled,
+                                   ActionStatus::kRejected};
+  return Join(kAll, [](ActionStatus st) { return std::string(ToString(st)); });
+}
+
+constexpr std::string_view kFilterParameters[] = {"status",        "type",   "provider", "target",
+                                                  "requestedBy",   "createdAfter", "createdBefore", "bulkId"};
+constexpr std::string_view kPagingParameters[] = {"limit", "cursor"};
+
+}  // namespace
+
+tl::expected<ActionFilter, BodyProblem> ActionFilterFrom(const std::map<std::string, std::string>& params,
+                                                         bool paging) {
+  ActionFilter filter;
+  for (const auto& param : params) {
+    // Named references rather than a structured binding: the lambda below
+    // captures them, which clang 14 refuses for bindings.
+    const std::string& key = param.first;
+    const std::string& value = param.second;
+    const bool known =
+        std::find(std::begin(kFilterParameters), std::end(kFilterParameters), key) != std::end(kFilterParameters) ||
+        (paging &&
+         std::find(std::begin(kPagingParameters), std::end(kPagingParameters), key) != std::end(kPagingParameters));
+    // Only a known name is repeated back: it is the server's word, not the client's.
+    if (!known) {
+      std::vector<std::string_view> names(std::begin(kFilterParameters), std::end(kFilterParameters));
+      if (paging) names.insert(names.end(), std::begin(kPagingParameters), std::end(kPagingParameters));
+      return tl::unexpected(
+          BadRequest("invalid-query", fmt::format("unknown query parameter; known: {}",
+                                                  Join(names, [](std::string_view k) { return std::string(k); }))));
+    }
+    auto bad = [&key](std::string_view why) {
+      return tl::unexpected(BadRequest("invalid-query", fmt::format("query parameter '{}': {}", key, why)));
+    };
+    if (value.empty()) return bad("must not be empty");
+    if (key == "status") {
+      filter.status = ParseActionStatus(value);
+      if (!filter.status) return bad(fmt::format("unknown status; known: {}", KnownStatuses()));
+    } else if (key == "type") {
+      filter.type = ParseActionType(value);
+      if (!filter.type) return bad(fmt::format("unknown action; known: {}", KnownActions()));
+    } else if (key == "provider") {
+      filter.provider = ParseProvider(value);
+      if (!filter.provider) return bad(fmt::format("unknown provider; known: {}", KnownProviders()));
+    } else if (key == "target") {
+      if (value.size() > kMaxAccountBytes) return bad("too long");
+      filter.target = value;
+    } else if (key == "requestedBy") {
+      filter.requested_by = value;
+    } else if (key == "bulkId") {
+      filter.bulk_id = value;
+    } else if (key == "createdAfter") {
+      filter.created_after = ParseTime(value);
+      if (!filter.created_after) return bad("must be an RFC 3339 UTC time, e.g. 2026-11-24T20:31:05Z");
+    } else if (key == "createdBefore") {
+      filter.created_before = ParseTime(value);
+      if (!filter.created_before) return bad("must be an RFC 3339 UTC time, e.g. 2026-11-24T20:31:05Z");
+    } else if (key == "limit") {
+      if (value.size() > 4 || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return bad("must be an integer from 1 to 1000");
+      const int limit = std::stoi(value);
+      if (limit < 1 || limit > 1000) return bad("must be an integer from 1 to 1000");
+      filter.limit = limit;
+    } else if (key == "cursor") {
+      if (value.size() > kMaxCursorBytes) return bad("too long");
+      filter.cursor = value;
+    }
+  }
+  return filter;
+}
+
 BodyProblem BadRequest(std::string slug, std::string detail) {
   return {http::status::bad_request, std::move(slug), std::move(detail)};
 }

@@ -79,6 +79,12 @@ tl::expected<std::string, BodyProblem> RequiredString(const json& body, const ch
 // An account name as a request may give it: not blank, not too long, no control characters.
 tl::expected<std::string, BodyProblem> ValidAccount(std::string account, std::string_view field);
 
+// The action list's filters from the query (GET /api/v1/actions and its
+// export); `paging`: limit and cursor are accepted too. A problem names only
+// the server's own words (the parameter's name when it is a known one).
+tl::expected<ActionFilter, BodyProblem> ActionFilterFrom(const std::map<std::string, std::string>& params,
+                                                         bool paging);
+
 struct Router::Caller {
   Actor actor;
   Role role = Role::kSecurityReader;
@@ -95,6 +101,7 @@ struct Router::Context {
   std::string route_class = "unknown";
   std::string action_id;  // the route's action id, once it passed IsActionId
   bool throttled = false;
+  bool csrf_refused = false;  // a cookie-authenticated change without the CSRF header or from another origin
 
   // Method and path as logs and the audit trail may carry them.
   [[nodiscard]] std::string Method() const { return SafeMethod(ToStd(request.method_string())); }
@@ -158,6 +165,7 @@ struct Router::Context {
       response.set(http::field::retry_after, std::to_string(std::max<int64_t>(wait.count(), 1)));
       return Done(std::move(response));
     }
+    if (csrf_refused) return Fail(http::status::forbidden, "csrf", error.message);
     if (error.code != ErrorCode::kUnauthenticated) return FailWith(error);
     HttpResponse response = Problem(http::status::unauthorized, "unauthenticated", error.message, request_id,
                                     request.version(), request.keep_alive());

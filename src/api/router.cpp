@@ -29,17 +29,6 @@ namespace {
 constexpr std::string_view kActionsPath = "/api/v1/actions";
 constexpr std::string_view kRisksPath = "/api/v1/risks";
 
-std::string KnownStatuses() {
-  constexpr ActionStatus kAll[] = {ActionStatus::kAwaitingApproval, ActionStatus::kPending,
-                                   ActionStatus::kInProgress,       ActionStatus::kSucceeded,
-                                   ActionStatus::kFailed,           ActionStatus::kCancelled,
-                                   ActionStatus::kRejected};
-  return Join(kAll, [](ActionStatus st) { return std::string(ToString(st)); });
-}
-
-constexpr std::string_view kQueryParameters[] = {"status",       "type",          "provider", "target", "requestedBy",
-                                                 "createdAfter", "createdBefore", "bulkId",   "limit",  "cursor"};
-
 // Each provider's standing in Prometheus text. Labels are fixed words
 // (provider names, states, causes), never provider text.
 std::string RenderProviderHealth(const std::vector<ProviderHealth>& providers) {
@@ -194,6 +183,7 @@ RoutedResponse Router::Route(Context& ctx) {
   const http::verb method = ctx.request.method();
   const std::string_view path = ctx.path;
 
+  if (path == "/" || path == "/console" || path.starts_with("/console/")) return Console(ctx);
   if (path == "/healthz") {
     ctx.route_class = "healthz";
     if (method != http::verb::get) return ctx.MethodNotAllowed("GET");
@@ -227,6 +217,11 @@ RoutedResponse Router::Route(Context& ctx) {
       }
       ctx.route_class = "actions";
       return ctx.MethodNotAllowed("GET, POST");
+    }
+    if (rest == "/export") {
+      ctx.route_class = "actions.export";
+      if (method != http::verb::get) return ctx.MethodNotAllowed("GET");
+      return ExportActions(ctx);
     }
     if (rest == "/bulk") {
       ctx.route_class = "actions.bulk";
@@ -268,49 +263,69 @@ void Router::RecordRefusal(Context& ctx, std::string_view event, std::string_vie
   records_.Refused(std::move(refusal));
 }
 
-Result<Router::Caller> Router::Authenticate(Context& ctx) {
+Result<Router::Caller> Router::Refuse(Context& ctx, std::string message, std::string_view why,
+                                      const TokenRecord* known) {
   // `why` is for the audit trail, in the server's words; `known` is the
   // presented token when the store knows it (revoked or expired).
-  auto refuse = [&](std::string message, std::string_view why, const TokenRecord* known) -> Result<Caller> {
-    RecordRefusal(ctx, "auth.unauthenticated", "anonymous", known != nullptr ? known->id : "", why);
-    const auto verdict = failures_.Failure(ctx.meta.client_address, std::chrono::steady_clock::now());
-    if (verdict.allowed) {
-      metrics_.CountAuthFailure(AuthFailure::kUnauthenticated);
-      return cordon::Fail(Error::Unauthenticated(std::move(message)));
-    }
-    metrics_.CountAuthFailure(AuthFailure::kThrottled);
-    if (verdict.newly_throttled)
-      spdlog::warn("api: too many failed authentications from {}: answering 429 until they slow down",
-                   SafeText(ctx.meta.client_address.empty() ? "-" : ctx.meta.client_address, 64));
-    Error error = Error::ResourceExhausted("too many failed authentications from this address; retry later");
-    error.retry_after = verdict.retry_after;
-    return cordon::Fail(std::move(error));
-  };
+  RecordRefusal(ctx, "auth.unauthenticated", "anonymous", known != nullptr ? known->id : "", why);
+  const auto verdict = failures_.Failure(ctx.meta.client_address, std::chrono::steady_clock::now());
+  if (verdict.allowed) {
+    metrics_.CountAuthFailure(AuthFailure::kUnauthenticated);
+    return cordon::Fail(Error::Unauthenticated(std::move(message)));
+  }
+  metrics_.CountAuthFailure(AuthFailure::kThrottled);
+  if (verdict.newly_throttled)
+    spdlog::warn("api: too many failed authentications from {}: answering 429 until they slow down",
+                 SafeText(ctx.meta.client_address.empty() ? "-" : ctx.meta.client_address, 64));
+  Error error = Error::ResourceExhausted("too many failed authentications from this address; retry later");
+  error.retry_after = verdict.retry_after;
+  return cordon::Fail(std::move(error));
+}
 
-  const auto header = ctx.request.find(http::field::authorization);
-  if (header == ctx.request.end()) return refuse("a bearer token is required", "no token", nullptr);
-  const std::string_view value = Trim(ToStd(header->value()));
-  if (value.size() > kMaxTokenBytes || !StartsWithNoCase(value, "bearer "))
-    return refuse("the Authorization header must be 'Bearer <token>'", "not a bearer token", nullptr);
-  const std::string_view token = Trim(value.substr(7));
-  if (token.empty()) return refuse("the Authorization header must be 'Bearer <token>'", "not a bearer token", nullptr);
-
+Result<Router::Caller> Router::CheckToken(Context& ctx, std::string_view token) {
   // Looked up on every call, never cached: a revocation or an expiry takes
   // effect on the next request.
   auto record = store_.FindTokenByDigest(TokenDigest(token));
   if (!record) return cordon::Fail(std::move(record.error()));
   constexpr std::string_view kRefused = "the token is unknown, revoked or expired";
-  if (!record->has_value()) return refuse(std::string(kRefused), "unknown token", nullptr);
+  if (!record->has_value()) return Refuse(ctx, std::string(kRefused), "unknown token", nullptr);
   const TokenRecord& known = **record;
   const TimePoint now = Now();
-  if (known.revoked) return refuse(std::string(kRefused), "revoked token", &known);
-  if (!known.UsableAt(now)) return refuse(std::string(kRefused), "expired token", &known);
+  if (known.revoked) return Refuse(ctx, std::string(kRefused), "revoked token", &known);
+  if (!known.UsableAt(now)) return Refuse(ctx, std::string(kRefused), "expired token", &known);
   const auto role = ParseRole(known.role);
-  if (!role) return refuse("the token has no valid role", "token without a valid role", &known);
+  if (!role) return Refuse(ctx, "the token has no valid role", "token without a valid role", &known);
   ctx.actor = known.name;
   ctx.token_id = known.id;
   records_.Used(known.id, now);
   return Caller{Actor{known.name, known.id}, *role};
+}
+
+Result<Router::Caller> Router::Authenticate(Context& ctx) {
+  const auto header = ctx.request.find(http::field::authorization);
+  if (header == ctx.request.end()) {
+    // The console's session cookie stands in for the header; what it may
+    // change is guarded against cross-site requests (CheckCsrf).
+    const std::string session = CookieValue(ctx.request, kSessionCookie);
+    if (session.empty()) return Refuse(ctx, "a bearer token is required", "no token", nullptr);
+    if (session.size() > kMaxTokenBytes)
+      return Refuse(ctx, "the session is not valid; sign in again", "bad session cookie", nullptr);
+    auto caller = CheckToken(ctx, session);
+    if (!caller) return caller;
+    if (auto csrf = CheckCsrf(ctx); !csrf) {
+      metrics_.CountAuthFailure(AuthFailure::kForbidden);
+      RecordRefusal(ctx, "auth.forbidden", caller->actor.name, caller->actor.token_id, "csrf");
+      return cordon::Fail(std::move(csrf.error()));
+    }
+    return caller;
+  }
+  const std::string_view value = Trim(ToStd(header->value()));
+  if (value.size() > kMaxTokenBytes || !StartsWithNoCase(value, "bearer "))
+    return Refuse(ctx, "the Authorization header must be 'Bearer <token>'", "not a bearer token", nullptr);
+  const std::string_view token = Trim(value.substr(7));
+  if (token.empty())
+    return Refuse(ctx, "the Authorization header must be 'Bearer <token>'", "not a bearer token", nullptr);
+  return CheckToken(ctx, token);
 }
 
 // Unauthenticated, so it says little and costs the same whatever the store
@@ -508,56 +523,9 @@ RoutedResponse Router::List(Context& ctx) {
   auto caller = Authenticate(ctx);
   if (!caller) return ctx.AuthFailed(caller.error());
 
-  ActionFilter filter;
-  for (const auto& param : ctx.params) {
-    // Named references rather than a structured binding: the lambda below
-    // captures them, which clang 14 refuses for bindings.
-    const std::string& key = param.first;
-    const std::string& value = param.second;
-    // Only a known name is repeated back: it is the server's word, not the client's.
-    if (std::find(std::begin(kQueryParameters), std::end(kQueryParameters), key) == std::end(kQueryParameters))
-      return ctx.Fail(http::status::bad_request, "invalid-query",
-                      fmt::format("unknown query parameter; known: {}",
-                                  Join(kQueryParameters, [](std::string_view k) { return std::string(k); })));
-    auto bad = [&](std::string_view why) {
-      return ctx.Fail(http::status::bad_request, "invalid-query", fmt::format("query parameter '{}': {}", key, why));
-    };
-    if (value.empty()) return bad("must not be empty");
-    if (key == "status") {
-      filter.status = ParseActionStatus(value);
-      if (!filter.status) return bad(fmt::format("unknown status; known: {}", KnownStatuses()));
-    } else if (key == "type") {
-      filter.type = ParseActionType(value);
-      if (!filter.type) return bad(fmt::format("unknown action; known: {}", KnownActions()));
-    } else if (key == "provider") {
-      filter.provider = ParseProvider(value);
-      if (!filter.provider) return bad(fmt::format("unknown provider; known: {}", KnownProviders()));
-    } else if (key == "target") {
-      if (value.size() > kMaxAccountBytes) return bad("too long");
-      filter.target = value;
-    } else if (key == "requestedBy") {
-      filter.requested_by = value;
-    } else if (key == "bulkId") {
-      filter.bulk_id = value;
-    } else if (key == "createdAfter") {
-      filter.created_after = ParseTime(value);
-      if (!filter.created_after) return bad("must be an RFC 3339 UTC time, e.g. 2026-11-24T20:31:05Z");
-    } else if (key == "createdBefore") {
-      filter.created_before = ParseTime(value);
-      if (!filter.created_before) return bad("must be an RFC 3339 UTC time, e.g. 2026-11-24T20:31:05Z");
-    } else if (key == "limit") {
-      int limit = 0;
-      if (value.size() > 4 || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return bad("must be an integer from 1 to 1000");
-      limit = std::stoi(value);
-      if (limit < 1 || limit > 1000) return bad("must be an integer from 1 to 1000");
-      filter.limit = limit;
-    } else if (key == "cursor") {
-      if (value.size() > kMaxCursorBytes) return bad("too long");
-      filter.cursor = value;
-    }
-  }
-  auto page = store_.ListActions(filter);
+  auto filter = ActionFilterFrom(ctx.params, /*paging=*/true);
+  if (!filter) return ctx.Fail(filter.error());
+  auto page = store_.ListActions(*filter);
   if (!page) return ctx.FailWith(page.error());
   json value = json::array();
   for (const Action& a : page->actions) value.push_back(ActionToJson(a));

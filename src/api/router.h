@@ -57,6 +57,7 @@ inline constexpr std::string_view kRequestIdPrefix = "urn:cordon:request:";
 struct RequestMeta {
   std::string client_address;  // the peer's IP address; empty when unknown (in-process callers)
   std::string request_id;      // see NewRequestId; empty: the router makes one
+  bool tls = false;            // it came over TLS: the server's own origin is https://<Host>
 };
 
 // What Router::Handle produced, with what the access log needs.
@@ -90,6 +91,16 @@ struct RoutedResponse {
 // the server's own words, never text from the request.
 [[nodiscard]] HttpResponse Problem(http::status status, std::string_view slug, std::string_view detail,
                                    std::string_view instance, unsigned version, bool keep_alive);
+
+// The console's session (router_console.cpp): the token in an HttpOnly
+// cookie, and a random value in a cookie the page reads and repeats in a
+// header on every request that changes state (double-submit, with Origin).
+inline constexpr std::string_view kSessionCookie = "cordon_session";
+inline constexpr std::string_view kCsrfCookie = "cordon_csrf";
+inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
+
+// The value of the cookie `name` in the request's Cookie headers; empty when absent.
+[[nodiscard]] std::string CookieValue(const HttpRequest& request, std::string_view name);
 
 struct RouterOptions {
   FailureLimiter::Options failures;
@@ -129,7 +140,12 @@ class Router {
   struct Context;
 
   RoutedResponse Route(Context& ctx);
+  // A bearer token, or else the console's session cookie (then CheckCsrf).
   Result<Caller> Authenticate(Context& ctx);
+  // The presented token against the store; a failure is refused as below.
+  Result<Caller> CheckToken(Context& ctx, std::string_view token);
+  // A failed authentication: audited, counted per address (429 past the limit).
+  Result<Caller> Refuse(Context& ctx, std::string message, std::string_view why, const TokenRecord* known);
   void RecordRefusal(Context& ctx, std::string_view event, std::string_view actor, std::string_view token_id,
                      std::string_view what);
 
@@ -146,6 +162,16 @@ class Router {
   RoutedResponse GetIdentity(Context& ctx, std::string_view id);
   RoutedResponse SyncInventory(Context& ctx);
   RoutedResponse InventoryStatus(Context& ctx);
+
+  RoutedResponse ExportActions(Context& ctx);  // router_export.cpp
+
+  // router_console.cpp: `/` and `/console/...`: the app, its assets, sign-in and sign-out.
+  RoutedResponse Console(Context& ctx);
+  RoutedResponse ConsoleRoute(Context& ctx);
+  RoutedResponse ConsoleSession(Context& ctx);
+  // A cookie-authenticated request that changes state must repeat the CSRF
+  // cookie in kCsrfHeader and, when it has an Origin, come from this server.
+  [[nodiscard]] Status CheckCsrf(Context& ctx) const;
 
   // router_graph.cpp: the Graph-compatible API under /v1.0 and /beta.
   RoutedResponse GraphRoute(Context& ctx, std::string_view version);

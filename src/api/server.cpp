@@ -250,7 +250,7 @@ class Session final : public SessionBase {
     if (ec) return OnReadError(ec);
     state_ = State::kHandling;
     auto request = std::make_shared<HttpRequest>(parser_->release());
-    RequestMeta meta{client_address_, api::NewRequestId()};
+    RequestMeta meta{client_address_, api::NewRequestId(), kTls};
     asio::thread_pool& pool = api::IsMutation(*request) ? *shared_.writers : *shared_.readers;
     asio::post(pool, [self = Self(), request, meta = std::move(meta)] {
       auto routed = std::make_shared<RoutedResponse>(self->Handle(*request, meta));
@@ -537,6 +537,13 @@ class ApiServer::Impl {
         if (!wait_ec && !shared_.stopping) DoAccept();
       });
       return;
+    }
+    {
+      // An answer goes out as several writes (TLS records, header and
+      // body): with Nagle's algorithm on, the last one waits for the
+      // client's delayed ACK, some 40 ms, whenever an answer spans segments.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
     }
     if (shared_.live >= kMaxConnections) {
       beast::error_code ignored;

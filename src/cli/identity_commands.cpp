@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>

@@ -86,7 +86,9 @@ TEST(Catalogue, EveryEntrySaysWhatItDoesToTheAccount) {
                                    : e.provider == Provider::kEntra         ? "Entra ID"
                                                                             : "Okta";
     EXPECT_NE(what.find(where), std::string::npos) << ToString(e.type) << ": " << what;
-    if (!UndoOf(e.provider, e.type)) EXPECT_NE(what.find("Cannot be undone"), std::string::npos) << what;
+    if (!UndoOf(e.provider, e.type)) {
+      EXPECT_NE(what.find("Cannot be undone"), std::string::npos) << what;
+    }
   }
   EXPECT_NE(WhatItDoes(Provider::kActiveDirectory, ActionType::kDisable, "alice").find("userAccountControl"),
             std::string::npos);

@@ -501,7 +501,9 @@ void Engine::Finish(Worker& w, const Action& action, AttemptReport report) {
       if (IsTerminal(done->status)) {
         std::shared_ptr<const FinishedHook> hook;
         {
+          // Over for the worker too: whoever the hook tells must not find it under way.
           std::lock_guard lock(mu_);
+          std::erase(w.in_flight, action.id);
           hook = finished_hook_;
         }
         if (hook) (*hook)(*done);
@@ -537,6 +539,30 @@ void Engine::Finish(Worker& w, const Action& action, AttemptReport report) {
     }
     std::this_thread::sleep_for(Millis(50 * attempt));
   }
+}
+
+bool Engine::ActionsUnderWay(Provider provider) {
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& w : workers_)
+      if (w->provider == provider && !w->in_flight.empty()) return true;
+  }
+  auto due = store_.CountDue(provider, Now());
+  // A store that cannot say: assume work waits, the read can wait too.
+  return !due || *due > 0;
+}
+
+std::vector<std::string> Engine::RateBuckets(Provider provider) const {
+  const Governor* governor = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = pools_.find(provider);
+    if (it == pools_.end()) return {};
+    governor = it->second->governor.get();
+  }
+  std::vector<std::string> out;
+  for (const RateWindowHealth& w : governor->Health().rate_windows) out.push_back(w.bucket);
+  return out;
 }
 
 void Engine::SetFinishedHook(FinishedHook hook) {

@@ -130,6 +130,15 @@ class Engine {
   using ProviderRead = std::function<Status(Connector& connector, const ExecutionContext& context)>;
   [[nodiscard]] Status Read(Provider provider, TimePoint deadline, const ProviderRead& read);
 
+  // Whether actions of `provider` are due or being carried out now: reads
+  // that can wait (a refresh) leave the provider's budget to them.
+  [[nodiscard]] bool ActionsUnderWay(Provider provider);
+  // The buckets of the provider's own rate limits with a live window (the
+  // connector's names, e.g. Okta's users.read): a read whose request the
+  // connector does not pace itself (Lookup has no context) asks each for a
+  // permit, so it cannot spend a window the budget says is spent.
+  [[nodiscard]] std::vector<std::string> RateBuckets(Provider provider) const;
+
   // Called with each action a worker took to a final status (succeeded or
   // failed), as stored, on the worker's thread: it must return quickly.
   // Set before Start().

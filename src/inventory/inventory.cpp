@@ -4,6 +4,10 @@
 #include <chrono>
 #include <unordered_map>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <spdlog/spdlog.h>
 
 #include "core/catalogue.h"
@@ -14,6 +18,16 @@ namespace {
 
 // A write that met another writer's change correlates again, this often.
 constexpr int kWriteTries = 3;
+
+// A sync's listing and correlation are large and short-lived, and each
+// provider's runs on a thread (so a malloc arena) of its own: without this,
+// glibc keeps what they freed, and the server stays as large as the largest
+// sync. Once per sync, the cost is nothing.
+void ReleaseFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
 
 std::string Describe(const Error& e) {
   return e.provider_code.empty() ? e.message : e.message + " (" + e.provider_code + ")";
@@ -142,11 +156,7 @@ Result<std::vector<SyncRun>> Inventory::RequestSync(std::optional<Provider> prov
       return Fail(Error::FailedPrecondition("the " + std::string(ToString(*provider)) + " provider is not configured"));
     for (auto& [p, sync] : syncs_) {
       if (provider && p != *provider) continue;
-      if (!sync->running && !sync->requested) {
-        sync->requested = true;
-        sync->started_at = Now();
-        sync->progress = 0;
-      }
+      Ask(*sync);
       out.push_back(RunOf(*sync));
     }
   }
@@ -154,19 +164,27 @@ Result<std::vector<SyncRun>> Inventory::RequestSync(std::optional<Provider> prov
   return out;
 }
 
-Result<SyncRun> Inventory::SyncAndWait(Provider provider) {
-  uint64_t finished = 0;
-  {
-    std::lock_guard lock(mu_);
-    const auto it = syncs_.find(provider);
-    if (it != syncs_.end()) finished = it->second->finished;
+uint64_t Inventory::Ask(ProviderSync& p) {
+  if (!p.running && !p.requested) {
+    p.requested = true;
+    p.started_at = Now();
+    p.progress = 0;
   }
-  auto asked = RequestSync(provider);
-  if (!asked) return Fail(asked.error());
+  // The one running, or the one asked for: the next to finish either way.
+  return p.finished + 1;
+}
+
+Result<SyncRun> Inventory::SyncAndWait(Provider provider) {
   std::unique_lock lock(mu_);
-  ProviderSync& p = *syncs_.at(provider);
-  done_cv_.wait(lock, [&] { return stopping_ || p.finished > finished; });
-  if (p.finished == finished) return Fail(Error::Unavailable("the inventory stopped before the sync finished"));
+  if (!started_ || stopping_) return Fail(Error::FailedPrecondition("the inventory is not running"));
+  const auto it = syncs_.find(provider);
+  if (it == syncs_.end())
+    return Fail(Error::FailedPrecondition("the " + std::string(ToString(provider)) + " provider is not configured"));
+  ProviderSync& p = *it->second;
+  const uint64_t target = Ask(p);
+  cv_.notify_all();
+  done_cv_.wait(lock, [&] { return stopping_ || p.finished >= target; });
+  if (p.finished < target) return Fail(Error::Unavailable("the inventory stopped before the sync finished"));
   return RunOf(p);
 }
 
@@ -236,6 +254,9 @@ SyncRun Inventory::SyncOnce(Provider provider, TimePoint started, std::atomic<in
   run.accounts = static_cast<int64_t>(listed.size());
   if (listing) {
     auto stored = StoreListing(provider, listed, run);
+    listed = {};
+    index = {};
+    ReleaseFreedMemory();
     if (stored) {
       run.finished_at = Now();
       const auto seconds = std::chrono::duration<double>(run.finished_at - started).count();
@@ -259,14 +280,11 @@ Result<InventoryWriteResult> Inventory::StoreListing(Provider provider, std::vec
                                                      const SyncRun& run) {
   std::lock_guard lock(write_mu_);
   for (int attempt = 1;; ++attempt) {
-    auto snapshot = store_.AccountsForCorrelation();
+    // The other providers' accounts, then this listing's.
+    auto snapshot = store_.AccountsForCorrelation(provider);
     if (!snapshot) return Fail(snapshot.error());
-    std::vector<AccountKeys> keys;
-    keys.reserve(snapshot->accounts.size() + listed.size());
-    for (AccountKeys& k : snapshot->accounts)
-      if (k.provider != provider) keys.push_back(std::move(k));
-    snapshot->accounts.clear();
-    snapshot->accounts.shrink_to_fit();
+    std::vector<AccountKeys> keys = std::move(snapshot->accounts);
+    keys.reserve(keys.size() + listed.size());
     const size_t first = keys.size();
     for (const AccountView& a : listed) keys.push_back(KeysOf(a));
     Placement placed = Place(keys, first);
@@ -290,6 +308,8 @@ Result<InventoryWriteResult> Inventory::StoreListing(Provider provider, std::vec
 
 void Inventory::ActionFinished(const Action& action) {
   if (action.status != ActionStatus::kSucceeded || IsCordonOnly(action.provider, action.type)) return;
+  // Sessions are not part of what the inventory keeps of an account.
+  if (action.type == ActionType::kRevokeSessions) return;
   if (!providers_.count(action.provider)) return;
   // The immutable id the action resolved to; the name it was asked for
   // when the provider gave none.
@@ -297,13 +317,21 @@ void Inventory::ActionFinished(const Action& action) {
   {
     std::lock_guard lock(mu_);
     if (!started_ || stopping_ || queued_.count(key)) return;
-    if (refresh_queue_.size() >= options_.max_queued_refreshes) {
-      spdlog::warn("inventory: {} refreshes are waiting; {} account {} waits for the next sync",
-                   refresh_queue_.size(), ToString(key.first), key.second);
-      return;
+    ProviderSync& sync = *syncs_.at(key.first);
+    const size_t waiting = static_cast<size_t>(std::count_if(
+        refresh_queue_.begin(), refresh_queue_.end(), [&](const auto& k) { return k.first == key.first; }));
+    if (waiting >= options_.refreshes_before_sync) {
+      // A sync reads them all, and those queued with them.
+      std::erase_if(refresh_queue_, [&](const auto& k) { return k.first == key.first; });
+      std::erase_if(queued_, [&](const auto& k) { return k.first == key.first; });
+      if (!sync.running && !sync.requested)
+        spdlog::info("inventory: {} accounts of {} changed at once: a sync reads them", waiting + 1,
+                     ToString(key.first));
+      Ask(sync);
+    } else {
+      queued_.insert(key);
+      refresh_queue_.push_back(std::move(key));
     }
-    queued_.insert(key);
-    refresh_queue_.push_back(std::move(key));
   }
   cv_.notify_all();
 }
@@ -320,10 +348,20 @@ void Inventory::RunRefreshes() {
     if (stopping_) return;
     auto key = std::move(refresh_queue_.front());
     refresh_queue_.pop_front();
+    ++refreshing_;
+    lock.unlock();
+    if (engine_.ActionsUnderWay(key.first)) {
+      // Actions first: this one waits at the back of the queue.
+      lock.lock();
+      --refreshing_;
+      refresh_queue_.push_back(std::move(key));
+      cv_.wait_for(lock, options_.refresh_backoff, [&] { return stopping_.load(); });
+      continue;
+    }
+    lock.lock();
     // Taken off the set before the read: an action finishing during this
     // read queues another, which reads what this one may have missed.
     queued_.erase(key);
-    ++refreshing_;
     lock.unlock();
     if (auto done = Refresh(key.first, key.second); !done)
       spdlog::warn("inventory: cannot refresh {} account {}: {}", ToString(key.first), key.second,
@@ -340,8 +378,12 @@ Status Inventory::Refresh(Provider provider, const std::string& account) {
   AccountView view;
   auto read = engine_.Read(provider, Now() + options_.refresh_timeout,
                            [&](Connector& connector, const ExecutionContext& context) -> Status {
-                             // Lookup takes no context: its one request is paced here.
+                             // Lookup takes no context: its one request is paced here, by
+                             // Cordon's budget and by every live window of the provider's
+                             // own limits (whichever its request counts against).
                              if (auto paced = context.Pace(); !paced) return paced;
+                             for (const std::string& bucket : engine_.RateBuckets(provider))
+                               if (auto paced = context.Pace(bucket); !paced) return paced;
                              auto found = connector.Lookup(account);
                              if (!found) return Fail(found.error());
                              view = std::move(*found);
@@ -373,7 +415,7 @@ Status Inventory::StoreRefreshed(AccountView view) {
       write.identities.push_back(HeaderOf(members->accounts));
       write.accounts.push_back({std::move(view), fresh.identity_id, Now(), std::nullopt});
     } else {
-      auto snapshot = store_.AccountsForCorrelation();
+      auto snapshot = store_.AccountsForCorrelation(std::nullopt);
       if (!snapshot) return Fail(snapshot.error());
       std::vector<AccountKeys> keys;
       keys.reserve(snapshot->accounts.size() + 1);

@@ -13,13 +13,16 @@
 // while one runs joins it. While a listing runs, Runs() shows how many
 // accounts it has read.
 //
-// Refresh: when an action succeeds at a provider (the engine's finished
-// hook: ActionFinished), its account is read again (Connector::Lookup by the
-// immutable id the action resolved to, through the same paced read path)
-// and written (InventoryStore::UpsertAccounts), so the user page shows the
-// new state at once. Refreshes run on a thread of their own, never the
-// worker's; a refresh already queued for the same account absorbs a repeat.
-// A refresh that does not change what correlates the account (its SID, UPN,
+// Refresh: when an action that changes what the inventory shows succeeds at
+// a provider (the engine's finished hook: ActionFinished), its account is
+// read again (Connector::Lookup by the immutable id the action resolved to,
+// through the same paced read path) and written
+// (InventoryStore::UpsertAccounts), so the user page shows the new state at
+// once. Refreshes run on a thread of their own, never the worker's; a
+// refresh already queued for the same account absorbs a repeat. Actions come
+// first: a provider's refreshes wait while it has actions due or under way,
+// and a burst of them (a bulk action) becomes one sync of the provider. A
+// refresh that does not change what correlates the account (its SID, UPN,
 // mail) touches only its identity; one that does correlates everything again.
 //
 // A write names the generation of the snapshot it was correlated on, so a
@@ -58,9 +61,13 @@ struct InventoryOptions {
   Millis sync_timeout{3'600'000};
   // How long the lookup of one refresh may take.
   Millis refresh_timeout{30'000};
-  // Refreshes waiting beyond this are dropped (the next sync brings the
-  // accounts anyway), so a burst of actions cannot grow the queue for ever.
-  size_t max_queued_refreshes = 10'000;
+  // More refreshes than this waiting for one provider (a bulk action)
+  // become one sync of it: a listing is paced page by page, and costs a
+  // request per page rather than one per account.
+  size_t refreshes_before_sync = 100;
+  // While the provider has actions due or under way, its refreshes wait
+  // (they would spend the budget the actions need); asked again this often.
+  Millis refresh_backoff{500};
 };
 
 // At most this many accounts are taken from one provider's listing; a
@@ -93,8 +100,9 @@ class Inventory {
   [[nodiscard]] std::vector<SyncRun> Runs() const;
 
   // The engine's finished hook: a succeeded action's account is refreshed
-  // (queued; returns at once). Cordon-only actions change nothing at the
-  // provider and are left alone.
+  // (queued; returns at once). Actions that change nothing the inventory
+  // shows (Cordon-only marks, whose level is read from the action center;
+  // session revocations) are left alone.
   void ActionFinished(const Action& action);
   // Reads the account (its id, or a name the connector resolves) again and
   // writes it, on the caller's thread.
@@ -115,6 +123,9 @@ class Inventory {
     std::thread thread;
   };
 
+  // Asks for a sync of `p` unless one runs or is asked for; the count of
+  // finished syncs at which it will have finished. Under mu_.
+  uint64_t Ask(ProviderSync& p);
   void RunSyncs(ProviderSync& p);
   SyncRun SyncOnce(Provider provider, TimePoint started, std::atomic<int64_t>& progress);
   [[nodiscard]] Result<InventoryWriteResult> StoreListing(Provider provider, std::vector<AccountView>& listed,

@@ -102,8 +102,9 @@ class InventoryStore {
   [[nodiscard]] virtual Result<std::optional<Identity>> FindIdentityOfAccount(Provider provider,
                                                                               std::string_view account_id_or_login) = 0;
 
-  // Every account, for a correlation of all of them.
-  [[nodiscard]] virtual Result<CorrelationSnapshot> AccountsForCorrelation() = 0;
+  // Every account, but those of `except`: what a complete listing of that
+  // provider is correlated with (none: every account).
+  [[nodiscard]] virtual Result<CorrelationSnapshot> AccountsForCorrelation(std::optional<Provider> except) = 0;
   // The accounts of the identity that holds the account (`provider`,
   // `account_id`); none when the inventory does not hold that account.
   [[nodiscard]] virtual Result<CorrelationSnapshot> IdentityMembersOf(Provider provider,

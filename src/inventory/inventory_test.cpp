@@ -458,8 +458,64 @@ TEST_F(InventoryTest, RepeatedRefreshesOfOneAccountAreCoalesced) {
   Action cordon_only = succeeded;
   cordon_only.type = ActionType::kMarkCompromised;
   inventory_->ActionFinished(cordon_only);
+  Action sessions = succeeded;
+  sessions.type = ActionType::kRevokeSessions;
+  inventory_->ActionFinished(sessions);
   inventory_->WaitForRefreshes();
   EXPECT_EQ(okta_.lookups.load(), 2);
+}
+
+TEST_F(InventoryTest, ABurstOfRefreshesBecomesOneSync) {
+  Build();
+  inventory_->Start();
+  SyncAll();
+  const int listings = okta_.listings.load();
+  Action succeeded;
+  succeeded.type = ActionType::kSuspend;
+  succeeded.provider = Provider::kOkta;
+  succeeded.status = ActionStatus::kSucceeded;
+  succeeded.account_id = "00u1";
+  okta_.lookup.Close();
+  inventory_->ActionFinished(succeeded);
+  okta_.lookup.WaitEntered(1);
+  // A bulk: 120 more accounts while the first is read.
+  for (int i = 0; i < 120; ++i) {
+    succeeded.account_id = "00ubulk" + std::to_string(i);
+    inventory_->ActionFinished(succeeded);
+  }
+  okta_.lookup.Open();
+  inventory_->WaitForRefreshes();
+  auto run = inventory_->SyncAndWait(Provider::kOkta);
+  ASSERT_TRUE(run);
+  // The 101st queued made the first 100 one sync; the 19 after it were read one by one.
+  EXPECT_EQ(okta_.lookups.load(), 1 + 19);
+  EXPECT_GE(okta_.listings.load(), listings + 1);
+}
+
+TEST_F(InventoryTest, RefreshesWaitWhileTheProvidersActionsAreUnderWay) {
+  Build();
+  inventory_->Start();
+  SyncAll();
+  // An action due at Okta (the engine is not started, so it stays due).
+  SubmitRequest request;
+  request.type = ActionType::kSuspend;
+  request.provider = Provider::kOkta;
+  request.targets = {"dave@corp.example.com"};
+  request.reason = "incident 9";
+  request.actor = {"analyst", "tok_1"};
+  auto created = service_->Submit(request);
+  ASSERT_TRUE(created) << created.error().message;
+  Action succeeded;
+  succeeded.type = ActionType::kSuspend;
+  succeeded.provider = Provider::kOkta;
+  succeeded.status = ActionStatus::kSucceeded;
+  succeeded.account_id = "00u1";
+  inventory_->ActionFinished(succeeded);
+  std::this_thread::sleep_for(Millis(1500));  // three times the refresh backoff
+  EXPECT_EQ(okta_.lookups.load(), 0) << "the action comes first";
+  ASSERT_TRUE(service_->Cancel(created->front().id, {"analyst", "tok_1"}, "not needed"));
+  inventory_->WaitForRefreshes();
+  EXPECT_EQ(okta_.lookups.load(), 1) << "read once nothing waits";
 }
 
 TEST_F(InventoryTest, ARefreshThatChangesWhatCorrelatesAnAccountMovesIt) {

@@ -300,6 +300,11 @@ std::string SeedLdif(std::string_view users_pw, std::string_view svc_pw) {
   auto [dgiven, dsn] = GivenAndSurname(kDanaAdmin);
   o << "dn: CN=Domain Admins,CN=Users," << kBaseDn << "\nchangetype: modify\nadd: member\nmember: CN=" << dgiven
     << " " << dsn << "," << kAdminsOu << "\n-\n\n";
+  // What AD's SDProp task does within the hour for a member of a protected
+  // group (Samba does not run it): adminCount = 1, as Administrator has from
+  // provisioning.
+  o << "dn: CN=" << dgiven << " " << dsn << "," << kAdminsOu << "\nchangetype: modify\nreplace: adminCount\n"
+    << "adminCount: 1\n-\n\n";
   return o.str();
 }
 

@@ -66,7 +66,7 @@ inline constexpr int kSmartcardRequiredUac = 0x40200;
 // What Provision() seeds, versioned: a snapshot seeded by another version
 // (an older Cordon, without the users added since) is provisioned again by
 // the next Up(). Raise it whenever the seed changes.
-inline constexpr int kSeedVersion = 2;
+inline constexpr int kSeedVersion = 3;
 // The service app the lab registers with its Okta emulator (private_key_jwt).
 inline constexpr std::string_view kOktaClientId = "0oa1cordonlab0client";
 // The lab's Entra ID tenant and the app registered in it (client secret and

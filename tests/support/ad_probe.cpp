@@ -99,6 +99,30 @@ std::string GuidText(LDAP* ld, LDAPMessage* entry) {
   return out;
 }
 
+// A binary objectSid (MS-DTYP 2.4.2.2) as "S-1-5-21-...": revision, the
+// 48-bit big-endian authority, then little-endian 32-bit sub-authorities.
+std::string SidText(LDAP* ld, LDAPMessage* entry) {
+  berval** vals = ldap_get_values_len(ld, entry, "objectSid");
+  if (vals == nullptr) return {};
+  std::string out;
+  if (vals[0] != nullptr && vals[0]->bv_len >= 8) {
+    const auto* b = reinterpret_cast<const unsigned char*>(vals[0]->bv_val);
+    const std::size_t count = b[1];
+    if (vals[0]->bv_len == 8 + 4 * count) {
+      std::uint64_t authority = 0;
+      for (int i = 2; i < 8; ++i) authority = (authority << 8) | b[i];
+      out = "S-" + std::to_string(b[0]) + "-" + std::to_string(authority);
+      for (std::size_t k = 0; k < count; ++k) {
+        const unsigned char* p = b + 8 + 4 * k;
+        out += "-" + std::to_string(std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+                                    std::uint32_t{p[3]} << 24);
+      }
+    }
+  }
+  ldap_value_free_len(vals);
+  return out;
+}
+
 // unicodePwd wants the password in double quotes, in UTF-16LE.
 std::string UnicodePwd(const std::string& password) {
   std::string out;
@@ -199,8 +223,8 @@ Result<AdProbe> AdProbe::ConnectAsAdmin(const LabInfo& lab) {
 Result<UserState> AdProbe::ReadUser(std::string_view sam) {
   const std::string filter = "(&(objectClass=user)(sAMAccountName=" + EscapeFilterValue(sam) + "))";
   char a1[] = "userAccountControl", a2[] = "pwdLastSet", a3[] = "msDS-User-Account-Control-Computed",
-       a4[] = "lockoutTime", a5[] = "objectGUID";
-  char* attrs[] = {a1, a2, a3, a4, a5, nullptr};
+       a4[] = "lockoutTime", a5[] = "objectGUID", a6[] = "objectSid", a7[] = "userPrincipalName", a8[] = "adminCount";
+  char* attrs[] = {a1, a2, a3, a4, a5, a6, a7, a8, nullptr};
   LDAPMessage* raw = nullptr;
   const int rc = ldap_search_ext_s(conn_->ld.get(), conn_->base_dn.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(), attrs,
                                    0, nullptr, nullptr, nullptr, 2, &raw);
@@ -219,6 +243,10 @@ Result<UserState> AdProbe::ReadUser(std::string_view sam) {
   st.uac_computed = FirstInt(conn_->ld.get(), entry, a3);
   st.lockout_time = FirstInt(conn_->ld.get(), entry, a4);
   st.guid = GuidText(conn_->ld.get(), entry);
+  st.sid = SidText(conn_->ld.get(), entry);
+  const auto upn = AllValues(conn_->ld.get(), entry, a7);
+  if (!upn.empty()) st.upn = upn.front();
+  st.admin_count = FirstInt(conn_->ld.get(), entry, a8);
   return st;
 }
 

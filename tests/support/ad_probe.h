@@ -1,7 +1,8 @@
 // AdProbe: an administrator's view of the lab's DC for tests, written
 // directly on libldap (not on Cordon's AD connector, which it checks).
 //
-// What tests need: read a user's userAccountControl / pwdLastSet / objectGUID,
+// What tests need: read a user's userAccountControl / pwdLastSet / objectGUID
+// / objectSid / userPrincipalName / adminCount,
 // try a simple bind as a user and see the DC's answer (e.g. "data 533" for a
 // disabled account), try a modify as some account, reset users to the seeded
 // state (enabled, pwdLastSet -1) as Administrator, and rename, add and delete
@@ -39,6 +40,9 @@ struct LdapAnswer {
 struct UserState {
   std::string dn;
   std::string guid;  // objectGUID, "00112233-4455-6677-8899-aabbccddeeff" (first three groups little-endian)
+  std::string sid;   // objectSid, "S-1-5-21-..."
+  std::string upn;   // userPrincipalName, empty if none
+  std::int64_t admin_count = 0;  // adminCount (1: protected by AdminSDHolder)
   std::int64_t user_account_control = 0;
   std::int64_t pwd_last_set = 0;
   std::int64_t uac_computed = 0;  // msDS-User-Account-Control-Computed (0x800000: password expired)

@@ -173,8 +173,10 @@ HttpResult TestClient::Send(const RawRequest& r) {
   }
   const auto& response = parser.get();
   result.status = response.result_int();
-  for (const auto& field : response)
+  for (const auto& field : response) {
     result.headers[Lower(std::string(field.name_string()))] = std::string(field.value());
+    result.all_headers.emplace(Lower(std::string(field.name_string())), std::string(field.value()));
+  }
   result.body = response.body();
   if (!response.keep_alive() || !write_error.empty()) impl_->Disconnect();
   return result;

@@ -33,6 +33,7 @@ struct HttpResult {
   unsigned status = 0;  // 0: the transport failed, see transport_error
   std::string transport_error;
   std::map<std::string, std::string> headers;  // names in lower case
+  std::multimap<std::string, std::string> all_headers;  // every header line (Set-Cookie repeats), names in lower case
   std::string body;
 
   [[nodiscard]] std::string Header(const std::string& lower_name) const;

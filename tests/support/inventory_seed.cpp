@@ -3,7 +3,7 @@
 namespace cordon::testing {
 
 Status SeedInventory(InventoryStore& store, const std::vector<AccountView>& accounts, TimePoint seen_at) {
-  auto snapshot = store.AccountsForCorrelation();
+  auto snapshot = store.AccountsForCorrelation(std::nullopt);
   if (!snapshot) return Fail(snapshot.error());
   std::vector<AccountKeys> keys = std::move(snapshot->accounts);
   const size_t first = keys.size();

@@ -16,9 +16,11 @@
 namespace cordon::ad {
 namespace {
 
+// What Cordon reads of an account, for an action, a lookup or a listing.
 const std::vector<std::string> kAccountAttributes = {
-    "sAMAccountName", "userPrincipalName", "objectSid", "objectGUID", "displayName",
-    "cn",             "userAccountControl", "pwdLastSet",
+    "objectGUID", "sAMAccountName",     "userPrincipalName", "displayName", "cn",
+    "mail",       "objectSid",          "userAccountControl", "pwdLastSet", "adminCount",
+    "distinguishedName",
 };
 
 std::string Hex(uint32_t v) {
@@ -125,6 +127,38 @@ struct Writability {
 };
 
 bool IsProviderOutage(const Error& e) { return e.blame == Blame::kProvider; }
+
+// The account as the inventory and the user page show it; Lookup and
+// ListAccounts both read entries through this. An attribute the action
+// account may not read leaves its field empty (an unreadable
+// userAccountControl: status "other") rather than failing a whole listing.
+AccountView AccountViewOf(const LdapEntry& entry) {
+  auto text = [&](std::string_view attribute) {
+    const std::string* v = entry.First(attribute);
+    return v != nullptr ? *v : std::string();
+  };
+  AccountView view;
+  view.provider = Provider::kActiveDirectory;
+  if (const std::string* guid = entry.First("objectGUID"))
+    if (auto g = FormatGuid(*guid)) view.id = *g;
+  view.login = text("sAMAccountName");
+  view.upn = text("userPrincipalName");
+  view.display_name = text("displayName");
+  if (view.display_name.empty()) view.display_name = text("cn");
+  view.mail = text("mail");
+  if (const std::string* sid = entry.First("objectSid"))
+    if (auto s = FormatSid(*sid)) view.sid = *s;
+  int64_t uac = 0;
+  view.status = !ParseInteger(entry.First("userAccountControl"), uac) ? AccountStatus::kOther
+                : (uac & kAccountDisable) != 0                        ? AccountStatus::kDisabled
+                                                                      : AccountStatus::kEnabled;
+  int64_t pwd_last_set = -1;
+  view.must_change_password = ParseInteger(entry.First("pwdLastSet"), pwd_last_set) && pwd_last_set == 0;
+  int64_t admin_count = 0;
+  view.admin_protected = ParseInteger(entry.First("adminCount"), admin_count) && admin_count == 1;
+  view.identifiers["dn"] = entry.dn;
+  return view;
+}
 
 // The engine could not record what the account looked like, so no change may
 // be sent: try again later.
@@ -618,24 +652,47 @@ Result<AccountView> AdConnector::Lookup(const std::string& account) {
   const ExecutionContext context;
   auto state = RetryOnLostConnection(connection_, [&] { return ReadAccount(*id, context); });
   if (!state) return Fail(state.error());
-  const LdapEntry& e = state->entry;
-  auto text = [&](std::string_view attr) {
-    const std::string* v = e.First(attr);
-    return v != nullptr ? *v : std::string();
+  return AccountViewOf(state->entry);
+}
+
+Status AdConnector::ListAccounts(const ExecutionContext& context,
+                                 const std::function<Status(std::vector<AccountView>&&)>& page) {
+  const std::string filter = "(&" + std::string(kUserClassFilter) + ")";
+  std::string cookie;
+  int pages = 0;
+  std::size_t accounts = 0;
+  // Ends a listing cut short: dropping the connection drops the DC's state
+  // of the paged search with it (RFC 2696 would also take a page size of 0).
+  auto abandon = [&](Status why) {
+    if (!cookie.empty()) connection_.reset();
+    return why;
   };
-  AccountView view;
-  view.provider = Provider::kActiveDirectory;
-  view.id = state->guid;
-  view.login = text("sAMAccountName");
-  view.display_name = text("displayName");
-  if (view.display_name.empty()) view.display_name = text("cn");
-  view.status = (state->uac & kAccountDisable) ? AccountStatus::kDisabled : AccountStatus::kEnabled;
-  view.must_change_password = state->pwd_last_set == 0;
-  view.identifiers["dn"] = state->dn;
-  if (const std::string* sid = e.First("objectSid"))
-    if (auto s = FormatSid(*sid)) view.identifiers["sid"] = *s;
-  if (std::string upn = text("userPrincipalName"); !upn.empty()) view.identifiers["upn"] = std::move(upn);
-  return view;
+  do {
+    if (context.deadline != TimePoint{} && Now() >= context.deadline)
+      return abandon(Fail(Error::Timeout("listing the user accounts under " + config_->base_dn +
+                                         " ran out of time after " + std::to_string(pages) + " pages (" +
+                                         std::to_string(accounts) + " accounts)")));
+    auto ask = [&]() -> Result<SearchPage> {
+      auto conn = Connection(context);
+      if (!conn) return Fail(conn.error());
+      if (auto paced = context.Pace(); !paced) return Fail(paced.error());
+      return (*conn)->SearchPaged(filter, kAccountAttributes, kListPageSize, cookie);
+    };
+    // The cookie means something only on the connection that began the
+    // search: the first page may go again on a fresh connection, a later one
+    // fails with its connection (the provider's, retryable) and the next
+    // listing starts over.
+    auto got = cookie.empty() ? RetryOnLostConnection(connection_, ask) : ask();
+    if (!got) return abandon(Fail(got.error()));
+    cookie = std::move(got->cookie);
+    std::vector<AccountView> views;
+    views.reserve(got->entries.size());
+    for (const LdapEntry& entry : got->entries) views.push_back(AccountViewOf(entry));
+    ++pages;
+    accounts += views.size();
+    if (auto taken = page(std::move(views)); !taken) return abandon(taken);
+  } while (!cookie.empty());
+  return {};
 }
 
 }  // namespace cordon::ad

@@ -12,6 +12,11 @@
 // engine (ExecutionContext::record_observations) before it sends any change:
 // already in the target state is a success noted as such.
 //
+// ListAccounts lists every user account under base_dn for the inventory,
+// page by page; Lookup and the listing show an account the same way
+// (AccountView: objectGUID, sAMAccountName, UPN, SID, mail, status,
+// pwdLastSet = 0, adminCount = 1, DN).
+//
 // Accounts are found by sAMAccountName, userPrincipalName, objectSid or
 // objectGUID (account_filter.h), restricted to user objects under base_dn. An
 // action that names an immutable id (an undo: Action::account_id, the
@@ -59,6 +64,9 @@ inline constexpr int kMaxConflictRetries = 3;
 // How many user accounts Check asks the DC about (a DC's own page limit,
 // 1,000 by default on Windows, may cut it shorter).
 inline constexpr int kCheckSampleSize = 1000;
+// User accounts per page of a listing (a DC's MaxPageSize, 1,000 by default,
+// may make its pages shorter).
+inline constexpr int kListPageSize = 500;
 
 // Validates [connectors.ad] and returns a factory of AdConnector instances
 // sharing one credential cache. It stops libldap from reading ldap.conf and
@@ -84,6 +92,14 @@ class AdConnector final : public Connector {
   // Opens a fresh connection (bind included) and reads the root DSE.
   [[nodiscard]] Status Probe(const ExecutionContext& context) override;
   [[nodiscard]] Result<AccountView> Lookup(const std::string& account) override;
+  // Every user account under base_dn ((&(objectCategory=person)(objectClass=user))),
+  // by a paged search (RFC 2696, kListPageSize a page, on one connection),
+  // each page handed over before the next is asked for. Each page request is
+  // paced; the first goes again on a fresh connection if the kept one had
+  // gone stale, a later one cannot (its cookie belongs to the lost
+  // connection): the listing fails, retryable. The deadline ends it between pages.
+  [[nodiscard]] Status ListAccounts(const ExecutionContext& context,
+                                    const std::function<Status(std::vector<AccountView>&& page)>& page) override;
   // Binds as the action account on a fresh connection and asks the DC which
   // attributes that account may write (allowedAttributesEffective) on up to
   // kCheckSampleSize user accounts under base_dn: disable/enable need

@@ -110,6 +110,38 @@ TEST(AdConnector, AnUnreachableDcIsTheProvidersFailureForSingleBatchAndProbe) {
   EXPECT_FALSE(ad->Lookup("alice.adams"));
 }
 
+TEST(AdConnector, AListingOfAnUnreachableDcIsTheProvidersFailureAndHandsOverNothing) {
+  auto ad = MakeDead();
+  int pages = 0;
+  int paced = 0;
+  ExecutionContext context;
+  context.pace = [&](std::string_view) {
+    ++paced;
+    return Status{};
+  };
+  auto listed = ad->ListAccounts(context, [&](std::vector<AccountView>&&) {
+    ++pages;
+    return Status{};
+  });
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().blame, Blame::kProvider);
+  EXPECT_TRUE(listed.error().retryable);
+  EXPECT_EQ(listed.error().provider_code, "ldap:-1");
+  EXPECT_EQ(pages, 0);
+  EXPECT_EQ(paced, 0) << "no page was asked for: the connection failed first";
+}
+
+TEST(AdConnector, AListingPastItsDeadlineAsksTheDcNothing) {
+  auto ad = MakeDead();
+  ExecutionContext context;
+  context.deadline = Now() - Millis(1);
+  auto listed = ad->ListAccounts(context, [](std::vector<AccountView>&&) { return Status{}; });
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code, ErrorCode::kTimeout);
+  EXPECT_TRUE(listed.error().retryable);
+  EXPECT_TRUE(listed.error().provider_code.empty()) << "the DC must not have been asked";
+}
+
 TEST(AdConnector, AnUndoActsOnTheImmutableIdAlone) {
   auto ad = MakeDead();
   Action undo = MakeAction(ActionType::kEnable, "alice.adams");

@@ -306,7 +306,13 @@ Result<SearchResult> LdapConnection::Search(const std::string& filter, const std
 
   SearchResult out;
   out.truncated = rc == LDAP_SIZELIMIT_EXCEEDED;
-  for (LDAPMessage* e = ldap_first_entry(ld_, res.get()); e != nullptr; e = ldap_next_entry(ld_, e)) {
+  out.entries = EntriesOf(res.get());
+  return out;
+}
+
+std::vector<LdapEntry> LdapConnection::EntriesOf(LDAPMessage* answer) {
+  std::vector<LdapEntry> entries;
+  for (LDAPMessage* e = ldap_first_entry(ld_, answer); e != nullptr; e = ldap_next_entry(ld_, e)) {
     LdapEntry entry;
     if (char* dn = ldap_get_dn(ld_, e)) {
       entry.dn = dn;
@@ -322,7 +328,48 @@ Result<SearchResult> LdapConnection::Search(const std::string& filter, const std
       ldap_memfree(a);
     }
     if (ber != nullptr) ber_free(ber, 0);
-    out.entries.push_back(std::move(entry));
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+Result<SearchPage> LdapConnection::SearchPaged(const std::string& filter, const std::vector<std::string>& attributes,
+                                               int page_size, const std::string& cookie) {
+  std::vector<char*> attrs;
+  for (const std::string& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
+  attrs.push_back(nullptr);
+  berval given{static_cast<ber_len_t>(cookie.size()), const_cast<char*>(cookie.data())};
+  LDAPControl* raw_control = nullptr;
+  int rc = ldap_create_page_control(ld_, static_cast<ber_int_t>(page_size), cookie.empty() ? nullptr : &given,
+                                    /*iscritical=*/1, &raw_control);
+  if (rc != LDAP_SUCCESS) return Fail(Failure(rc, "create the paged results control"));
+  std::unique_ptr<LDAPControl, void (*)(LDAPControl*)> control(raw_control, ldap_control_free);
+  LDAPControl* server_controls[] = {control.get(), nullptr};
+  timeval timeout = ToTimeval(TimeoutMs());
+  LDAPMessage* raw = nullptr;
+  rc = ldap_search_ext_s(ld_, base_dn_.c_str(), LDAP_SCOPE_SUBTREE, filter.c_str(), attrs.data(), 0, server_controls,
+                         nullptr, &timeout, 0, &raw);
+  std::unique_ptr<LDAPMessage, int (*)(LDAPMessage*)> res(raw, ldap_msgfree);
+  // A size limit is an error here: a listing cut short must not pass for whole.
+  if (rc != LDAP_SUCCESS) return Fail(Failure(rc, "paged search " + base_dn_));
+
+  SearchPage out;
+  out.entries = EntriesOf(res.get());
+  // The result code is the search's (rc above); only the controls are read here.
+  LDAPControl** raw_returned = nullptr;
+  rc = ldap_parse_result(ld_, res.get(), nullptr, nullptr, nullptr, nullptr, &raw_returned, 0);
+  std::unique_ptr<LDAPControl*, void (*)(LDAPControl**)> returned(raw_returned, ldap_controls_free);
+  if (rc != LDAP_SUCCESS) return Fail(Failure(rc, "read the paged search's result"));
+  LDAPControl* response = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, returned.get(), nullptr);
+  if (response == nullptr)
+    return Fail(ClassifyLdapError(LDAP_PROTOCOL_ERROR, "no paged results control in the answer",
+                                  "paged search " + base_dn_));
+  berval next{0, nullptr};
+  rc = ldap_parse_pageresponse_control(ld_, response, nullptr, &next);
+  if (rc != LDAP_SUCCESS) return Fail(Failure(rc, "read the paged results control"));
+  if (next.bv_val != nullptr) {
+    out.cookie.assign(next.bv_val, next.bv_len);
+    ber_memfree(next.bv_val);
   }
   return out;
 }

@@ -59,6 +59,12 @@ struct SearchResult {
   bool truncated = false;  // the size limit was reached
 };
 
+// One page of a paged search (RFC 2696).
+struct SearchPage {
+  std::vector<LdapEntry> entries;
+  std::string cookie;  // for the next page; empty: this was the last
+};
+
 enum class ModOp { kAdd, kDelete, kReplace };
 
 struct Modification {
@@ -85,6 +91,14 @@ class LdapConnection {
   [[nodiscard]] Result<SearchResult> Search(const std::string& filter, const std::vector<std::string>& attributes,
                                             int size_limit);
 
+  // One page of a subtree search under config.base_dn with the simple paged
+  // results control (RFC 2696), marked critical: a DC that cannot page
+  // refuses instead of answering part of the list. `cookie`: empty for the
+  // first page, then the one the previous page returned, on this same
+  // connection (the DC keeps the search's state per connection).
+  [[nodiscard]] Result<SearchPage> SearchPaged(const std::string& filter, const std::vector<std::string>& attributes,
+                                               int page_size, const std::string& cookie);
+
   // One synchronous modify; returns the DC's answer (code may be non-zero).
   // An Error only when the request could not be sent or answered at all.
   [[nodiscard]] Result<LdapAnswer> Modify(const std::string& dn, const std::vector<Modification>& mods);
@@ -110,6 +124,8 @@ class LdapConnection {
   LdapConnection(LDAP* ld, std::unique_ptr<SocketWatch> watch, const AdConfig& config);
   Error Failure(int code, std::string_view context);
   [[nodiscard]] std::string SessionDiagnostic();
+  // The entries of a search's answer, attributes by lower-cased name.
+  [[nodiscard]] std::vector<LdapEntry> EntriesOf(LDAPMessage* answer);
   // This operation's time limit: the configured timeout, cut by the deadline.
   [[nodiscard]] int TimeoutMs() const;
 

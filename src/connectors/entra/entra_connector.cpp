@@ -1,6 +1,7 @@
 #include "connectors/entra/entra_connector.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <map>
@@ -10,6 +11,7 @@
 #include <utility>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "connectors/entra/entra_token.h"
 #include "connectors/entra/graph_words.h"
@@ -23,15 +25,20 @@ namespace {
 constexpr std::size_t kBatchItems = 20;  // Graph's limit per $batch
 constexpr int kMaxTries = 6;             // sends of one request while Graph throttles
 constexpr Millis kNoDeadlineBudget{30000};
+// What Cordon reads of a user, for an action, a lookup or a listing.
 constexpr std::string_view kUserSelect =
-    "?$select=id,userPrincipalName,displayName,accountEnabled,onPremisesSyncEnabled,onPremisesSecurityIdentifier,"
+    "$select=id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSecurityIdentifier,onPremisesSyncEnabled,"
     "userType";
+// Graph's largest pages: 999 users; riskyUsers are asked 500 at a time.
+constexpr int kUserPageSize = 999;
+constexpr int kRiskyUserPageSize = 500;
 
 // The application permissions each thing needs, and what else grants it.
 constexpr std::string_view kRead = "User.Read.All";
 constexpr std::string_view kEnableDisable = "User.EnableDisableAccount.All";
 constexpr std::string_view kRevoke = "User.RevokeSessions.All";
 constexpr std::string_view kRisk = "IdentityRiskyUser.ReadWrite.All";
+constexpr std::string_view kRiskRead = "IdentityRiskyUser.Read.All";
 constexpr std::string_view kAdminRole = "Privileged Authentication Administrator";
 
 bool Grants(const std::set<std::string>& roles, std::string_view need) {
@@ -40,6 +47,7 @@ bool Grants(const std::set<std::string>& roles, std::string_view need) {
   if (need == kRead) return has("User.ReadWrite.All") || has("Directory.Read.All") || has("Directory.ReadWrite.All");
   if (need == kEnableDisable) return has("User.ReadWrite.All") || has("Directory.ReadWrite.All");
   if (need == kRevoke) return has("Directory.ReadWrite.All");
+  if (need == kRiskRead) return has(kRisk);
   return false;
 }
 
@@ -55,7 +63,7 @@ std::string_view PermissionFor(ActionType type) {
 bool IsRetryable(long status) { return status == 429 || status == 503 || status == 504; }
 
 struct GraphUser {
-  std::string id, upn, display_name, sid, user_type;
+  std::string id, upn, display_name, mail, sid, user_type;
   std::optional<bool> enabled, synced;
 
   [[nodiscard]] bool guest() const {
@@ -74,18 +82,56 @@ std::optional<bool> BoolField(const nlohmann::json& doc, const char* name) {
   return it != doc.end() && it->is_boolean() ? std::optional<bool>(it->get<bool>()) : std::nullopt;
 }
 
-Result<GraphUser> ParseUser(const std::string& body) {
-  const auto doc = nlohmann::json::parse(body, nullptr, false);
+Result<GraphUser> ParseUser(const nlohmann::json& doc) {
   GraphUser u;
   u.id = Field(doc, "id");
   u.upn = Field(doc, "userPrincipalName");
   u.display_name = Field(doc, "displayName");
+  u.mail = Field(doc, "mail");
   u.sid = Field(doc, "onPremisesSecurityIdentifier");
   u.user_type = Field(doc, "userType");
   u.enabled = BoolField(doc, "accountEnabled");
   u.synced = BoolField(doc, "onPremisesSyncEnabled");
-  if (u.id.empty()) return Fail(Error::Internal("Graph's user has no id").WithProvider("http:200", body.substr(0, 200)));
+  if (u.id.empty())
+    return Fail(Error::Internal("Graph's user has no id").WithProvider("http:200", doc.dump().substr(0, 200)));
   return u;
+}
+
+Result<GraphUser> ParseUser(const std::string& body) { return ParseUser(nlohmann::json::parse(body, nullptr, false)); }
+
+// The account as the inventory and the user page show it; Lookup and
+// ListAccounts both read users through this. `risk`: Identity Protection's
+// riskLevel, empty when it cannot be read.
+AccountView ViewOf(const GraphUser& user, std::string risk) {
+  AccountView view;
+  view.provider = Provider::kEntra;
+  view.id = user.id;
+  view.login = user.upn;
+  view.upn = user.upn;
+  view.display_name = user.display_name;
+  view.mail = user.mail;
+  view.sid = user.sid;
+  view.status = !user.enabled ? AccountStatus::kOther : *user.enabled ? AccountStatus::kEnabled : AccountStatus::kDisabled;
+  view.provider_risk = std::move(risk);
+  view.synced_from_ad = user.synced.value_or(false);
+  view.guest = user.user_type == "Guest";
+  if (user.synced) view.identifiers["onPremisesSyncEnabled"] = *user.synced ? "true" : "false";
+  if (!user.user_type.empty()) view.identifiers["userType"] = user.user_type;
+  return view;
+}
+
+// Whether Identity Protection could be read when last asked, for one log
+// line when that changes rather than one per listing: -1 not asked yet.
+std::atomic<int> identity_protection_readable{-1};
+
+void NoteRiskReadable(bool readable, const std::string& why) {
+  const int previous = identity_protection_readable.exchange(readable ? 1 : 0);
+  if (!readable && previous != 0)
+    spdlog::warn("entra: Identity Protection cannot be read ({}); Entra ID accounts are listed without Entra's risk "
+                 "level",
+                 why);
+  else if (readable && previous == 0)
+    spdlog::info("entra: Identity Protection can be read again; Entra ID accounts are listed with Entra's risk level");
 }
 
 bool IsGuestName(const std::string& name) {
@@ -314,7 +360,8 @@ Error EntraConnector::ErrorOf(const Reply& reply, const Call& call, std::optiona
   if (status == 403) {
     const bool risky = call.path.starts_with("/identityProtection/");
     const bool read = call.method == "GET";
-    const std::string_view need = risky ? kRisk : read ? kRead : type ? PermissionFor(*type) : kRead;
+    // A plain read of risk (a listing, a lookup) needs less than an action's read of it.
+    const std::string_view need = risky ? (type ? kRisk : kRiskRead) : read ? kRead : type ? PermissionFor(*type) : kRead;
     std::string message;
     if (roles_known_ && !Grants(roles_, need)) {
       message = "Graph refused " + what + ": the app lacks the application permission " + std::string(need) +
@@ -382,7 +429,7 @@ std::vector<Result<ExecutionOutcome>> EntraConnector::ExecuteBatch(std::span<con
   auto reads_risk = [&](Work& w) { return is(w, {ActionType::kMarkCompromised, ActionType::kDismissRisk}); };
 
   // 1. Read the users (revoking sessions reads nothing: one request per user).
-  round(reads_user, [&](Work& w) { return Call{"GET", UserPath(w.named) + std::string(kUserSelect), ""}; },
+  round(reads_user, [&](Work& w) { return Call{"GET", UserPath(w.named) + "?" + std::string(kUserSelect), ""}; },
         [&](Work& w, const Reply& r, const Call& c) {
           if (r.status != 200) return void(w.result = Fail(ErrorOf(r, c, std::nullopt)));
           auto user = ParseUser(r.body);
@@ -525,24 +572,104 @@ Status EntraConnector::Probe(const ExecutionContext& context) {
 }
 
 Result<AccountView> EntraConnector::Lookup(const std::string& account) {
-  const Call call{"GET", UserPath(account) + std::string(kUserSelect), ""};
-  auto reply = Send(call, ExecutionContext{});
+  const ExecutionContext context;
+  const Call call{"GET", UserPath(account) + "?" + std::string(kUserSelect), ""};
+  auto reply = Send(call, context);
   if (!reply) return Fail(reply.error());
   if (reply->status != 200) return Fail(ErrorOf(*reply, call, std::nullopt));
   auto user = ParseUser(reply->body);
   if (!user) return Fail(user.error());
-  AccountView view;
-  view.provider = Provider::kEntra;
-  view.id = user->id;
-  view.login = user->upn.empty() ? account : user->upn;
-  view.display_name = user->display_name;
-  view.status = !user->enabled ? AccountStatus::kOther
-                : *user->enabled ? AccountStatus::kEnabled
-                                 : AccountStatus::kDisabled;
-  if (!user->sid.empty()) view.identifiers["onPremisesSecurityIdentifier"] = user->sid;
-  if (user->synced) view.identifiers["onPremisesSyncEnabled"] = *user->synced ? "true" : "false";
-  if (!user->user_type.empty()) view.identifiers["userType"] = user->user_type;
+  // Identity Protection's level: a user never flagged may be 404 ("none");
+  // 403 (no P2 licence, or no permission to read it) leaves it empty.
+  const Call risk_call{"GET", "/identityProtection/riskyUsers/" + http::Escape(curl_, user->id), ""};
+  auto risk = Send(risk_call, context);
+  if (!risk) return Fail(risk.error());
+  std::string level;
+  if (risk->status == 200) {
+    level = Field(nlohmann::json::parse(risk->body, nullptr, false), "riskLevel");
+    if (level.empty()) level = "none";
+  } else if (risk->status == 404) {
+    level = "none";
+  } else if (risk->status == 403) {
+    NoteRiskReadable(false, ErrorOf(*risk, risk_call, std::nullopt).message);
+  } else {
+    return Fail(ErrorOf(*risk, risk_call, std::nullopt));
+  }
+  AccountView view = ViewOf(*user, std::move(level));
+  if (view.login.empty()) view.login = account;
   return view;
+}
+
+std::optional<std::string> EntraConnector::NextPath(const std::string& link) const {
+  auto path = http::PathOnOrigin(config_->graph_url, link);
+  if (!path || !path->starts_with("/v1.0/")) return std::nullopt;
+  return path->substr(std::string_view("/v1.0").size());
+}
+
+Status EntraConnector::FollowPages(const std::string& first, const ExecutionContext& context,
+                                   const std::function<Status(const nlohmann::json& value)>& each) {
+  std::optional<std::string> path = first;
+  for (int pages = 0; path; ++pages) {
+    if (context.deadline != TimePoint{} && Now() >= context.deadline)
+      return Fail(Error::Timeout("listing " + first.substr(0, first.find('?')) + " ran out of time after " +
+                                 std::to_string(pages) + " pages"));
+    const Call call{"GET", *path, ""};
+    auto reply = Send(call, context);
+    if (!reply) return Fail(reply.error());
+    if (reply->status != 200) return Fail(ErrorOf(*reply, call, std::nullopt));
+    const auto doc = nlohmann::json::parse(reply->body, nullptr, false);
+    if (!doc.is_object() || !doc.contains("value") || !doc["value"].is_array())
+      return Fail(Error::Internal("Graph answered GET " + first.substr(0, first.find('?')) + " without a value list")
+                      .WithProvider("http:200", reply->body.substr(0, 200)));
+    path.reset();
+    if (const std::string link = Field(doc, "@odata.nextLink"); !link.empty()) {
+      // The next page goes to Graph with the access token: only on graph_url's origin.
+      path = NextPath(link);
+      if (!path)
+        return Fail(Error::FailedPrecondition("Graph's @odata.nextLink is not on " + config_->graph_url +
+                                              "/v1.0: not followed, the access token goes to Graph only")
+                        .WithProvider("http:200", link.substr(0, 200)));
+    }
+    if (auto taken = each(doc["value"]); !taken) return taken;
+  }
+  return {};
+}
+
+Status EntraConnector::ListAccounts(const ExecutionContext& context,
+                                    const std::function<Status(std::vector<AccountView>&&)>& page) {
+  // Identity Protection's levels first, so that each page of users goes out
+  // complete. Without the licence or the permission (403) the accounts are
+  // listed all the same, with no level.
+  std::map<std::string, std::string> levels;
+  auto risky = FollowPages("/identityProtection/riskyUsers?$select=id,riskLevel&$top=" +
+                               std::to_string(kRiskyUserPageSize),
+                           context, [&](const nlohmann::json& value) -> Status {
+                             for (const auto& item : value)
+                               if (std::string id = Field(item, "id"); !id.empty()) levels[id] = Field(item, "riskLevel");
+                             return {};
+                           });
+  const bool risk_readable = risky.has_value();
+  if (!risky && !(risky.error().code == ErrorCode::kPermissionDenied && risky.error().provider_code == "http:403"))
+    return risky;
+  NoteRiskReadable(risk_readable, risk_readable ? "" : risky.error().message);
+
+  return FollowPages(
+      "/users?" + std::string(kUserSelect) + "&$top=" + std::to_string(kUserPageSize), context,
+      [&](const nlohmann::json& value) -> Status {
+        std::vector<AccountView> views;
+        views.reserve(value.size());
+        for (const auto& item : value) {
+          auto user = ParseUser(item);
+          if (!user) return Fail(user.error());
+          std::string level;
+          if (risk_readable) {
+            const auto it = levels.find(user->id);
+            level = it == levels.end() || it->second.empty() ? "none" : it->second;
+          }
+          views.push_back(ViewOf(*user, std::move(level)));
+        }
+        return page(std::move(views));
+      });
 }
 
 Result<CheckReport> EntraConnector::Check(const ExecutionContext& context) {

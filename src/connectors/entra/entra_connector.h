@@ -16,6 +16,9 @@
 // honouring Retry-After (integer or decimal seconds; missing: exponential
 // backoff) within the batch's deadline.
 //
+// ListAccounts lists every user for the inventory, with Identity
+// Protection's risk level where the tenant has it.
+//
 // Errors: 401 is the provider's (the engine pauses it; the token is fetched
 // again once first); 403 fails the action and says whether the app lacks a
 // permission (named) or the target holds an admin role (the higher privilege
@@ -26,13 +29,16 @@
 // with it a connection); the shared CredentialCache is thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <vector>
 
 #include <curl/curl.h>
+#include <nlohmann/json.hpp>
 
 #include "connectors/connector.h"
 #include "connectors/credential_cache.h"
@@ -53,7 +59,17 @@ class EntraConnector final : public Connector {
   [[nodiscard]] std::vector<Result<ExecutionOutcome>> ExecuteBatch(std::span<const Action> actions,
                                                                   const ExecutionContext& context) override;
   [[nodiscard]] Status Probe(const ExecutionContext& context) override;
+  // The user, and its Identity Protection level (riskyUsers/{id}: 404 none,
+  // 403 left empty).
   [[nodiscard]] Result<AccountView> Lookup(const std::string& account) override;
+  // Identity Protection's levels (GET /identityProtection/riskyUsers, all
+  // pages; a 403 — no P2 licence, no permission — leaves every level empty
+  // and is logged once), then GET /users, 999 a page, each page handed over
+  // before the next is asked for. @odata.nextLink is followed only on
+  // graph_url's origin, under /v1.0. Paced, throttling waited out and the
+  // token renewed as every request is (Send); the deadline ends it between pages.
+  [[nodiscard]] Status ListAccounts(const ExecutionContext& context,
+                                    const std::function<Status(std::vector<AccountView>&& page)>& page) override;
   [[nodiscard]] Result<CheckReport> Check(const ExecutionContext& context) override;
 
   // One Graph request (a path under /v1.0) and what Graph answered to it.
@@ -81,6 +97,12 @@ class EntraConnector final : public Connector {
   [[nodiscard]] std::vector<Result<Reply>> SendBatch(std::span<const Call> calls, const ExecutionContext& context,
                                                      int round = 1);
   [[nodiscard]] std::string UserPath(const std::string& id_or_upn) const;
+  // The path under /v1.0 of an @odata.nextLink on graph_url's origin; none for any other link.
+  [[nodiscard]] std::optional<std::string> NextPath(const std::string& link) const;
+  // GETs `first` and each @odata.nextLink after it, handing each page's
+  // `value` array to `each`; a non-200 answer is the error it means (ErrorOf).
+  [[nodiscard]] Status FollowPages(const std::string& first, const ExecutionContext& context,
+                                   const std::function<Status(const nlohmann::json& value)>& each);
   // The failure `reply` means for an action of `type` (or a read when none).
   [[nodiscard]] Error ErrorOf(const Reply& reply, const Call& call, std::optional<ActionType> type) const;
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -120,6 +121,16 @@ class FakeGraph {
     std::lock_guard lock(mu_);
     licence_ = on;
   }
+  // Listings serve at most this many items per page, whatever $top asks.
+  void SetPageCap(int items) {
+    std::lock_guard lock(mu_);
+    page_cap_ = items;
+  }
+  // @odata.nextLink points to this origin instead of the server's own.
+  void SetLinkOrigin(std::string origin) {
+    std::lock_guard lock(mu_);
+    link_origin_ = std::move(origin);
+  }
   int TokensIssued() {
     std::lock_guard lock(mu_);
     return tokens_issued_;
@@ -203,15 +214,18 @@ class FakeGraph {
 
   Server::Response Serve(const std::string& method, const std::string& target, const std::string& body) {
     if (Throttled(target)) return TooMany();
-    if (method == "GET" && target.starts_with("/users?")) return {200, {}, R"({"value":[{"id":"u"}]})"};
+    if (method == "GET" && target.starts_with("/users?"))
+      return List(target, [](const User&) { return true; }, [this](const User& u) { return UserJson(u); });
     if (target.starts_with("/identityProtection/riskyUsers")) {
       if (!licence_ || !Has("IdentityRiskyUser.ReadWrite.All"))
         return Error(403, "Forbidden", "The tenant is not licensed for this feature or the app lacks permission.");
-      if (method == "GET" && target.starts_with("/identityProtection/riskyUsers?")) return {200, {}, R"({"value":[]})"};
+      if (method == "GET" && target.starts_with("/identityProtection/riskyUsers?"))
+        return List(target, [](const User& u) { return !u.risk_state.empty(); },
+                    [](const User& u) { return nlohmann::json{{"id", u.id}, {"riskLevel", LevelOf(u)}}; });
       if (method == "GET") {
         User* u = Find(Decode(target.substr(std::string("/identityProtection/riskyUsers/").size())));
         if (u == nullptr || u->risk_state.empty()) return Error(404, "ResourceNotFound", "riskyUser not found");
-        return {200, {}, nlohmann::json{{"id", u->id}, {"riskState", u->risk_state}, {"riskLevel", "medium"}}.dump()};
+        return {200, {}, nlohmann::json{{"id", u->id}, {"riskState", u->risk_state}, {"riskLevel", LevelOf(*u)}}.dump()};
       }
       const auto doc = nlohmann::json::parse(body);
       for (const auto& id : doc["userIds"]) {
@@ -231,13 +245,7 @@ class FakeGraph {
       return Error(404, "Request_ResourceNotFound",
                    "Resource '" + key + "' does not exist or one of its queried reference-property objects are not "
                    "present.");
-    if (method == "GET") {
-      nlohmann::json doc = {{"id", u->id},           {"userPrincipalName", u->upn},
-                            {"displayName", u->name}, {"accountEnabled", u->enabled},
-                            {"userType", u->user_type}, {"onPremisesSyncEnabled", u->synced ? nlohmann::json(true) : nlohmann::json(nullptr)}};
-      doc["onPremisesSecurityIdentifier"] = u->sid.empty() ? nlohmann::json(nullptr) : nlohmann::json(u->sid);
-      return {200, {}, doc.dump()};
-    }
+    if (method == "GET") return {200, {}, UserJson(*u).dump()};
     if (method == "PATCH") {
       if (!Has("User.EnableDisableAccount.All") || u->admin)
         return Error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
@@ -250,6 +258,56 @@ class FakeGraph {
       return {200, {}, R"({"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean","value":true})"};
     }
     return Error(405, "Request_BadRequest", "Unsupported");
+  }
+
+  static nlohmann::json UserJson(const User& u) {
+    nlohmann::json doc = {{"id", u.id},           {"userPrincipalName", u.upn},
+                          {"displayName", u.name}, {"accountEnabled", u.enabled},
+                          {"userType", u.user_type}, {"onPremisesSyncEnabled", u.synced ? nlohmann::json(true) : nlohmann::json(nullptr)}};
+    doc["mail"] = u.user_type == "Guest" ? nlohmann::json(nullptr) : nlohmann::json(u.upn);
+    doc["onPremisesSecurityIdentifier"] = u.sid.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.sid);
+    return doc;
+  }
+  static std::string LevelOf(const User& u) {
+    return u.risk_state == "confirmedCompromised" ? "high" : u.risk_state == "dismissed" ? "none" : "medium";
+  }
+
+  // A Graph listing: the matching users in id order from the $skiptoken
+  // position, at most min($top, page cap), with an absolute @odata.nextLink
+  // carrying the query and the next position when there is more.
+  Server::Response List(const std::string& target, const std::function<bool(const User&)>& match,
+                        const std::function<nlohmann::json(const User&)>& render) {
+    const std::string path = target.substr(0, target.find('?'));
+    std::string query = target.substr(target.find('?') + 1);
+    int top = 100;
+    std::size_t from = 0;
+    std::string kept;
+    std::istringstream in(query);
+    for (std::string pair; std::getline(in, pair, '&');) {
+      if (pair.starts_with("$top=")) top = std::stoi(pair.substr(5));
+      if (pair.starts_with("$skiptoken=")) {
+        from = std::stoul(pair.substr(11));
+        continue;
+      }
+      kept += (kept.empty() ? "" : "&") + pair;
+    }
+    const int limit = std::min(top, page_cap_);
+    nlohmann::json value = nlohmann::json::array();
+    std::size_t position = 0;
+    bool more = false;
+    for (const auto& [id, u] : users_) {
+      if (!match(u) || position++ < from) continue;
+      if (static_cast<int>(value.size()) == limit) {
+        more = true;
+        break;
+      }
+      value.push_back(render(u));
+    }
+    nlohmann::json doc = {{"@odata.context", "https://graph.microsoft.com/v1.0/$metadata#users"}, {"value", value}};
+    if (more)
+      doc["@odata.nextLink"] = (link_origin_.empty() ? server_.base_url() : link_origin_) + "/v1.0" + path + "?" +
+                               kept + "&$skiptoken=" + std::to_string(from + value.size());
+    return {200, {}, doc.dump()};
   }
 
   Server::Response Batch(const Server::Request& r) {
@@ -280,6 +338,8 @@ class FakeGraph {
   int throttle_ = 0;
   std::optional<std::string> retry_after_;
   bool licence_ = true;
+  int page_cap_ = 999;
+  std::string link_origin_;
   int tokens_issued_ = 0;
   int refusals_ = 0;
 
@@ -381,7 +441,7 @@ TEST_F(EntraConnectorTest, ASuspendWithAClientSecretReadsRecordsThenPatches) {
   const auto sent = graph_->GraphRequests();
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].method, "GET");
-  EXPECT_THAT(sent[0].target, HasSubstr("/v1.0/users/alice%40corp.example.test?$select=id,userPrincipalName"));
+  EXPECT_THAT(sent[0].target, HasSubstr("/v1.0/users/alice%40corp.example.test?$select=id,displayName,userPrincipalName"));
   EXPECT_EQ(sent[1].method, "PATCH");
   EXPECT_EQ(sent[1].target, "/v1.0/users/id-alice");
   EXPECT_EQ(nlohmann::json::parse(sent[1].body), nlohmann::json({{"accountEnabled", false}}));
@@ -693,12 +753,183 @@ TEST_F(EntraConnectorTest, LookupShowsTheAccount) {
   EXPECT_EQ(view->login, "sam.synced@corp.example.test");
   EXPECT_EQ(view->display_name, "Sam");
   EXPECT_EQ(view->status, AccountStatus::kEnabled);
-  EXPECT_EQ(view->identifiers.at("onPremisesSecurityIdentifier"), "S-1-5-21-1-2-3-1105");
+  EXPECT_EQ(view->upn, "sam.synced@corp.example.test");
+  EXPECT_EQ(view->mail, "sam.synced@corp.example.test");
+  EXPECT_EQ(view->sid, "S-1-5-21-1-2-3-1105");
+  EXPECT_TRUE(view->synced_from_ad);
+  EXPECT_FALSE(view->guest);
+  EXPECT_EQ(view->provider_risk, "none") << "riskyUsers/{id} answered 404: never at risk";
   EXPECT_EQ(view->identifiers.at("onPremisesSyncEnabled"), "true");
   EXPECT_EQ(view->identifiers.at("userType"), "Member");
   auto guest = c->Lookup("id-guest");
   ASSERT_TRUE(guest);
+  EXPECT_TRUE(guest->guest);
+  EXPECT_FALSE(guest->synced_from_ad);
+  EXPECT_TRUE(guest->mail.empty());
   EXPECT_EQ(guest->identifiers.at("userType"), "Guest");
+
+  ASSERT_TRUE(c->Execute(Act(ActionType::kMarkCompromised, "bob@corp.example.test"), Context()));
+  auto bob = c->Lookup("bob@corp.example.test");
+  ASSERT_TRUE(bob) << bob.error().message;
+  EXPECT_EQ(bob->provider_risk, "high");
+  graph_->SetLicence(false);
+  auto unlicensed = c->Lookup("bob@corp.example.test");
+  ASSERT_TRUE(unlicensed) << "a 403 of Identity Protection is no failure of the lookup: " << unlicensed.error().message;
+  EXPECT_EQ(unlicensed->provider_risk, "");
+  EXPECT_EQ(unlicensed->id, "id-bob");
+}
+
+class EntraListingTest : public EntraConnectorTest {
+ protected:
+  void SetUp() override {
+    EntraConnectorTest::SetUp();
+    graph_->Add({"id-xss", "xss@corp.example.test", "<img src=x onerror=alert(1)>", false, false, false, "Member", ""});
+    graph_->SetPageCap(2);
+  }
+  Status List(const ExecutionContext& context, std::function<Status()> after_page = {}) {
+    auto c = Make(Config());
+    return c->ListAccounts(context, [&](std::vector<AccountView>&& page) -> Status {
+      requests_at_page_.push_back(graph_->GraphRequests().size());
+      pages_.push_back(std::move(page));
+      return after_page ? after_page() : Status{};
+    });
+  }
+  std::map<std::string, AccountView> ById() const {
+    std::map<std::string, AccountView> out;
+    for (const auto& page : pages_)
+      for (const auto& v : page) EXPECT_TRUE(out.emplace(v.id, v).second) << "listed twice: " << v.id;
+    return out;
+  }
+  std::vector<std::string> Targets() const {
+    std::vector<std::string> out;
+    for (const auto& r : graph_->GraphRequests()) out.push_back(r.target);
+    return out;
+  }
+
+  std::vector<std::vector<AccountView>> pages_;
+  std::vector<std::size_t> requests_at_page_;
+};
+
+TEST_F(EntraListingTest, ListsEveryUserPageByPageWithIdentityProtectionsLevel) {
+  auto c = Make(Config());
+  ASSERT_TRUE(c->Execute(Act(ActionType::kMarkCompromised, "bob@corp.example.test"), Context()));
+  ASSERT_TRUE(c->Execute(Act(ActionType::kMarkCompromised, "carol@corp.example.test"), Context()));
+  ASSERT_TRUE(c->Execute(Act(ActionType::kMarkCompromised, "dana.admin@corp.example.test"), Context()));
+  ASSERT_TRUE(c->Execute(Act(ActionType::kDismissRisk, "carol@corp.example.test"), Context()));
+  const std::size_t before = graph_->GraphRequests().size();
+  paced_ = 0;
+
+  ASSERT_TRUE(List(Context()));
+  const std::vector<std::string> all = Targets();
+  const std::vector<std::string> sent(all.begin() + static_cast<std::ptrdiff_t>(before), all.end());
+  // Three risky users two a page, then seven users two a page.
+  ASSERT_EQ(sent.size(), 6u) << ::testing::PrintToString(sent);
+  EXPECT_EQ(sent[0], "/v1.0/identityProtection/riskyUsers?$select=id,riskLevel&$top=500");
+  EXPECT_EQ(sent[1], "/v1.0/identityProtection/riskyUsers?$select=id,riskLevel&$top=500&$skiptoken=2");
+  EXPECT_EQ(sent[2], "/v1.0/users?$select=id,displayName,userPrincipalName,mail,accountEnabled,"
+                     "onPremisesSecurityIdentifier,onPremisesSyncEnabled,userType&$top=999");
+  EXPECT_THAT(sent[3], HasSubstr("&$skiptoken=2"));
+  ASSERT_EQ(pages_.size(), 4u);
+  for (std::size_t i = 0; i < pages_.size(); ++i)
+    EXPECT_EQ(requests_at_page_[i], before + 3 + i) << "each page is handed over before the next is asked for";
+  EXPECT_EQ(paced_, 6) << "every page asks the rate budget first";
+
+  const auto users = ById();
+  ASSERT_EQ(users.size(), 7u);
+  EXPECT_EQ(users.at("id-bob").provider_risk, "high");
+  EXPECT_EQ(users.at("id-carol").provider_risk, "none") << "dismissed";
+  EXPECT_EQ(users.at("id-alice").provider_risk, "none") << "never flagged";
+  const AccountView& sam = users.at("id-sync");
+  EXPECT_EQ(sam.provider, Provider::kEntra);
+  EXPECT_EQ(sam.login, "sam.synced@corp.example.test");
+  EXPECT_EQ(sam.upn, "sam.synced@corp.example.test");
+  EXPECT_EQ(sam.mail, "sam.synced@corp.example.test");
+  EXPECT_EQ(sam.sid, "S-1-5-21-1-2-3-1105");
+  EXPECT_TRUE(sam.synced_from_ad);
+  EXPECT_EQ(sam.status, AccountStatus::kEnabled);
+  EXPECT_TRUE(users.at("id-guest").guest);
+  EXPECT_FALSE(users.at("id-alice").guest);
+  EXPECT_FALSE(users.at("id-alice").synced_from_ad);
+  EXPECT_EQ(users.at("id-xss").status, AccountStatus::kDisabled);
+  EXPECT_EQ(users.at("id-xss").display_name, "<img src=x onerror=alert(1)>");
+
+  // Lookup reads a user through the same mapping.
+  auto looked = c->Lookup("sam.synced@corp.example.test");
+  ASSERT_TRUE(looked);
+  EXPECT_EQ(looked->identifiers, sam.identifiers);
+  EXPECT_EQ(looked->sid, sam.sid);
+  EXPECT_EQ(c->Lookup("id-bob")->provider_risk, "high");
+}
+
+TEST_F(EntraListingTest, WithoutIdentityProtectionTheAccountsAreListedWithNoLevel) {
+  graph_->SetLicence(false);
+  ASSERT_TRUE(List(Context()));
+  const auto users = ById();
+  EXPECT_EQ(users.size(), 7u);
+  for (const auto& [id, v] : users) EXPECT_EQ(v.provider_risk, "") << id;
+  // The same when the app lacks the permission to read it.
+  graph_->SetLicence(true);
+  graph_->SetRoles({"User.Read.All"});
+  pages_.clear();
+  ASSERT_TRUE(List(Context()));
+  EXPECT_EQ(ById().size(), 7u);
+}
+
+TEST_F(EntraListingTest, ANextLinkToAnotherOriginIsNotFollowed) {
+  const std::string port = graph_->authority().substr(graph_->authority().rfind(':') + 1);
+  for (const std::string& origin :
+       std::vector<std::string>{"https://localhost:" + port, "https://evil.example.test", "http://127.0.0.1:" + port}) {
+    graph_->SetLinkOrigin(origin);
+    const std::size_t before = graph_->GraphRequests().size();
+    pages_.clear();
+    auto listed = List(Context());
+    ASSERT_FALSE(listed) << origin;
+    EXPECT_EQ(listed.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_THAT(listed.error().message, HasSubstr("not followed"));
+    EXPECT_THAT(listed.error().provider_detail, HasSubstr(origin));
+    EXPECT_EQ(graph_->GraphRequests().size(), before + 2) << "riskyUsers (one page), then nothing after the first page of users";
+    EXPECT_TRUE(pages_.empty());
+  }
+  // A link on the right origin but outside /v1.0 is not followed either.
+  graph_->SetLinkOrigin(graph_->authority() + "/beta/x/..");
+  EXPECT_FALSE(List(Context()));
+}
+
+TEST_F(EntraListingTest, AThrottledPageIsWaitedOutAndTheListingGoesOn) {
+  graph_->Throttle("/users?", 1, "0.2");
+  ASSERT_TRUE(List(Context()));
+  EXPECT_EQ(ById().size(), 7u);
+  const auto sent = Targets();
+  EXPECT_EQ(std::count_if(sent.begin(), sent.end(), [](const std::string& t) { return t.ends_with("&$top=999"); }), 2)
+      << "the throttled first page of users asked again";
+}
+
+TEST_F(EntraListingTest, ATokenThatStopsWorkingMidListingIsRenewedOnce) {
+  graph_->ExpireTokensAfter(2);  // riskyUsers and the first page of users
+  ASSERT_TRUE(List(Context()));
+  EXPECT_EQ(ById().size(), 7u);
+  EXPECT_EQ(graph_->TokensIssued(), 2);
+  EXPECT_EQ(graph_->Refusals(), 1);
+}
+
+TEST_F(EntraListingTest, TheDeadlineEndsTheListingBetweenPages) {
+  ExecutionContext ctx = Context();
+  ctx.deadline = Now() + 2s;
+  auto listed = List(ctx, [] {
+    std::this_thread::sleep_for(2500ms);
+    return Status{};
+  });
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code, ErrorCode::kTimeout);
+  EXPECT_TRUE(listed.error().retryable);
+  EXPECT_EQ(pages_.size(), 1u);
+}
+
+TEST_F(EntraListingTest, AnErrorOfThePageCallbackEndsTheListing) {
+  auto listed = List(Context(), [] { return Status(Fail(Error::Unavailable("the store is gone"))); });
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().message, "the store is gone");
+  EXPECT_EQ(pages_.size(), 1u);
 }
 
 TEST_F(EntraConnectorTest, CheckReportsThePermissionsInTheTokenAndTheLicence) {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 
 namespace cordon::http {
 namespace {
@@ -97,6 +98,52 @@ std::optional<TimePoint> ParseHttpDate(std::string_view v) {
   const time_t t = curl_getdate(std::string(v).c_str(), nullptr);
   if (t < 0) return std::nullopt;
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(t)));
+}
+
+namespace {
+
+struct UrlParts {
+  std::string scheme, host, port, path, query;
+  bool has_userinfo = false;
+};
+
+std::optional<UrlParts> Split(std::string_view url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(), &curl_url_cleanup);
+  if (!handle || url.empty() || url.size() > 8192) return std::nullopt;
+  // Absolute URLs only: no default scheme is guessed for "host/path".
+  if (curl_url_set(handle.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK) return std::nullopt;
+  auto part = [&](CURLUPart which, unsigned flags) -> std::optional<std::string> {
+    char* text = nullptr;
+    if (curl_url_get(handle.get(), which, &text, flags) != CURLUE_OK) return std::nullopt;
+    std::string out(text);
+    curl_free(text);
+    return out;
+  };
+  UrlParts parts;
+  auto scheme = part(CURLUPART_SCHEME, 0);
+  auto host = part(CURLUPART_HOST, 0);
+  auto port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  if (!scheme || !host || !port) return std::nullopt;
+  parts.scheme = std::move(*scheme);
+  parts.host = std::move(*host);
+  parts.port = std::move(*port);
+  for (std::string* s : {&parts.scheme, &parts.host})
+    for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  parts.path = part(CURLUPART_PATH, 0).value_or("/");
+  parts.query = part(CURLUPART_QUERY, 0).value_or("");
+  parts.has_userinfo = part(CURLUPART_USER, 0).has_value() || part(CURLUPART_PASSWORD, 0).has_value();
+  return parts;
+}
+
+}  // namespace
+
+std::optional<std::string> PathOnOrigin(std::string_view base, std::string_view url) {
+  const auto from = Split(base);
+  const auto to = Split(url);
+  if (!from || !to || to->has_userinfo) return std::nullopt;
+  if (to->scheme != "https" && to->scheme != "http") return std::nullopt;
+  if (to->scheme != from->scheme || to->host != from->host || to->port != from->port) return std::nullopt;
+  return to->path + (to->query.empty() ? "" : "?" + to->query);
 }
 
 std::string Escape(CURL* curl, std::string_view s) {

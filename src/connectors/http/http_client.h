@@ -64,4 +64,12 @@ inline constexpr std::size_t kMaxAnswerBytes = 16 * 1024 * 1024;
 // `s` percent-encoded for a URL path segment or a form value.
 [[nodiscard]] std::string Escape(CURL* curl, std::string_view s);
 
+// The path and query of `url` ("/v1.0/users?$skiptoken=..."), when `url` is
+// an absolute http(s) URL of the same origin as `base` (scheme, host and
+// port; default ports made explicit, case ignored) and names no user or
+// password; none otherwise. A provider's paging link is followed with the
+// action account's credential only on this condition: a link that points
+// anywhere else would hand the credential to whoever it names.
+[[nodiscard]] std::optional<std::string> PathOnOrigin(std::string_view base, std::string_view url);
+
 }  // namespace cordon::http

@@ -76,5 +76,22 @@ TEST(HttpClient, HeadersAreLowercasedAndABodyGoesWithPatch) {
   EXPECT_EQ(server.Requests().size(), 1u);
 }
 
+TEST(HttpClient, APagingLinkIsFollowedOnlyOnTheSameOrigin) {
+  const std::string base = "https://graph.example.test";
+  EXPECT_EQ(PathOnOrigin(base, "https://graph.example.test/v1.0/users?$top=999&$skiptoken=abc"),
+            "/v1.0/users?$top=999&$skiptoken=abc");
+  EXPECT_EQ(PathOnOrigin(base, "HTTPS://Graph.Example.Test:443/v1.0/users"), "/v1.0/users")
+      << "case and the default port do not make another origin";
+  EXPECT_EQ(PathOnOrigin("https://127.0.0.1:8443", "https://127.0.0.1:8443/api/v1/users?after=00u1&limit=200"),
+            "/api/v1/users?after=00u1&limit=200");
+  for (const char* foreign :
+       {"https://evil.example.test/v1.0/users", "http://graph.example.test/v1.0/users",
+        "https://graph.example.test:8443/v1.0/users", "https://graph.example.test.evil.test/v1.0/users",
+        "https://user:pw@graph.example.test/v1.0/users", "https://graph.example.test@evil.test/v1.0/users",
+        "//evil.test/v1.0/users", "/v1.0/users", "ftp://graph.example.test/x", "not a url", ""})
+    EXPECT_FALSE(PathOnOrigin(base, foreign)) << foreign;
+  EXPECT_FALSE(PathOnOrigin("https://127.0.0.1:8443", "https://127.0.0.1:8444/api/v1/users"));
+}
+
 }  // namespace
 }  // namespace cordon::http

@@ -17,6 +17,10 @@ namespace {
 
 constexpr Millis kLongestRetryAfter{10 * 60 * 1000};
 constexpr Millis kLongestPoll{4000};
+// A listing's page that Okta throttles is asked again once the window
+// resets, at most this many times, and never sooner than this.
+constexpr int kMostListingWaits = 10;
+constexpr Millis kShortestListingWait{250};
 
 // The rate-limit bucket a request counts against. Okta keeps separate limits
 // for reading users and for changing them (lifecycle, sessions), each with
@@ -31,6 +35,7 @@ struct OktaUser {
   std::string login;
   std::string status;
   std::string transitioning;  // transitioningToStatus, or empty
+  std::string email, first_name, last_name, display_name;
 
   [[nodiscard]] std::string State() const {
     return "status " + status + (transitioning.empty() ? "" : ", transitioning to " + transitioning);
@@ -43,16 +48,47 @@ std::string StringField(const nlohmann::json& doc, const char* name) {
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-Result<OktaUser> ParseUser(const std::string& body) {
-  const auto doc = nlohmann::json::parse(body, nullptr, false);
+Result<OktaUser> ParseUser(const nlohmann::json& doc) {
   OktaUser u;
   u.id = StringField(doc, "id");
   u.status = StringField(doc, "status");
   u.transitioning = StringField(doc, "transitioningToStatus");
-  if (doc.is_object() && doc.contains("profile")) u.login = StringField(doc["profile"], "login");
+  if (doc.is_object() && doc.contains("profile")) {
+    const nlohmann::json& profile = doc["profile"];
+    u.login = StringField(profile, "login");
+    u.email = StringField(profile, "email");
+    u.first_name = StringField(profile, "firstName");
+    u.last_name = StringField(profile, "lastName");
+    u.display_name = StringField(profile, "displayName");
+  }
   if (u.id.empty() || u.status.empty())
-    return Fail(Error::Internal("Okta's user has no id or status").WithProvider("http:200", body.substr(0, 200)));
+    return Fail(Error::Internal("Okta's user has no id or status").WithProvider("http:200", doc.dump().substr(0, 200)));
   return u;
+}
+
+Result<OktaUser> ParseUser(const std::string& body) { return ParseUser(nlohmann::json::parse(body, nullptr, false)); }
+
+// The account as the inventory and the user page show it; Lookup and
+// ListAccounts both read users through this.
+AccountView ViewOf(const OktaUser& user) {
+  AccountView view;
+  view.provider = Provider::kOkta;
+  view.id = user.id;
+  view.login = user.login;
+  view.upn = user.login;
+  view.mail = user.email;
+  view.display_name = !user.display_name.empty() ? user.display_name
+                                                   : user.first_name +
+                                                         (user.first_name.empty() || user.last_name.empty() ? "" : " ") +
+                                                         user.last_name;
+  view.status = user.status == "ACTIVE"          ? AccountStatus::kEnabled
+                : user.status == "SUSPENDED"     ? AccountStatus::kSuspended
+                : user.status == "DEPROVISIONED" ? AccountStatus::kDeactivated
+                                                 : AccountStatus::kOther;
+  view.must_change_password = user.status == "PASSWORD_EXPIRED";
+  view.identifiers["status"] = user.status;
+  if (!user.transitioning.empty()) view.identifiers["transitioningToStatus"] = user.transitioning;
+  return view;
 }
 
 // Okta's own words: "E0000001: Api validation failed: ... (errorId oae...)".
@@ -417,24 +453,72 @@ Result<AccountView> OktaConnector::Lookup(const std::string& account) {
   if (!read) return Fail(read.error());
   auto user = ParseUser(read->body);
   if (!user) return Fail(user.error());
-  AccountView view;
-  view.provider = Provider::kOkta;
-  view.id = user->id;
-  view.login = user->login.empty() ? account : user->login;
-  const auto doc = nlohmann::json::parse(read->body, nullptr, false);
-  if (doc.contains("profile")) {
-    const std::string first = StringField(doc["profile"], "firstName"), last = StringField(doc["profile"], "lastName");
-    view.display_name = first + (first.empty() || last.empty() ? "" : " ") + last;
-    const std::string email = StringField(doc["profile"], "email");
-    if (!email.empty()) view.identifiers["email"] = email;
-  }
-  view.status = user->status == "ACTIVE"        ? AccountStatus::kEnabled
-                : user->status == "SUSPENDED"     ? AccountStatus::kSuspended
-                : user->status == "DEPROVISIONED" ? AccountStatus::kDeactivated
-                                                  : AccountStatus::kOther;
-  view.must_change_password = user->status == "PASSWORD_EXPIRED";
-  view.identifiers["status"] = user->State();
+  AccountView view = ViewOf(*user);
+  if (view.login.empty()) view.login = account;
   return view;
+}
+
+Result<http::HttpAnswer> OktaConnector::SendWaitingOutThrottle(const std::string& path,
+                                                               const ExecutionContext& context) {
+  auto answer = Send("GET", path, context);
+  for (int waits = 0; !answer && answer.error().code == ErrorCode::kResourceExhausted && waits < kMostListingWaits;
+       ++waits) {
+    // Okta said when its window resets (X-Rate-Limit-Reset on its own
+    // clock): wait for that, not less, and not past the deadline.
+    const Millis wait = std::max(answer.error().retry_after.value_or(kShortestListingWait), kShortestListingWait);
+    if (context.deadline != TimePoint{} && Now() + wait >= context.deadline) break;
+    std::this_thread::sleep_for(wait);
+    answer = Send("GET", path, context);
+  }
+  return answer;
+}
+
+Status OktaConnector::ListAccounts(const ExecutionContext& context,
+                                   const std::function<Status(std::vector<AccountView>&&)>& page) {
+  const std::string limit = "limit=" + std::to_string(kListPageSize);
+  // Okta's plain listing leaves DEPROVISIONED users out; a filter on their
+  // status brings them (Okta documents `status eq` for `filter`; `search`
+  // would do too, but reads an eventually consistent copy).
+  const std::string listings[] = {
+      "/api/v1/users?" + limit,
+      "/api/v1/users?filter=" + http::Escape(curl_, "status eq \"DEPROVISIONED\"") + "&" + limit,
+  };
+  int pages = 0;
+  std::size_t accounts = 0;
+  for (const std::string& first : listings) {
+    std::optional<std::string> next = first;
+    while (next) {
+      if (context.deadline != TimePoint{} && Now() >= context.deadline)
+        return Fail(Error::Timeout("listing Okta's users ran out of time after " + std::to_string(pages) +
+                                   " pages (" + std::to_string(accounts) + " accounts)"));
+      auto answer = SendWaitingOutThrottle(*next, context);
+      if (!answer) return Fail(answer.error());
+      const auto doc = nlohmann::json::parse(answer->body, nullptr, false);
+      if (!doc.is_array())
+        return Fail(Error::Internal("Okta answered GET /api/v1/users with something other than a list of users")
+                        .WithProvider("http:" + std::to_string(answer->status), answer->body.substr(0, 200)));
+      std::vector<AccountView> views;
+      views.reserve(doc.size());
+      for (const auto& item : doc) {
+        auto user = ParseUser(item);
+        if (!user) return Fail(user.error());
+        views.push_back(ViewOf(*user));
+      }
+      next.reset();
+      if (auto link = NextLinkOf(*answer)) {
+        // The next page goes to Okta with the credential: only on the org's own origin.
+        next = http::PathOnOrigin(config_->org_url, *link);
+        if (!next)
+          return Fail(Error::FailedPrecondition("Okta's next page link is not on " + config_->org_url +
+                                                ": not followed, the credential goes to the org only")
+                          .WithProvider("http:" + std::to_string(answer->status), link->substr(0, 200)));
+      }
+      ++pages;
+      accounts += views.size();
+      if (auto taken = page(std::move(views)); !taken) return taken;
+    }
+  }
+  return {};
 }
 
 std::shared_ptr<CredentialCache> MakeOktaCredentials(std::shared_ptr<const OktaConfig> config) {

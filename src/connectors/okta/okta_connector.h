@@ -16,6 +16,7 @@
 // the provider's (the engine holds or pauses it); a 429 carries the wait until
 // X-Rate-Limit-Reset measured on Okta's clock (its Date header). Every answer's
 // rate-limit headers go to the engine (ExecutionContext::ReportRateLimit).
+// ListAccounts reads every user, page by page, for the inventory.
 //
 // Thread-safety: one instance per engine worker (it keeps one curl handle and
 // with it a connection); the shared CredentialCache is thread-safe.
@@ -33,6 +34,9 @@
 
 namespace cordon::okta {
 
+// Users per page of a listing: Okta's largest.
+inline constexpr int kListPageSize = 200;
+
 class OktaConnector final : public Connector {
  public:
   OktaConnector(std::shared_ptr<const OktaConfig> config, std::shared_ptr<CredentialCache> credentials);
@@ -45,6 +49,12 @@ class OktaConnector final : public Connector {
   [[nodiscard]] Result<ExecutionOutcome> Execute(const Action& action, const ExecutionContext& context) override;
   [[nodiscard]] Status Probe(const ExecutionContext& context) override;
   [[nodiscard]] Result<AccountView> Lookup(const std::string& account) override;
+  // GET /api/v1/users?limit=200, then the DEPROVISIONED users Okta leaves out
+  // of it (filter=status eq "DEPROVISIONED"), each following its
+  // `Link: rel="next"` on the org's own origin only; a throttled page is
+  // asked again once Okta's window resets, within the deadline.
+  [[nodiscard]] Status ListAccounts(const ExecutionContext& context,
+                                    const std::function<Status(std::vector<AccountView>&& page)>& page) override;
   // With private_key_jwt, asks Okta's token endpoint for a token of its own
   // and reports the scopes granted (every action needs okta.users.manage);
   // then reads one user (GET /api/v1/users?limit=1) with the connector's
@@ -58,6 +68,9 @@ class OktaConnector final : public Connector {
   // headers reported; an answer outside 2xx is returned as the error it means.
   [[nodiscard]] Result<http::HttpAnswer> Send(const std::string& method, const std::string& path,
                                         const ExecutionContext& context);
+  // A read (users.read) that waits out Okta's 429s within the deadline.
+  [[nodiscard]] Result<http::HttpAnswer> SendWaitingOutThrottle(const std::string& path,
+                                                                const ExecutionContext& context);
   [[nodiscard]] std::string UserPath(const std::string& id_or_login) const;
   // Reads the user again until it is no longer in transition, within the deadline.
   [[nodiscard]] Result<std::string> AwaitTransition(const std::string& id, const ExecutionContext& context);

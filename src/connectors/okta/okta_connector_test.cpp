@@ -4,6 +4,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -50,6 +52,7 @@ class FakeOkta {
     std::string id, login, status;
     std::string transitioning;
     int reads_to_finish = 0;
+    std::string email, first_name, last_name, display_name;
   };
 
   FakeOkta() : server_([this](const Server::Request& r) { return Answer(r); }) {}
@@ -62,9 +65,23 @@ class FakeOkta {
     std::lock_guard lock(mu_);
     return users_.at(id).status;
   }
-  void Throttle(int answers) {
+  // The next `answers` requests, after `after` more have been served, answer
+  // 429 with X-Rate-Limit-Reset `reset_in` ahead of Okta's clock.
+  void Throttle(int answers, int after = 0, std::chrono::seconds reset_in = std::chrono::seconds(30)) {
     std::lock_guard lock(mu_);
     throttle_ = answers;
+    throttle_after_ = after;
+    throttle_reset_ = reset_in;
+  }
+  // Listings serve at most this many users per page, whatever the limit asked.
+  void SetPageCap(int users) {
+    std::lock_guard lock(mu_);
+    page_cap_ = users;
+  }
+  // Next links point to this origin instead of the server's own.
+  void SetLinkOrigin(std::string origin) {
+    std::lock_guard lock(mu_);
+    link_origin_ = std::move(origin);
   }
   void SetClockSkew(Millis skew) {
     std::lock_guard lock(mu_);
@@ -102,7 +119,8 @@ class FakeOkta {
     std::lock_guard lock(mu_);
     Server::Response res = Serve(r);
     const TimePoint okta_now = Now() + skew_;
-    const int64_t reset = std::chrono::duration_cast<std::chrono::seconds>(okta_now.time_since_epoch()).count() + 30;
+    const int64_t reset =
+        std::chrono::duration_cast<std::chrono::seconds>(okta_now.time_since_epoch()).count() + throttle_reset_.count();
     res.headers.emplace_back("Date", HttpDate(okta_now));
     res.headers.emplace_back("X-Rate-Limit-Limit", "600");
     res.headers.emplace_back("X-Rate-Limit-Remaining", std::to_string(std::max(0, 599 - answered_++)));
@@ -116,11 +134,11 @@ class FakeOkta {
     const std::string auth = r.headers.count("authorization") ? r.headers.at("authorization") : "";
     if (refuse_all_ || !(auth == "SSWS secret-api-token" || issued_.count(auth) != 0))
       return Problem(401, "E0000011", "Invalid token provided");
-    if (throttle_ > 0) {
+    if (throttle_ > 0 && throttle_after_-- <= 0) {
       --throttle_;
       return Problem(429, "E0000047", "API call exceeded rate limit due to too many requests.");
     }
-    if (r.method == "GET" && r.target.starts_with("/api/v1/users?")) return Json(200, nlohmann::json::array());
+    if (r.method == "GET" && r.target.starts_with("/api/v1/users?")) return List(r.target);
     constexpr std::string_view kUsers = "/api/v1/users/";
     if (!r.target.starts_with(kUsers)) return Problem(404, "E0000022", "The endpoint does not exist.");
     std::string rest = r.target.substr(kUsers.size());
@@ -134,9 +152,7 @@ class FakeOkta {
         u->status = u->transitioning;
         u->transitioning.clear();
       }
-      nlohmann::json body = {{"id", u->id}, {"status", u->status}, {"profile", {{"login", u->login}}}};
-      body["transitioningToStatus"] = u->transitioning.empty() ? nlohmann::json(nullptr) : nlohmann::json(u->transitioning);
-      return Json(200, body);
+      return Json(200, UserJson(*u));
     }
     if (r.method == "DELETE" && action == "/sessions?oauthTokens=true") return {204, {}, ""};
     if (r.method == "DELETE") return Problem(400, "E0000001", "Api validation failed: a DELETE this test forbids");
@@ -181,6 +197,53 @@ class FakeOkta {
                       {"scope", "okta.users.manage"}});
   }
 
+  static nlohmann::json UserJson(const User& u) {
+    nlohmann::json profile = {{"login", u.login}, {"email", u.email.empty() ? u.login : u.email}};
+    if (!u.first_name.empty()) profile["firstName"] = u.first_name;
+    if (!u.last_name.empty()) profile["lastName"] = u.last_name;
+    profile["displayName"] = u.display_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.display_name);
+    nlohmann::json body = {{"id", u.id}, {"status", u.status}, {"profile", profile}};
+    body["transitioningToStatus"] = u.transitioning.empty() ? nlohmann::json(nullptr) : nlohmann::json(u.transitioning);
+    return body;
+  }
+
+  // Okta's listing: users in id order after the `after` cursor, at most
+  // min(limit, page cap) of them; DEPROVISIONED ones only with the filter
+  // that asks for them; Link rel="self" and, when there is more, rel="next".
+  Server::Response List(const std::string& target) {
+    std::map<std::string, std::string> query;
+    std::istringstream in(target.substr(target.find('?') + 1));
+    for (std::string pair; std::getline(in, pair, '&');) {
+      const std::size_t eq = pair.find('=');
+      query[pair.substr(0, eq)] = eq == std::string::npos ? "" : Decode(pair.substr(eq + 1));
+    }
+    const bool deprovisioned = query.count("filter") != 0;
+    if (deprovisioned && query["filter"] != "status eq \"DEPROVISIONED\"")
+      return Problem(400, "E0000031", "Invalid search criteria.");
+    const int limit = std::min(query.count("limit") ? std::stoi(query["limit"]) : 200, page_cap_);
+    nlohmann::json page = nlohmann::json::array();
+    std::string last;
+    bool more = false;
+    for (auto it = users_.upper_bound(query["after"]); it != users_.end(); ++it) {
+      if ((it->second.status == "DEPROVISIONED") != deprovisioned) continue;
+      if (static_cast<int>(page.size()) == limit) {
+        more = true;
+        break;
+      }
+      page.push_back(UserJson(it->second));
+      last = it->first;
+    }
+    Server::Response res = Json(200, page);
+    const std::string origin = link_origin_.empty() ? server_.base_url() : link_origin_;
+    res.headers.emplace_back("Link", "<" + server_.base_url() + target + ">; rel=\"self\"");
+    if (more) {
+      std::string next = origin + "/api/v1/users?limit=" + std::to_string(limit) + "&after=" + last;
+      if (deprovisioned) next += "&filter=status%20eq%20%22DEPROVISIONED%22";
+      res.headers.emplace_back("Link", "<" + next + ">; rel=\"next\"");
+    }
+    return res;
+  }
+
   User* Find(const std::string& key) {
     if (auto it = users_.find(key); it != users_.end()) return &it->second;
     for (auto& [id, u] : users_)
@@ -204,6 +267,10 @@ class FakeOkta {
   std::map<std::string, User> users_;
   std::set<std::string> issued_;
   int throttle_ = 0;
+  int throttle_after_ = 0;
+  std::chrono::seconds throttle_reset_{30};
+  int page_cap_ = 200;
+  std::string link_origin_;
   int answered_ = 0;
   int token_lifetime_ = 3600;
   int tokens_issued_ = 0;
@@ -423,6 +490,139 @@ TEST_F(OktaConnectorTest, ARefusedTokenIsTheProvidersAndIsLoadedAgain) {
   okta_.AcceptTokens();
   ASSERT_TRUE(c->Probe(Context()));
   EXPECT_EQ(credentials_->loads(), 2u);
+}
+
+class OktaListingTest : public OktaConnectorTest {
+ protected:
+  void SetUp() override {
+    OktaConnectorTest::SetUp();
+    okta_.Add({"00u6", "pete@example.com", "PASSWORD_EXPIRED", "", 0, "pete.mail@example.com", "Pete", "Expired"});
+    okta_.Add({"00u7", "gone1@example.com", "DEPROVISIONED"});
+    okta_.Add({"00u8", "gone2@example.com", "DEPROVISIONED"});
+    okta_.Add({"00u9", "xss@example.com", "ACTIVE", "", 0, "", "X", "S", "<img src=x onerror=alert(1)>"});
+    okta_.SetPageCap(2);
+  }
+  // Lists into pages_, noting how many requests Okta had seen when each page was handed over.
+  Status List(const ExecutionContext& context, std::function<Status()> after_page = {}) {
+    auto c = Make();
+    return c->ListAccounts(context, [&](std::vector<AccountView>&& page) -> Status {
+      requests_at_page_.push_back(okta_.server().Requests().size());
+      pages_.push_back(std::move(page));
+      return after_page ? after_page() : Status{};
+    });
+  }
+  std::map<std::string, AccountView> ById() const {
+    std::map<std::string, AccountView> out;
+    for (const auto& page : pages_)
+      for (const auto& v : page) EXPECT_TRUE(out.emplace(v.id, v).second) << "listed twice: " << v.id;
+    return out;
+  }
+
+  std::vector<std::vector<AccountView>> pages_;
+  std::vector<std::size_t> requests_at_page_;
+};
+
+TEST_F(OktaListingTest, ListsEveryUserPageByPageThenTheDeprovisionedOnes) {
+  ASSERT_TRUE(List(Context()));
+  // Six users Okta lists by default, two per page; then the two DEPROVISIONED.
+  ASSERT_EQ(pages_.size(), 4u);
+  for (std::size_t i = 0; i < pages_.size(); ++i)
+    EXPECT_EQ(requests_at_page_[i], i + 1) << "each page is handed over before the next is asked for";
+  const auto users = ById();
+  EXPECT_EQ(users.size(), 8u);
+  for (const auto& v : pages_[3]) EXPECT_EQ(v.status, AccountStatus::kDeactivated) << v.id;
+
+  const std::vector<std::string> sent = Sent("GET");
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(sent[0], "/api/v1/users?limit=200");
+  EXPECT_EQ(sent[1], "/api/v1/users?limit=2&after=00u2") << "Okta's next link, followed as given";
+  EXPECT_EQ(sent[3], "/api/v1/users?filter=status%20eq%20%22DEPROVISIONED%22&limit=200");
+  EXPECT_EQ(paced_, 4) << "every page asks the rate budget first";
+  EXPECT_EQ(reports_.size(), 4u);
+  for (const auto& r : reports_) EXPECT_EQ(r.bucket, "users.read");
+
+  const AccountView& pete = users.at("00u6");
+  EXPECT_EQ(pete.provider, Provider::kOkta);
+  EXPECT_EQ(pete.login, "pete@example.com");
+  EXPECT_EQ(pete.upn, "pete@example.com");
+  EXPECT_EQ(pete.mail, "pete.mail@example.com");
+  EXPECT_EQ(pete.display_name, "Pete Expired");
+  EXPECT_EQ(pete.status, AccountStatus::kOther);
+  EXPECT_TRUE(pete.must_change_password);
+  EXPECT_EQ(pete.identifiers.at("status"), "PASSWORD_EXPIRED");
+  EXPECT_EQ(users.at("00u2").status, AccountStatus::kSuspended);
+  EXPECT_EQ(users.at("00u1").status, AccountStatus::kEnabled);
+  EXPECT_FALSE(users.at("00u1").must_change_password);
+  EXPECT_EQ(users.at("00u9").display_name, "<img src=x onerror=alert(1)>") << "profile.displayName, as Okta holds it";
+  EXPECT_EQ(users.at("00u7").identifiers.at("status"), "DEPROVISIONED");
+
+  // Lookup reads a user through the same mapping.
+  auto c = Make();
+  auto looked = c->Lookup("pete@example.com");
+  ASSERT_TRUE(looked) << looked.error().message;
+  EXPECT_EQ(looked->mail, pete.mail);
+  EXPECT_EQ(looked->display_name, pete.display_name);
+  EXPECT_EQ(looked->identifiers, pete.identifiers);
+  EXPECT_TRUE(looked->must_change_password);
+}
+
+TEST_F(OktaListingTest, ANextLinkToAnotherOriginIsNotFollowed) {
+  for (const std::string& origin : {"http://127.0.0.2:" + okta_.server().base_url().substr(okta_.server().base_url().rfind(':') + 1),
+                                   std::string("https://evil.example.test")}) {
+    okta_.SetLinkOrigin(origin);
+    const std::size_t before = okta_.server().Requests().size();
+    pages_.clear();
+    auto listed = List(Context());
+    ASSERT_FALSE(listed) << origin;
+    EXPECT_EQ(listed.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_THAT(listed.error().message, HasSubstr("not followed"));
+    EXPECT_THAT(listed.error().provider_detail, HasSubstr(origin));
+    EXPECT_EQ(okta_.server().Requests().size(), before + 1) << "nothing sent after the first page";
+    EXPECT_TRUE(pages_.empty()) << "the page that names a foreign next page is not handed over";
+  }
+}
+
+TEST_F(OktaListingTest, AThrottledPageIsWaitedOutAndTheListingGoesOn) {
+  okta_.Throttle(1, /*after=*/1, std::chrono::seconds(1));
+  ASSERT_TRUE(List(Context()));
+  EXPECT_EQ(ById().size(), 8u);
+  const std::vector<std::string> sent = Sent("GET");
+  ASSERT_EQ(sent.size(), 5u);
+  EXPECT_EQ(sent[1], sent[2]) << "the throttled page asked again";
+  EXPECT_EQ(paced_, 5);
+}
+
+TEST_F(OktaListingTest, AThrottleBeyondTheDeadlineIsTheProvidersError) {
+  okta_.Throttle(1, /*after=*/1, std::chrono::seconds(30));
+  ExecutionContext ctx = Context();
+  ctx.deadline = Now() + 5s;
+  auto listed = List(ctx);
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(listed.error().blame, Blame::kProvider);
+  ASSERT_TRUE(listed.error().retry_after);
+  EXPECT_EQ(Sent("GET").size(), 2u) << "not asked again before Okta's window resets";
+}
+
+TEST_F(OktaListingTest, TheDeadlineEndsTheListingBetweenPages) {
+  ExecutionContext ctx = Context();
+  ctx.deadline = Now() + 200ms;
+  auto listed = List(ctx, [] {
+    std::this_thread::sleep_for(300ms);
+    return Status{};
+  });
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code, ErrorCode::kTimeout);
+  EXPECT_TRUE(listed.error().retryable);
+  EXPECT_EQ(pages_.size(), 1u);
+  EXPECT_EQ(Sent("GET").size(), 1u);
+}
+
+TEST_F(OktaListingTest, AnErrorOfThePageCallbackEndsTheListing) {
+  auto listed = List(Context(), [] { return Status(Fail(Error::Unavailable("the store is gone"))); });
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().message, "the store is gone");
+  EXPECT_EQ(Sent("GET").size(), 1u);
 }
 
 class OktaPrivateKeyJwtTest : public OktaConnectorTest {

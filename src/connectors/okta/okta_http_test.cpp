@@ -56,6 +56,24 @@ TEST(OktaHttp, RetryAfterRunsOnOktasClockNeverNegativeAndCapped) {
   EXPECT_FALSE(RetryAfterOf(a, okta_now, 600s));
 }
 
+TEST(OktaHttp, TheNextPageIsTheLinkWhoseRelationIsNext) {
+  const std::string next = "https://example.okta.com/api/v1/users?after=00u2&limit=200";
+  // Okta's own form: one header per link.
+  EXPECT_EQ(NextLinkOf(WithHeaders({{"link", {"<https://example.okta.com/api/v1/users?limit=200>; rel=\"self\"",
+                                              "<" + next + ">; rel=\"next\""}}})),
+            next);
+  // Both in one header, unquoted, other parameters and case.
+  EXPECT_EQ(NextLinkOf(WithHeaders({{"link", {"<https://x/self>; rel=self, <" + next + ">;title=\"a, b\"; REL=Next"}}})),
+            next);
+  // Several relation types, a comma inside the URL (Okta's fields=profile:(a,b)).
+  const std::string comma = "https://example.okta.com/api/v1/users?fields=profile:(firstName,lastName)&after=00u9";
+  EXPECT_EQ(NextLinkOf(WithHeaders({{"link", {"<" + comma + ">; rel=\"prefetch next\""}}})), comma);
+  // No next page.
+  EXPECT_FALSE(NextLinkOf(WithHeaders({{"link", {"<https://example.okta.com/api/v1/users?limit=200>; rel=\"self\""}}})));
+  EXPECT_FALSE(NextLinkOf(WithHeaders({})));
+  EXPECT_FALSE(NextLinkOf(WithHeaders({{"link", {"<https://x/nextish>; rel=\"nextish\"", "garbage", "<unclosed"}}})));
+}
+
 TEST(OktaHttp, AnAssertionNeedsAnRsaPrivateKeyAndNamesNoneOfIt) {
   auto bad = MakeClientAssertion("0oa1", "https://example.okta.com/oauth2/v1/token", Secret("not a key at all"), Now());
   ASSERT_FALSE(bad);

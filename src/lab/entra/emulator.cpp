@@ -101,6 +101,12 @@ std::string RandomGuid() {
   return out;
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 std::string PercentDecode(std::string_view in, bool plus_is_space) {
   std::string out;
   for (size_t i = 0; i < in.size(); ++i) {
@@ -332,16 +338,27 @@ json UserJson(const TenantUser& u, const std::vector<std::string>& select) {
   return j;
 }
 
-json RiskyUserJson(const TenantUser& u) {
-  return {{"id", u.id},
-          {"isDeleted", false},
-          {"isProcessing", false},
-          {"riskLastUpdatedDateTime", u.risk.updated ? json(Iso8601(*u.risk.updated, true)) : json(nullptr)},
-          {"riskLevel", u.risk.level},
-          {"riskState", u.risk.state},
-          {"riskDetail", u.risk.detail},
-          {"userDisplayName", u.display_name},
-          {"userPrincipalName", u.user_principal_name}};
+// A riskyUser's properties, all of which Graph returns without $select.
+const std::vector<std::string>& RiskyUserProperties() {
+  static const std::vector<std::string> props = {"id", "isDeleted", "isProcessing", "riskLastUpdatedDateTime",
+                                                 "riskLevel", "riskState", "riskDetail", "userDisplayName",
+                                                 "userPrincipalName"};
+  return props;
+}
+
+json RiskyUserJson(const TenantUser& u, const std::vector<std::string>& select) {
+  const json all = {{"id", u.id},
+                    {"isDeleted", false},
+                    {"isProcessing", false},
+                    {"riskLastUpdatedDateTime", u.risk.updated ? json(Iso8601(*u.risk.updated, true)) : json(nullptr)},
+                    {"riskLevel", u.risk.level},
+                    {"riskState", u.risk.state},
+                    {"riskDetail", u.risk.detail},
+                    {"userDisplayName", u.display_name},
+                    {"userPrincipalName", u.user_principal_name}};
+  json j = json::object();
+  for (const auto& p : select) j[p] = all.at(p);
+  return j;
 }
 
 // Page tokens are opaque to clients: the position to go on from.
@@ -821,7 +838,11 @@ class GraphEmulator::Impl {
     };
     const std::string context = url_ + "/" + version + "/$metadata#";
     if (!segments.empty() && segments[0] == "users") {
-      if (segments.size() == 1) return method == "GET" ? ListUsers(ids, context, version, caller, query) : not_allowed();
+      if (segments.size() == 1) {
+        if (method == "GET") return ListUsers(ids, context, version, caller, query);
+        if (method == "POST") return CreateUser(ids, context, caller, body);
+        return not_allowed();
+      }
       if (segments.size() == 2) {
         if (method == "GET") return GetUser(ids, context, caller, segments[1], query);
         if (method == "PATCH") return PatchUser(ids, caller, segments[1], body);
@@ -836,14 +857,17 @@ class GraphEmulator::Impl {
         return GraphError(ids, 403, "Forbidden",
                           "Your tenant is not licensed for this feature. Microsoft Entra ID P2 is required.");
       if (segments.size() == 2) return method == "GET" ? ListRisky(ids, context, version, query) : not_allowed();
+      const auto select = RiskySelect(query);
+      if (const auto* e = std::get_if<std::string>(&select)) return BadRequest(ids, *e);
+      const auto& props = std::get<std::vector<std::string>>(select);
       if (segments.size() == 3 && (segments[2] == "confirmCompromised" || segments[2] == "dismiss"))
         return method == "POST" ? SetRisk(ids, caller, segments[2] == "confirmCompromised", body) : not_allowed();
       if (segments.size() == 3) {
         if (method != "GET") return not_allowed();
         const auto u = tenant_.Find(segments[2]);
         if (!u || u->id != segments[2]) return NotFound(ids, segments[2]);
-        json j = {{"@odata.context", context + "identityProtection/riskyUsers/$entity"}};
-        j.update(RiskyUserJson(*u));
+        json j = {{"@odata.context", context + "identityProtection/riskyUsers" + SelectSuffix(query, props) + "/$entity"}};
+        j.update(RiskyUserJson(*u, props));
         return {200, j, {}};
       }
     }
@@ -851,22 +875,32 @@ class GraphEmulator::Impl {
     return BadRequest(ids, "Resource not found for the segment '" + segment + "'.", "BadRequest");
   }
 
-  // $select: nullopt-like error text when a property is unknown.
-  std::variant<std::vector<std::string>, std::string> Select(const Query& query) const {
+  // $select over `known` properties: the ones asked for, `defaults` without
+  // one, or the error text naming an unknown one.
+  static std::variant<std::vector<std::string>, std::string> SelectOf(const Query& query,
+                                                                      const std::vector<std::string>& known,
+                                                                      const std::vector<std::string>& defaults,
+                                                                      std::string_view type) {
     const auto select = Param(query, "$select");
-    if (!select) return DefaultUserProperties();
+    if (!select) return defaults;
     std::vector<std::string> props;
     std::stringstream in(*select);
     for (std::string p; std::getline(in, p, ',');) {
       while (!p.empty() && p.front() == ' ') p.erase(0, 1);
       while (!p.empty() && p.back() == ' ') p.pop_back();
       if (p.empty()) continue;
-      if (std::find(UserProperties().begin(), UserProperties().end(), p) == UserProperties().end())
-        return "Could not find a property named '" + p + "' on type 'Microsoft.DirectoryServices.User'.";
+      if (std::find(known.begin(), known.end(), p) == known.end())
+        return "Could not find a property named '" + p + "' on type '" + std::string(type) + "'.";
       if (std::find(props.begin(), props.end(), p) == props.end()) props.push_back(p);
     }
-    if (props.empty()) return DefaultUserProperties();
+    if (props.empty()) return defaults;
     return props;
+  }
+  static std::variant<std::vector<std::string>, std::string> Select(const Query& query) {
+    return SelectOf(query, UserProperties(), DefaultUserProperties(), "Microsoft.DirectoryServices.User");
+  }
+  static std::variant<std::vector<std::string>, std::string> RiskySelect(const Query& query) {
+    return SelectOf(query, RiskyUserProperties(), RiskyUserProperties(), "microsoft.graph.riskyUser");
   }
 
   static std::string SelectSuffix(const Query& query, const std::vector<std::string>& props) {
@@ -1020,6 +1054,81 @@ class GraphEmulator::Impl {
     return {204, nullptr, {}};
   }
 
+  // POST /users: Graph's create-user call. accountEnabled, displayName,
+  // mailNickname, userPrincipalName (on the tenant's verified domain) and
+  // passwordProfile are required; the password is checked for shape and not
+  // kept. Answers 201 with the user's default properties.
+  GraphAnswer CreateUser(const Ids& ids, const std::string& context, const Caller& caller, const std::string& text) {
+    if (!caller.Has({kUserReadWriteAll, kDirectoryReadWriteAll})) return Denied(ids);
+    if (text.empty()) return BadRequest(ids, "Empty Payload. JSON content expected.");
+    const json body = json::parse(text, nullptr, false);
+    if (!body.is_object())
+      return BadRequest(ids, "Unable to read JSON request payload. Please ensure Content-Type header is set and payload "
+                             "is of valid JSON format.",
+                        "BadRequest");
+    static const std::set<std::string> kStrings = {"displayName", "mailNickname", "userPrincipalName", "givenName",
+                                                   "surname", "jobTitle", "department", "officeLocation",
+                                                   "mobilePhone", "usageLocation", "mail"};
+    static const std::set<std::string> kReadOnly = {"id", "createdDateTime", "onPremisesSyncEnabled",
+                                                    "onPremisesSecurityIdentifier", "onPremisesSamAccountName",
+                                                    "onPremisesDomainName", "onPremisesUserPrincipalName"};
+    auto invalid = [&](const std::string& name) {
+      return BadRequest(ids, "Invalid value specified for property '" + name + "' of resource 'User'.");
+    };
+    for (const auto& [name, value] : body.items()) {
+      if (name.rfind("@odata.", 0) == 0) continue;
+      if (kReadOnly.count(name) != 0) return BadRequest(ids, "Property '" + name + "' is read-only and cannot be set.");
+      if (name == "accountEnabled") {
+        if (!value.is_boolean()) return invalid(name);
+      } else if (name == "passwordProfile") {
+        if (!value.is_object() || !value.value("password", json()).is_string()) return invalid(name);
+      } else if (name == "userType") {
+        if (value != "Member" && value != "Guest") return invalid(name);
+      } else if (kStrings.count(name) != 0) {
+        if (!value.is_string() && !value.is_null()) return invalid(name);
+      } else {
+        return BadRequest(ids, "Property '" + name + "' does not exist as a declared property or extension property.");
+      }
+    }
+    if (!body.contains("passwordProfile")) return BadRequest(ids, "A password must be specified to create a new user.");
+    // Graph's limits: displayName 256 characters, mailNickname 64, a UPN's
+    // alias 64 (113 in all).
+    for (const auto& [name, longest] : {std::pair<const char*, size_t>{"accountEnabled", 0}, {"displayName", 256},
+                                        {"mailNickname", 64}, {"userPrincipalName", 113}}) {
+      if (!body.contains(name) || body[name].is_null()) return invalid(name);
+      if (longest > 0 && (body[name].get<std::string>().empty() || body[name].get<std::string>().size() > longest))
+        return invalid(name);
+    }
+    const std::string upn = body["userPrincipalName"];
+    const size_t at = upn.find('@');
+    if (at == std::string::npos || at == 0 || at > 64 ||
+        (!options_.tenant_domain.empty() && Lower(upn.substr(at + 1)) != Lower(options_.tenant_domain)))
+      return BadRequest(ids, "The domain portion of the userPrincipalName property is invalid. You must use one of "
+                             "the verified domain names in your organization.");
+    TenantUser u;
+    u.user_principal_name = upn;
+    u.account_enabled = body["accountEnabled"].get<bool>();
+    u.user_type = body.value("userType", "Member");
+    auto text_of = [&](const char* name) {
+      return body.contains(name) && body[name].is_string() ? body[name].get<std::string>() : std::string();
+    };
+    u.display_name = text_of("displayName");
+    u.given_name = text_of("givenName");
+    u.surname = text_of("surname");
+    u.mail = text_of("mail");
+    u.job_title = text_of("jobTitle");
+    u.department = text_of("department");
+    u.office_location = text_of("officeLocation");
+    u.mobile_phone = text_of("mobilePhone");
+    u.usage_location = text_of("usageLocation");
+    const auto created = tenant_.Create(std::move(u));
+    if (!created)
+      return BadRequest(ids, "Another object with the same value for property userPrincipalName already exists.");
+    json j = {{"@odata.context", context + "users/$entity"}};
+    j.update(UserJson(*created, DefaultUserProperties()));
+    return {201, j, {}};
+  }
+
   GraphAnswer Revoke(const Ids& ids, const std::string& context, const Caller& caller, const std::string& key) {
     if (!caller.Has({kUserRevokeSessionsAll, kDirectoryReadWriteAll})) return Denied(ids);
     if (!tenant_.RevokeSessions(key)) return NotFound(ids, key);
@@ -1027,13 +1136,16 @@ class GraphEmulator::Impl {
   }
 
   GraphAnswer ListRisky(const Ids& ids, const std::string& context, const std::string& version, const Query& query) {
+    const auto select = RiskySelect(query);
+    if (const auto* e = std::get_if<std::string>(&select)) return BadRequest(ids, *e);
+    const auto& props = std::get<std::vector<std::string>>(select);
     const auto paging = Paging(ids, query, 20);
     if (const auto* e = std::get_if<GraphAnswer>(&paging)) return *e;
     const auto [top, from] = std::get<std::pair<int, uint64_t>>(paging);
     const UserPage page = tenant_.ListRisky(from, top);
     json value = json::array();
-    for (const auto& u : page.users) value.push_back(RiskyUserJson(u));
-    json j = {{"@odata.context", context + "identityProtection/riskyUsers"}};
+    for (const auto& u : page.users) value.push_back(RiskyUserJson(u, props));
+    json j = {{"@odata.context", context + "identityProtection/riskyUsers" + SelectSuffix(query, props)}};
     if (page.next) j["@odata.nextLink"] = NextLink(version, "/identityProtection/riskyUsers", query, *page.next);
     j["value"] = std::move(value);
     return {200, j, {}};

@@ -422,6 +422,80 @@ TEST_F(EntraEmulatorTest, PatchChangesOnlyWritablePropertiesAndAnswers204) {
   EXPECT_EQ(Send("GET", "/v1.0/users/chloe.cloudonly@corp.example.test").Json().value("displayName", ""), "Chloe C");
 }
 
+TEST_F(EntraEmulatorTest, CreateUserNeedsUserReadWriteAllAndGraphsRequiredProperties) {
+  const std::string evil = "<img src=x onerror=alert(1)> \"quoted\" </script>";
+  json user = {{"accountEnabled", true},
+               {"displayName", evil},
+               {"mailNickname", "nina.new"},
+               {"userPrincipalName", "nina.new@corp.example.test"},
+               {"passwordProfile", {{"forceChangePasswordNextSignIn", true}, {"password", "xWwvJ]6NMw+bWH-d"}}}};
+  // The lab app does not hold User.ReadWrite.All by default.
+  ExpectGraphError(Send("POST", "/v1.0/users", user.dump()), 403, "Authorization_RequestDenied",
+                   "Insufficient privileges to complete the operation.");
+  Roles({"User.Read.All", "User.ReadWrite.All"});
+  auto r = Send("POST", "/v1.0/users", user.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json created = r.Json();
+  EXPECT_EQ(created.value("@odata.context", ""), emulator_->url() + "/v1.0/$metadata#users/$entity");
+  EXPECT_EQ(created.value("displayName", ""), evil) << "kept and returned exactly";
+  EXPECT_EQ(created.value("userPrincipalName", ""), "nina.new@corp.example.test");
+  EXPECT_EQ(created["mail"], nullptr);
+  EXPECT_EQ(r.body.find("xWwvJ]6NMw"), std::string::npos) << "the password is never shown";
+  const std::string id = created.value("id", "");
+  EXPECT_EQ(id.size(), 36u);
+  const json read = Send("GET", "/v1.0/users/" + id + "?$select=id,displayName,accountEnabled,userType,"
+                                                      "onPremisesSyncEnabled").Json();
+  EXPECT_EQ(read.value("displayName", ""), evil);
+  EXPECT_TRUE(read.value("accountEnabled", false));
+  EXPECT_EQ(read.value("userType", ""), "Member");
+  EXPECT_EQ(read["onPremisesSyncEnabled"], nullptr) << "a cloud-only user";
+  // Listed like any other.
+  const json listed =
+      Send("GET", "/v1.0/users?$filter=" + FormEncode("startswith(userPrincipalName,'nina.')")).Json();
+  ASSERT_EQ(listed["value"].size(), 1u);
+
+  ExpectGraphError(Send("POST", "/v1.0/users", user.dump()), 400, "Request_BadRequest",
+                   "Another object with the same value for property userPrincipalName already exists.");
+  user["userPrincipalName"] = "NINA.NEW@corp.example.test";
+  EXPECT_EQ(Send("POST", "/v1.0/users", user.dump()).status, 400) << "UPNs are unique regardless of case";
+  user["userPrincipalName"] = "nina.other@elsewhere.example";
+  ExpectGraphError(Send("POST", "/v1.0/users", user.dump()), 400, "Request_BadRequest",
+                   "The domain portion of the userPrincipalName property is invalid. You must use one of the verified "
+                   "domain names in your organization.");
+  user["userPrincipalName"] = "nina.two@corp.example.test";
+  json without = user;
+  without.erase("passwordProfile");
+  ExpectGraphError(Send("POST", "/v1.0/users", without.dump()), 400, "Request_BadRequest",
+                   "A password must be specified to create a new user.");
+  without = user;
+  without.erase("mailNickname");
+  ExpectGraphError(Send("POST", "/v1.0/users", without.dump()), 400, "Request_BadRequest",
+                   "Invalid value specified for property 'mailNickname' of resource 'User'.");
+  json bad = user;
+  bad["displayName"] = std::string(257, 'x');
+  ExpectGraphError(Send("POST", "/v1.0/users", bad.dump()), 400, "Request_BadRequest");
+  bad = user;
+  bad["onPremisesSecurityIdentifier"] = "S-1-5-21-1-2-3-4";
+  ExpectGraphError(Send("POST", "/v1.0/users", bad.dump()), 400, "Request_BadRequest",
+                   "Property 'onPremisesSecurityIdentifier' is read-only and cannot be set.");
+  ExpectGraphError(Send("POST", "/v1.0/users", "[1]"), 400, "BadRequest");
+  EXPECT_EQ(Send("GET", "/v1.0/users/nina.two@corp.example.test").status, 404) << "no refused create made a user";
+}
+
+TEST_F(EntraEmulatorTest, ADisplayNameIsAnyTextKeptAndReturnedExactly) {
+  Roles({"User.Read.All", "User.ReadWrite.All"});
+  const std::string chloe = "/v1.0/users/chloe.cloudonly@corp.example.test";
+  for (const std::string& name : std::vector<std::string>{"<img src=x onerror=alert(1)>",
+                                                         "Zoë \"Z\" O'Brien & <b>co</b>", "\\ back\\slash"}) {
+    ASSERT_EQ(Send("PATCH", chloe, json{{"displayName", name}}.dump()).status, 204) << name;
+    const auto r = Send("GET", chloe + "?$select=displayName");
+    EXPECT_EQ(r.Json().value("displayName", ""), name);
+    const json expected = {{"@odata.context", emulator_->url() + "/v1.0/$metadata#users(displayName)/$entity"},
+                           {"displayName", name}};
+    EXPECT_EQ(r.body, expected.dump()) << "JSON-escaped and nothing else";
+  }
+}
+
 TEST_F(EntraEmulatorTest, AnAdminIsDisabledOnlyByAnAppHoldingTheHigherPrivilege) {
   const std::string dana = "/v1.0/users/dana.admin@corp.example.test";
   ExpectGraphError(Send("PATCH", dana, R"({"accountEnabled":false})"), 403, "Authorization_RequestDenied",
@@ -467,6 +541,13 @@ TEST_F(EntraEmulatorTest, ConfirmCompromisedAndDismissAndTheLicence) {
   for (const char* key : {"id", "userDisplayName", "riskLastUpdatedDateTime", "isDeleted", "isProcessing"})
     EXPECT_TRUE(risk.contains(key)) << key;
   EXPECT_EQ(Send("GET", "/v1.0/identityProtection/riskyUsers").Json()["value"].size(), 1u);
+  const json selected = Send("GET", "/v1.0/identityProtection/riskyUsers?$select=id,riskLevel&$top=500").Json();
+  EXPECT_EQ(selected.value("@odata.context", ""),
+            emulator_->url() + "/v1.0/$metadata#identityProtection/riskyUsers(id,riskLevel)");
+  EXPECT_EQ(selected["value"], json::parse(R"([{"id":")" + id + R"(","riskLevel":"high"}])"));
+  EXPECT_EQ(Send("GET", "/v1.0/identityProtection/riskyUsers/" + id + "?$select=riskLevel").Json()["riskLevel"], "high");
+  ExpectGraphError(Send("GET", "/v1.0/identityProtection/riskyUsers?$select=accountEnabled"), 400, "Request_BadRequest",
+                   "Could not find a property named 'accountEnabled' on type 'microsoft.graph.riskyUser'.");
   EXPECT_EQ(Send("POST", "/v1.0/identityProtection/riskyUsers/dismiss", ids).status, 204);
   risk = Send("GET", "/v1.0/identityProtection/riskyUsers/" + id).Json();
   EXPECT_EQ(risk.value("riskState", ""), "dismissed");

@@ -118,7 +118,6 @@ void EntraTenant::Seed(const std::vector<SeedUser>& users) {
   for (const SeedUser& s : users) {
     if (by_key_.count(Lower(s.user_principal_name)) != 0) continue;
     TenantUser u;
-    u.id = NameGuid(tenant_id_, Lower(s.user_principal_name));
     u.user_principal_name = s.user_principal_name;
     u.given_name = s.given_name;
     u.surname = s.surname;
@@ -133,10 +132,23 @@ void EntraTenant::Seed(const std::vector<SeedUser>& users) {
     u.risk = s.risk;
     if (u.risk.state != "none" && !u.risk.updated) u.risk.updated = now;
     u.created = now;
-    by_key_[u.id] = users_.size();
-    by_key_[Lower(u.user_principal_name)] = users_.size();
-    users_.push_back(std::move(u));
+    Insert(std::move(u));
   }
+}
+
+const TenantUser& EntraTenant::Insert(TenantUser user) {
+  user.id = NameGuid(tenant_id_, Lower(user.user_principal_name));
+  by_key_[user.id] = users_.size();
+  by_key_[Lower(user.user_principal_name)] = users_.size();
+  users_.push_back(std::move(user));
+  return users_.back();
+}
+
+std::optional<TenantUser> EntraTenant::Create(TenantUser user) {
+  std::lock_guard lock(mu_);
+  if (by_key_.count(Lower(user.user_principal_name)) != 0) return std::nullopt;
+  user.created = clock_();
+  return Insert(std::move(user));
 }
 
 TenantUser* EntraTenant::Locate(std::string_view id_or_upn) {

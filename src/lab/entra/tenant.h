@@ -94,6 +94,11 @@ class EntraTenant {
   // and the userPrincipalName, so the same seed gives the same ids.
   void Seed(const std::vector<SeedUser>& users);
 
+  // Adds one user as Graph's create-user call does: `user` as the caller
+  // gave it, with the object id and creation time the tenant gives it;
+  // nullopt when its userPrincipalName is taken (in any case).
+  [[nodiscard]] std::optional<TenantUser> Create(TenantUser user);
+
   // By object id or userPrincipalName (case-insensitive).
   [[nodiscard]] std::optional<TenantUser> Find(std::string_view id_or_upn);
   // Applies `change` to the user under the tenant's lock; false if no such user.
@@ -115,6 +120,7 @@ class EntraTenant {
 
  private:
   TenantUser* Locate(std::string_view id_or_upn);  // mu_ held
+  const TenantUser& Insert(TenantUser user);        // mu_ held; the UPN is free
   UserPage Page(const std::function<bool(const TenantUser&)>& match, uint64_t from, int top);
 
   ClockFn clock_;

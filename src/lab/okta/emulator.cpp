@@ -447,8 +447,13 @@ class OktaEmulator::Impl {
 
   Response Error(const Request& request, http::status status, std::string_view code, const std::string& summary,
                  bool with_cause = false) {
+    return Error(request, status, code, summary, with_cause ? std::vector<std::string>{summary} : std::vector<std::string>{});
+  }
+
+  Response Error(const Request& request, http::status status, std::string_view code, const std::string& summary,
+                 const std::vector<std::string>& cause_summaries) {
     json causes = json::array();
-    if (with_cause) causes.push_back({{"errorSummary", summary}});
+    for (const std::string& cause : cause_summaries) causes.push_back({{"errorSummary", cause}});
     const std::string error_id = "oae" + RandomToken(22);
     Response r = Answer(request, status,
                         {{"errorCode", code},
@@ -667,6 +672,7 @@ class OktaEmulator::Impl {
               {"profile",
                {{"firstName", u.first_name},
                 {"lastName", u.last_name},
+                {"displayName", u.display_name.empty() ? json(nullptr) : json(u.display_name)},
                 {"mobilePhone", nullptr},
                 {"secondEmail", nullptr},
                 {"login", u.login},
@@ -698,9 +704,10 @@ class OktaEmulator::Impl {
     if (!caller->May(needed)) return Forbidden(request, needed);
 
     if (rest.empty() || rest == "/") {
-      if (!get) return Error(request, http::status::method_not_allowed, "E0000022",
-                             "The endpoint does not support the provided HTTP method");
-      return ListUsers(request, query);
+      if (get) return ListUsers(request, query);
+      if (request.method() == http::verb::post) return CreateUser(request, query);
+      return Error(request, http::status::method_not_allowed, "E0000022",
+                   "The endpoint does not support the provided HTTP method");
     }
     // /{id}[/lifecycle/{op} | /sessions]
     std::string_view tail = rest.substr(1);
@@ -715,6 +722,7 @@ class OktaEmulator::Impl {
         return Answer(request, http::status::ok, UserJson(*u));
       }
       if (request.method() == http::verb::delete_) return DeleteUser(request, id);
+      if (request.method() == http::verb::post) return UpdateUser(request, id);
       return Error(request, http::status::method_not_allowed, "E0000022",
                    "The endpoint does not support the provided HTTP method");
     }
@@ -770,6 +778,136 @@ class OktaEmulator::Impl {
     const Transition t = org_.Remove(u->id);
     if (t.outcome != Transition::Outcome::kDone) return TransitionAnswer(request, t, id);
     return Answer(request, PreferAsync(request) ? http::status::accepted : http::status::no_content, nullptr);
+  }
+
+  // The profile of a create or a partial update, checked as Okta's default
+  // user profile schema says (login and email 5 to 100 characters, the login
+  // shaped like an email address; firstName and lastName 1 to 50, or null;
+  // displayName any text, or null). On a create, login, email, firstName and
+  // lastName are required. Okta's description gives no wording for the
+  // causes; a login already taken reads as Okta's answers to clients do, the
+  // rest follow the same "property: why" form.
+  struct ProfileInput {
+    ProfileChange change;
+    std::vector<std::string> causes;
+    std::string first_field;  // the first property at fault, for the summary
+  };
+  static ProfileInput ReadProfile(const json& profile, bool create) {
+    ProfileInput in;
+    auto fault = [&](const std::string& name, const std::string& why) {
+      if (in.first_field.empty()) in.first_field = name;
+      in.causes.push_back(name + ": " + why);
+    };
+    struct Rule {
+      const char* name;
+      std::optional<std::string> ProfileChange::*field;
+      size_t min, max;
+      bool nullable;
+    };
+    static constexpr size_t kAny = 0;
+    const Rule rules[] = {{"login", &ProfileChange::login, 5, 100, false},
+                          {"email", &ProfileChange::email, 5, 100, false},
+                          {"firstName", &ProfileChange::first_name, 1, 50, true},
+                          {"lastName", &ProfileChange::last_name, 1, 50, true},
+                          {"displayName", &ProfileChange::display_name, kAny, kAny, true}};
+    auto email_shaped = [](const std::string& text) {
+      const size_t at = text.find('@');
+      return at != std::string::npos && at > 0 && at + 1 < text.size() &&
+             text.find('@', at + 1) == std::string::npos && text.find(' ') == std::string::npos;
+    };
+    for (const auto& [name, value] : profile.items()) {
+      const Rule* rule = nullptr;
+      for (const Rule& r : rules)
+        if (name == r.name) rule = &r;
+      if (rule == nullptr) fault(name, "Property name '" + name + "' is not defined in profile");
+    }
+    for (const Rule& r : rules) {
+      if (!profile.contains(r.name)) {
+        if (create && std::string_view(r.name) != "displayName") fault(r.name, "The field cannot be left blank");
+        continue;
+      }
+      const json& v = profile[r.name];
+      if (v.is_null() && r.nullable) {
+        in.change.*r.field = std::string();
+        continue;
+      }
+      if (!v.is_string()) {
+        fault(r.name, "Does not match required type");
+        continue;
+      }
+      const std::string text = v.get<std::string>();
+      if (r.max != kAny && (text.size() < r.min || text.size() > r.max)) {
+        fault(r.name, text.empty() ? "The field cannot be left blank"
+                                   : fmt::format("The field must be {} to {} characters long", r.min, r.max));
+        continue;
+      }
+      if (std::string_view(r.name) == "login" && !email_shaped(text)) {
+        fault(r.name, "Username must be in the form of an email address");
+        continue;
+      }
+      if (std::string_view(r.name) == "email" && !email_shaped(text)) {
+        fault(r.name, "Does not match required pattern");
+        continue;
+      }
+      in.change.*r.field = text;
+    }
+    return in;
+  }
+
+  Response ProfileRefused(const Request& request, const ProfileInput& in) {
+    return Error(request, http::status::bad_request, "E0000001", "Api validation failed: " + in.first_field, in.causes);
+  }
+
+  Response LoginTaken(const Request& request) {
+    return Error(request, http::status::bad_request, "E0000001", "Api validation failed: login",
+                 std::vector<std::string>{"login: An object with this field already exists in the current organization"});
+  }
+
+  // POST /api/v1/users?activate=true|false: Okta's create-user call.
+  Response CreateUser(const Request& request, const std::multimap<std::string, std::string>& query) {
+    const std::string activate = Param(query, "activate").value_or("true");
+    if (activate != "true" && activate != "false")
+      return Error(request, http::status::bad_request, "E0000001", "Api validation failed: activate", true);
+    const json body = json::parse(request.body(), nullptr, false);
+    if (!body.is_object() || !body.contains("profile") || !body["profile"].is_object())
+      return Error(request, http::status::bad_request, "E0000003", "The request body was not well-formed.", true);
+    const ProfileInput in = ReadProfile(body["profile"], true);
+    if (!in.causes.empty()) return ProfileRefused(request, in);
+    NewUser n;
+    n.login = *in.change.login;
+    n.email = *in.change.email;
+    n.first_name = in.change.first_name.value_or("");
+    n.last_name = in.change.last_name.value_or("");
+    n.display_name = in.change.display_name.value_or("");
+    if (body.contains("credentials")) {
+      const json& credentials = body["credentials"];
+      const json password = credentials.is_object() ? credentials.value("password", json()) : json();
+      if (!password.is_null() && (!password.is_object() || !password.value("value", json()).is_string()))
+        return Error(request, http::status::bad_request, "E0000001", "Api validation failed: password", true);
+      n.has_password = !password.is_null();
+    }
+    const Written w = org_.Create(n, activate == "true");
+    if (w.outcome == Written::Outcome::kLoginTaken) return LoginTaken(request);
+    return Answer(request, http::status::ok, UserJson(w.user));
+  }
+
+  // POST /api/v1/users/{id}: Okta's partial update of the profile.
+  Response UpdateUser(const Request& request, const std::string& id) {
+    const json body = json::parse(request.body(), nullptr, false);
+    if (!body.is_object())
+      return Error(request, http::status::bad_request, "E0000003", "The request body was not well-formed.", true);
+    ProfileInput in;
+    if (body.contains("profile")) {
+      if (!body["profile"].is_object())
+        return Error(request, http::status::bad_request, "E0000003", "The request body was not well-formed.", true);
+      in = ReadProfile(body["profile"], false);
+      if (!in.causes.empty()) return ProfileRefused(request, in);
+    }
+    const Written w = org_.UpdateProfile(id, in.change);
+    if (w.outcome == Written::Outcome::kNotFound)
+      return TransitionAnswer(request, {Transition::Outcome::kNotFound}, id);
+    if (w.outcome == Written::Outcome::kLoginTaken) return LoginTaken(request);
+    return Answer(request, http::status::ok, UserJson(w.user));
   }
 
   Response ListUsers(const Request& request, const std::multimap<std::string, std::string>& query) {

@@ -238,6 +238,77 @@ TEST_F(OktaEmulatorTest, ListingPagesWithLinkHeaders) {
   EXPECT_EQ(small.Json().size(), 200u);
 }
 
+TEST_F(OktaEmulatorTest, CreateUserAsOktaDoesStagedProvisionedOrActive) {
+  const std::string evil = "<img src=x onerror=alert(1)> \"quoted\" & done";
+  json profile = {{"firstName", "Nina"},
+                  {"lastName", "New"},
+                  {"email", "nina.new@corp.example.test"},
+                  {"login", "nina.new@corp.example.test"},
+                  {"displayName", evil}};
+  auto r = Api("POST", "/api/v1/users?activate=false", {}, {}, json{{"profile", profile}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  json u = r.Json();
+  EXPECT_EQ(u["status"], "STAGED");
+  EXPECT_EQ(u["activated"], nullptr);
+  EXPECT_EQ(std::string(u["id"]).substr(0, 3), "00u");
+  EXPECT_EQ(u["profile"]["displayName"], evil) << "kept and returned exactly";
+  EXPECT_NE(r.body.find("<img src=x onerror=alert(1)>"), std::string::npos) << "JSON-escaped, nothing more";
+  EXPECT_EQ(Api("GET", "/api/v1/users/nina.new@corp.example.test").Json()["profile"]["displayName"], evil);
+
+  profile["login"] = profile["email"] = "pia.provisioned@corp.example.test";
+  u = Api("POST", "/api/v1/users?activate=true", {}, {}, json{{"profile", profile}}.dump()).Json();
+  EXPECT_EQ(u["status"], "PROVISIONED") << "activated without a password: the user finishes by email";
+  profile["login"] = profile["email"] = "abe.active@corp.example.test";
+  r = Api("POST", "/api/v1/users", {}, {},
+          json{{"profile", profile}, {"credentials", {{"password", {{"value", "tlpWENT2m"}}}}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["status"], "ACTIVE") << "activate defaults to true";
+  EXPECT_EQ(r.Json()["credentials"]["password"], json::object()) << "the password is never shown";
+  EXPECT_EQ(r.body.find("tlpWENT2m"), std::string::npos);
+
+  // Logins are unique whatever their case.
+  profile["login"] = "NINA.NEW@corp.example.test";
+  r = Api("POST", "/api/v1/users?activate=false", {}, {}, json{{"profile", profile}}.dump());
+  ExpectOktaError(r, 400, "E0000001", "Api validation failed: login");
+  EXPECT_EQ(r.Json()["errorCauses"],
+            json::parse(R"([{"errorSummary":"login: An object with this field already exists in the current organization"}])"));
+
+  r = Api("POST", "/api/v1/users?activate=false", {}, {},
+          json{{"profile", {{"login", "no-at-sign"}, {"firstName", "X"}, {"lastName", "Y"}}}}.dump());
+  ExpectOktaError(r, 400, "E0000001", "Api validation failed: login");
+  EXPECT_EQ(r.Json()["errorCauses"].size(), 2u) << r.body;  // the login's shape, the missing email
+  ExpectOktaError(Api("POST", "/api/v1/users?activate=maybe", {}, {}, json{{"profile", profile}}.dump()), 400,
+                  "E0000001", "Api validation failed: activate");
+  ExpectOktaError(Api("POST", "/api/v1/users", {}, {}, "not json"), 400, "E0000003",
+                  "The request body was not well-formed.");
+  // A new user is listed like any other.
+  r = Api("GET", "/api/v1/users?filter=" + cordon::testing::FormEncode("status eq \"STAGED\""));
+  ASSERT_EQ(r.Json().size(), 1u);
+  EXPECT_EQ(r.Json()[0]["profile"]["login"], "nina.new@corp.example.test");
+}
+
+TEST_F(OktaEmulatorTest, PartialProfileUpdateChangesOnlyWhatIsGiven) {
+  const std::string ann = IdOf("ann.active@corp.example.test");
+  const std::string evil = "<script>alert('x')</script>";
+  auto r = Api("POST", "/api/v1/users/" + ann, {}, {}, json{{"profile", {{"displayName", evil}}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  json u = Api("GET", "/api/v1/users/" + ann).Json();
+  EXPECT_EQ(u["profile"]["displayName"], evil);
+  EXPECT_EQ(u["profile"]["firstName"], "Ann");
+  EXPECT_EQ(u["profile"]["login"], "ann.active@corp.example.test");
+  EXPECT_EQ(u["status"], "ACTIVE");
+  EXPECT_EQ(Api("POST", "/api/v1/users/" + ann, {}, {}, json{{"profile", {{"displayName", nullptr}}}}.dump()).status,
+            200);
+  EXPECT_EQ(Api("GET", "/api/v1/users/" + ann).Json()["profile"]["displayName"], nullptr);
+  ExpectOktaError(Api("POST", "/api/v1/users/" + ann, {}, {},
+                      json{{"profile", {{"login", "sue.suspended@corp.example.test"}}}}.dump()),
+                  400, "E0000001", "Api validation failed: login");
+  ExpectOktaError(Api("POST", "/api/v1/users/" + ann, {}, {}, json{{"profile", {{"favouriteColour", "red"}}}}.dump()),
+                  400, "E0000001", "Api validation failed: favouriteColour");
+  ExpectOktaError(Api("POST", "/api/v1/users/00uNOSUCHUSER0000000", {}, {}, json{{"profile", json::object()}}.dump()),
+                  404, "E0000007", "Not found: Resource not found: 00uNOSUCHUSER0000000 (User)");
+}
+
 TEST_F(OktaEmulatorTest, SearchFilterAndQ) {
   auto r = Api("GET", "/api/v1/users?search=" + cordon::testing::FormEncode("profile.login eq \"dora.gone@corp.example.test\""));
   ASSERT_EQ(r.status, 200) << r.body;

@@ -323,6 +323,50 @@ void OktaOrg::AwaitSettled(std::string_view id) {
   }
 }
 
+bool OktaOrg::LoginTaken(std::string_view login, std::string_view except_id) const {
+  // Okta: logins that differ only in case are the same login.
+  const std::string wanted = Lower(login);
+  for (const auto& [ordinal, u] : users_)
+    if (u.id != except_id && Lower(u.login) == wanted) return true;
+  return false;
+}
+
+Written OktaOrg::Create(const NewUser& n, bool activate) {
+  std::lock_guard lock(mu_);
+  if (LoginTaken(n.login, {})) return {Written::Outcome::kLoginTaken, {}};
+  const TimePoint now = clock_();
+  OrgUser u;
+  u.id = NewId();
+  u.created = now;
+  u.last_updated = now;
+  u.has_password = n.has_password;
+  if (n.has_password) u.password_changed = now;
+  u.login = n.login;
+  u.email = n.email;
+  u.first_name = n.first_name;
+  u.last_name = n.last_name;
+  u.display_name = n.display_name;
+  u.status = UserStatus::kStaged;
+  if (activate) SetStatus(u, n.has_password ? UserStatus::kActive : UserStatus::kProvisioned);
+  const uint64_t ordinal = next_ordinal_++;
+  ordinal_of_[u.id] = ordinal;
+  return {Written::Outcome::kDone, users_.emplace(ordinal, std::move(u)).first->second};
+}
+
+Written OktaOrg::UpdateProfile(std::string_view id_or_login, const ProfileChange& change) {
+  std::lock_guard lock(mu_);
+  OrgUser* u = Locate(id_or_login);
+  if (u == nullptr) return {Written::Outcome::kNotFound, {}};
+  if (change.login && LoginTaken(*change.login, u->id)) return {Written::Outcome::kLoginTaken, {}};
+  if (change.login) u->login = *change.login;
+  if (change.email) u->email = *change.email;
+  if (change.first_name) u->first_name = *change.first_name;
+  if (change.last_name) u->last_name = *change.last_name;
+  if (change.display_name) u->display_name = *change.display_name;
+  u->last_updated = clock_();
+  return {Written::Outcome::kDone, *u};
+}
+
 std::optional<Session> OktaOrg::AddSession(std::string_view id_or_login, int oauth_tokens) {
   std::lock_guard lock(mu_);
   OrgUser* u = Locate(id_or_login);

@@ -62,6 +62,7 @@ struct OrgUser {
   TimePoint last_updated{};
   std::optional<TimePoint> password_changed;
   std::string login, email, first_name, last_name;
+  std::string display_name;  // profile.displayName; empty: not set (null)
   std::vector<Session> sessions;
   int oauth_tokens = 0;
 };
@@ -80,6 +81,24 @@ struct Transition {
   Outcome outcome = Outcome::kDone;
   std::string refusal;
   std::string user_id;
+};
+
+// A user as an administrator creates one (Okta's create-user call).
+struct NewUser {
+  std::string login, email, first_name, last_name, display_name;
+  bool has_password = false;  // credentials.password given (the value itself is never kept)
+};
+
+// Profile properties a partial update changes; those not given stay as they are.
+struct ProfileChange {
+  std::optional<std::string> login, email, first_name, last_name, display_name;
+};
+
+// The outcome of a create or a profile update.
+struct Written {
+  enum class Outcome { kDone, kNotFound, kLoginTaken };
+  Outcome outcome = Outcome::kDone;
+  OrgUser user;  // the user as it is now, when done
 };
 
 struct ListQuery {
@@ -120,6 +139,13 @@ class OktaOrg {
   // Blocks until the user's pending transition, if any, has settled.
   void AwaitSettled(std::string_view id);
 
+  // Creates a user as Okta does: STAGED without activation; with it ACTIVE
+  // when a password was given, else PROVISIONED (activation by email).
+  // Logins are unique regardless of case.
+  [[nodiscard]] Written Create(const NewUser& user, bool activate);
+  // Okta's partial profile update; a new login must still be unique.
+  [[nodiscard]] Written UpdateProfile(std::string_view id_or_login, const ProfileChange& change);
+
   [[nodiscard]] std::optional<Session> AddSession(std::string_view id_or_login, int oauth_tokens);
   // Removes every session, and the OAuth tokens if asked; false if no such user.
   [[nodiscard]] bool RevokeSessions(std::string_view id_or_login, bool oauth_tokens);
@@ -131,6 +157,7 @@ class OktaOrg {
  private:
   std::string NewId();
   OrgUser* Locate(std::string_view id_or_login);  // mu_ held; settles the user
+  bool LoginTaken(std::string_view login, std::string_view except_id) const;  // mu_ held
   void Settle(OrgUser& user);                     // mu_ held
   void SetStatus(OrgUser& user, UserStatus status);
 

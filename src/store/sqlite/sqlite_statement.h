@@ -25,6 +25,11 @@ namespace sqlite {
 // by mistake.
 inline constexpr size_t kMaxFieldLen = 64 * 1024;
 inline constexpr int kMaxPageLimit = 1000;
+// The writer's page cache: "PRAGMA cache_size" as it sets it (negative: KiB).
+// 8 MiB: the index pages a bulk insert touches stay in memory, and an idle
+// server stays small; a large inventory write gets 64 MiB while it runs.
+inline constexpr const char* kWriterCache = "PRAGMA cache_size=-8192";
+inline constexpr const char* kLargeWriteCache = "PRAGMA cache_size=-65536";
 
 inline constexpr std::string_view kHex = "0123456789abcdef";
 
@@ -110,6 +115,12 @@ class SqliteStore::Stmt {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
     if (p == nullptr) return {};
     return std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col)));
+  }
+  // The column's text without a copy, valid until the next Step or Reset.
+  [[nodiscard]] std::string_view TextView(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    if (p == nullptr) return {};
+    return {p, static_cast<size_t>(sqlite3_column_bytes(s_, col))};
   }
 
  private:

@@ -13,6 +13,7 @@
 // Do not keep a SqliteStore across fork(): open a new one in the child.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -101,7 +102,7 @@ class SqliteStore final : public Store, public InventoryStore {
   [[nodiscard]] Result<std::optional<Identity>> GetIdentity(std::string_view id) override;
   [[nodiscard]] Result<std::optional<Identity>> FindIdentityOfAccount(Provider provider,
                                                                       std::string_view account_id_or_login) override;
-  [[nodiscard]] Result<CorrelationSnapshot> AccountsForCorrelation() override;
+  [[nodiscard]] Result<CorrelationSnapshot> AccountsForCorrelation(std::optional<Provider> except) override;
   [[nodiscard]] Result<CorrelationSnapshot> IdentityMembersOf(Provider provider, std::string_view account_id) override;
   [[nodiscard]] Result<InventoryWriteResult> ReplaceAccounts(Provider provider, const InventoryWrite& write,
                                                              const SyncRun& run) override;
@@ -145,8 +146,9 @@ class SqliteStore final : public Store, public InventoryStore {
   // Reads identities by id, with their accounts and Cordon's risk levels, in
   // the order given; ids the store does not hold are left out.
   [[nodiscard]] Result<std::vector<Identity>> LoadIdentities(Connection& c, const std::vector<std::string>& ids);
-  [[nodiscard]] Result<CorrelationSnapshot> ReadKeys(Connection& c, const char* where, Provider provider,
-                                                     std::string_view value);
+  // The generation, and the accounts `where` (binding `args` in order) selects.
+  [[nodiscard]] Result<CorrelationSnapshot> ReadKeys(Connection& c, const char* where,
+                                                     std::initializer_list<std::string_view> args);
   // The write of ReplaceAccounts (`replace`: that provider's listing) and UpsertAccounts.
   [[nodiscard]] Result<InventoryWriteResult> WriteInventory(const InventoryWrite& write,
                                                             std::optional<Provider> replace, const SyncRun* run);
