@@ -4,9 +4,10 @@
 # pins (install scripts off, see each folder's .npmrc): Stoplight Prism
 # (tests/support/prism_proxy.h: Okta's own API description enforced between
 # the Okta connector and its server in tests) into tools/prism, the web
-# console's build tools (TypeScript, esbuild, Preact) into web/, and
+# console's build tools (TypeScript, esbuild, Preact) into web/,
 # playwright-core, which drives Debian's chromium in the console's end-to-end
-# tests, into tests/console.
+# tests, into tests/console, and Microsoft's Graph JavaScript client (drives
+# the Graph-compatible API in graph_client_test) into tests/graph-client.
 # Idempotent: does nothing when all are present. Needs root (or sudo) for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,10 +61,11 @@ if [ "$installed" != "$wanted" ] || [ ! -x "$prism_dir/node_modules/.bin/prism" 
   (cd "$prism_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-# The web console (web/, built into the cordon binary) and its end-to-end
-# tests (tests/console): `npm ci` unless node_modules was installed from
-# this very lock file (a copy of it is kept there after each install).
-for dir in web tests/console; do
+# The web console (web/, built into the cordon binary), its end-to-end tests
+# (tests/console) and Microsoft's Graph JavaScript client (tests/graph-client):
+# `npm ci` unless node_modules was installed from this very lock file (a copy
+# of it is kept there after each install).
+for dir in web tests/console tests/graph-client; do
   if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.cordon-installed-lock.json" 2>/dev/null; then
     echo "installing: npm packages of $dir (npm ci)" >&2
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

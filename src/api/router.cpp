@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/action_json.h"
+#include "api/graph_wire.h"
 #include "api/query.h"
 #include "api/route_context.h"
 #include "api/safe_text.h"
@@ -161,7 +162,10 @@ RoutedResponse Router::Handle(const HttpRequest& request, const RequestMeta& met
   ctx.request_id = meta.request_id.empty() ? NewRequestId() : meta.request_id;
   try {
     auto target = ParseTarget(ToStd(request.target()));
-    if (!target) return ctx.Fail(http::status::bad_request, "malformed-target", target.error().message);
+    if (!target) {
+      if (GraphVersionOf(ToStd(request.target()))) return GraphBadTarget(ctx, target.error());
+      return ctx.Fail(http::status::bad_request, "malformed-target", target.error().message);
+    }
     ctx.path = std::move(target->path);
     ctx.params = std::move(target->params);
     return Route(ctx);
@@ -239,6 +243,7 @@ RoutedResponse Router::Route(Context& ctx) {
       }
     }
   }
+  if (const auto version = GraphVersionOf(path)) return GraphRoute(ctx, *version);
   return ctx.Fail(http::status::not_found, "not-found", "no such route");
 }
 

@@ -28,6 +28,7 @@
 #include "api/auth_recorder.h"
 #include "api/failure_limiter.h"
 #include "api/http_metrics.h"
+#include "api/server_origin.h"
 #include "core/error.h"
 #include "engine/governor.h"
 #include "store/store.h"
@@ -121,6 +122,10 @@ class Router {
          std::function<std::vector<ProviderHealth>()> provider_health = {}, RouterOptions options = {},
          RouterInventory inventory = {});
 
+  // This server's scheme, port and names, for the absolute links of the
+  // Graph-compatible API; set once, before the first request.
+  void SetOrigin(ServerOrigin origin) { origin_ = std::move(origin); }
+
   [[nodiscard]] RoutedResponse Handle(const HttpRequest& request, const RequestMeta& meta = {});
 
   // Writes the refusals and token uses noted so far to the store now.
@@ -168,6 +173,13 @@ class Router {
   // cookie in kCsrfHeader and, when it has an Origin, come from this server.
   [[nodiscard]] Status CheckCsrf(Context& ctx) const;
 
+  // router_graph.cpp: the Graph-compatible API under /v1.0 and /beta.
+  RoutedResponse GraphRoute(Context& ctx, std::string_view version);
+  RoutedResponse GraphBadTarget(Context& ctx, const Error& error);
+  RoutedResponse GraphList(Context& ctx, std::string_view version);
+  RoutedResponse GraphGet(Context& ctx, std::string_view version, const std::string& id);
+  RoutedResponse GraphInvokeAction(Context& ctx, std::string_view version, const std::string& id);
+
   Store& store_;
   ActionService& actions_;
   HttpMetrics& metrics_;
@@ -176,6 +188,7 @@ class Router {
   RouterInventory inventory_;
   FailureLimiter failures_;
   AuthRecorder records_;
+  ServerOrigin origin_;
 };
 
 }  // namespace cordon::api

@@ -454,6 +454,8 @@ class ApiServer::Impl {
     if (ec) return listen_error("listen on");
     port_ = acceptor_.local_endpoint(ec).port();
     if (ec) return listen_error("read the port of");
+    shared_.router.SetOrigin(api::MakeServerOrigin(
+        tls_.has_value(), options_.address, port_, tls_ ? SSL_CTX_get0_certificate(tls_->native_handle()) : nullptr));
     return {};
   }
 
