@@ -16,7 +16,7 @@ FUZZ_SECONDS ?= 30
 # store's connections, the API server's pool, the inventory's syncs. The lab's tests stay out: they
 # wait on a real DC and add nothing here.
 TSAN_TESTS := engine_test engine_unit_test sqlite_store_test api_test authz_matrix_test connector_api_test \
-              http_seam_test inventory_unit_test identities_api_test
+              http_seam_test inventory_unit_test identities_api_test graph_api_test
 
 .PHONY: all deps build test demo bench sanitize tsan fuzz clean
 
