@@ -77,10 +77,13 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const [signOutError, setSignOutError] = useState<string | null>(null);
   const services: Services = { me, openPanel: setPanel, confirm: setConfirming };
 
-  // A new page: the panel closes, focus goes to the page's heading.
+  // A new page: the panel closes, focus goes to the page's heading — after the
+  // panel's own cleanup, which gives the focus back to what opened it (the
+  // search, whose list would open again over the new page).
   useEffect(() => {
     setPanel(null);
-    document.querySelector<HTMLElement>('main h1')?.focus();
+    const frame = requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
+    return () => cancelAnimationFrame(frame);
   }, [window.location.pathname, window.location.search]);
 
   useEffect(() => {

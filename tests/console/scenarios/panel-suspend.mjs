@@ -18,6 +18,7 @@ export default async function panelSuspend(t) {
   await row.waitFor();
   await eventually(async () => (await row.locator('.status').innerText()).includes('Succeeded'), 'the suspend shows succeeded in the panel', 60000);
   await eventually(async () => (await state.innerText()).startsWith(args.state), `the account shows ${args.state}`);
+  await row.scrollIntoViewIfNeeded();
   await t.shot(`side-panel-${args.provider}-suspended`);
   console.log(`action ${await row.getAttribute('data-action-id')}`);
   await page.keyboard.press('Escape');

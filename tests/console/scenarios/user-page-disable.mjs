@@ -21,6 +21,7 @@ export default async function userPageDisable(t) {
   await row.waitFor();
   await eventually(async () => (await row.locator('.status').innerText()).includes('Succeeded'), 'the disable shows succeeded on the user page', 60000);
   await eventually(async () => (await state.innerText()).startsWith('disabled'), 'the AD account shows disabled');
+  await row.scrollIntoViewIfNeeded();
   await t.shot('user-page-ad-disabled');
   console.log(`action ${await row.getAttribute('data-action-id')}`);
 }
