@@ -60,6 +60,11 @@ class ConsoleE2eTest : public ::testing::Test {
   void TearDown() override {
     for (const std::string& login : okta_touched_) okta_.EnsureActive(login);
     for (const std::string& upn : entra_touched_) graph_.Restore(upn);
+    if (!ad_seed_.empty()) {
+      auto probe = AdProbe::ConnectAsAdmin(lab_);
+      EXPECT_TRUE(probe && probe->DeleteUser(ad_seed_).has_value()) << ad_seed_;
+    }
+    if (!okta_seed_.empty()) okta_.DeleteUser(okta_seed_);
     if (!server_) return;
     // Whatever the scenario did, no token reached the server's log.
     (void)server_->Stop();
@@ -109,6 +114,7 @@ class ConsoleE2eTest : public ::testing::Test {
   OktaAdmin okta_{lab_};
   GraphAdmin graph_{lab_};
   std::set<std::string> okta_touched_, entra_touched_;
+  std::string ad_seed_, okta_seed_;  // users a test created, deleted after it
   std::unique_ptr<TestServer> server_;
   std::map<std::string, std::string> tokens_;
   std::string last_output_;
@@ -161,8 +167,9 @@ TEST_F(ConsoleE2eTest, AnOktaSuspendFromTheSidePanelReachesOkta) {
                              {"where", "Okta"},
                              {"account", upn},
                              {"state", "suspended"}});
-  const json done = WaitForAction(*server_->Client("security_operator"), PrintedAction(), IsFinished,
-                                  std::chrono::seconds(60));
+  const std::string id = PrintedAction();
+  ASSERT_FALSE(id.empty()) << last_output_;
+  const json done = WaitForAction(*server_->Client("security_operator"), id, IsFinished, std::chrono::seconds(60));
   EXPECT_EQ(StringAt(done, "status"), "succeeded") << done.dump();
   EXPECT_EQ(okta_.Status(upn), "SUSPENDED") << "Okta itself holds the user suspended";
 }
@@ -178,8 +185,9 @@ TEST_F(ConsoleE2eTest, AnEntraSuspendFromTheSidePanelReachesGraph) {
                              {"where", "Entra ID"},
                              {"account", upn},
                              {"state", "disabled"}});
-  const json done = WaitForAction(*server_->Client("global_administrator"), PrintedAction(), IsFinished,
-                                  std::chrono::seconds(60));
+  const std::string id = PrintedAction();
+  ASSERT_FALSE(id.empty()) << last_output_;
+  const json done = WaitForAction(*server_->Client("global_administrator"), id, IsFinished, std::chrono::seconds(60));
   EXPECT_EQ(StringAt(done, "status"), "succeeded") << done.dump();
   EXPECT_FALSE(graph_.User(upn).value("accountEnabled", true)) << "Graph itself holds accountEnabled false";
 }
@@ -212,8 +220,8 @@ TEST_F(ConsoleE2eTest, ThePagesAtFullWidthAndInANarrowWindow) {
 }
 
 // A display name of markup in each provider, seeded by its administrator
-// under names of this run (the Graph emulator deletes no user; AD and Okta
-// seeds are removed afterwards).
+// under names of this run (the Graph emulator deletes no user; the AD and
+// Okta seeds are deleted after the test).
 TEST_F(ConsoleE2eTest, ADisplayNameOfMarkupFromEachProviderIsShownAsText) {
   const std::string markup = "<img src=x onerror=alert(1)>";
   char run_text[9];
@@ -225,6 +233,7 @@ TEST_F(ConsoleE2eTest, ADisplayNameOfMarkupFromEachProviderIsShownAsText) {
 
   const std::string ad_sam = "xss-" + run;
   ASSERT_TRUE(probe->AddUser(lab_.staff_ou, ad_sam, ad_sam, password, false).has_value());
+  ad_seed_ = ad_sam;
   const LdapAnswer named = ReplaceAs(lab_, lab_.admin.bind_dn, ReadSecretFile(lab_.admin.password_file),
                                      "CN=" + ad_sam + "," + lab_.staff_ou, "displayName", markup);
   ASSERT_TRUE(named.ok()) << named.Describe();
@@ -232,6 +241,7 @@ TEST_F(ConsoleE2eTest, ADisplayNameOfMarkupFromEachProviderIsShownAsText) {
   const std::string okta_id = okta_.CreateUser(
       {{"login", okta_login}, {"email", okta_login}, {"firstName", "Xss"}, {"lastName", "Okta"}, {"displayName", markup}},
       password);
+  okta_seed_ = okta_id;
   const std::string entra_upn = "xss-entra-" + run + "@corp.example.test";
   const std::string entra_id = graph_.CreateUser({{"accountEnabled", true},
                                                   {"displayName", markup},
@@ -247,8 +257,6 @@ TEST_F(ConsoleE2eTest, ADisplayNameOfMarkupFromEachProviderIsShownAsText) {
                    {"seeds", {{{"query", ad_sam}, {"provider", "ad"}},
                               {{"query", "xss-okta-" + run}, {"provider", "okta"}},
                               {{"query", "xss-entra-" + run}, {"provider", "entra"}}}}});
-  EXPECT_TRUE(probe->DeleteUser(ad_sam).has_value());
-  if (!okta_id.empty()) okta_.DeleteUser(okta_id);
 }
 
 }  // namespace
