@@ -212,6 +212,12 @@ function useIdentity(id: string | null) {
 
 export function UserPage({ id }: { id: string }) {
   const { identity, error, load } = useIdentity(id);
+  // The heading shown while loading had the page's focus; its replacement takes it on.
+  const loaded = identity !== null;
+  useEffect(() => {
+    if (loaded && (document.activeElement === null || document.activeElement === document.body))
+      document.getElementById('identity-title')?.focus();
+  }, [loaded]);
   if (!identity)
     return (
       <>
