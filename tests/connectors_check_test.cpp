@@ -28,21 +28,6 @@ using nlohmann::json;
 constexpr int kExitNotReady = 7;
 constexpr int kExitUnavailable = 5;
 
-// The [connectors.okta] section `cordon lab config` prints (private_key_jwt).
-std::string LabOktaSection() {
-  const RunResult printed = Cordon({"lab", "config", "--dir", CORDON_LAB_DIR});
-  const auto at = printed.out.find("[connectors.okta]");
-  if (printed.exit_code != 0 || at == std::string::npos) return "";
-  // Up to the next section (the lab prints [connectors.entra] after it).
-  const auto next = printed.out.find("\n[", at + 1);
-  return printed.out.substr(at, next == std::string::npos ? std::string::npos : next + 1 - at);
-}
-
-std::string OktaTokenFile() {
-  const json lab = json::parse(ReadFile(std::string(CORDON_LAB_DIR) + "/lab.json"), nullptr, false);
-  return lab.is_object() && lab.contains("okta") ? lab["okta"].value("token_file", "") : "";
-}
-
 // `base_dn` under which the AD section searches; its other keys as the lab prints them.
 std::string AdSection(const LabInfo& lab, const std::string& base_dn, const std::string& password_file) {
   std::string section = LabAdSection(lab);
@@ -81,7 +66,7 @@ class ConnectorsCheckTest : public ::testing::Test {
   const LabInfo& lab_ = TheLab();
   TempDir dir_{"cordon-connectors-check"};
   std::vector<std::string> secrets_ = {ReadSecretFile(lab_.action_account.password_file),
-                                       ReadSecretFile(lab_.admin.password_file), ReadSecretFile(OktaTokenFile())};
+                                       ReadSecretFile(lab_.admin.password_file), ReadSecretFile(lab_.okta.token_file)};
 };
 
 TEST_F(ConnectorsCheckTest, TheLabsActionAccountIsReadyForEveryAdAction) {
@@ -113,7 +98,7 @@ TEST_F(ConnectorsCheckTest, TheLabsActionAccountIsReadyForEveryAdAction) {
   EXPECT_TRUE(saw_uac) << r.out;
 
   // The same as text, and only the provider asked for.
-  RunResult text = Check(LabAdSection(lab_) + "\n" + LabOktaSection(), {"--provider", "ad"});
+  RunResult text = Check(LabAdSection(lab_) + "\n" + LabOktaSection(lab_), {"--provider", "ad"});
   EXPECT_EQ(text.exit_code, 0) << text.out << text.err;
   EXPECT_NE(text.out.find("ad:\n"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("will work     disable"), std::string::npos) << text.out;
@@ -159,7 +144,7 @@ TEST_F(ConnectorsCheckTest, ARefusedPasswordOrAnUnreachableDcCannotBeChecked) {
 }
 
 TEST_F(ConnectorsCheckTest, OktaReportsTheScopesItsTokenEndpointGrants) {
-  const std::string okta = LabOktaSection();
+  const std::string okta = LabOktaSection(lab_);
   ASSERT_FALSE(okta.empty()) << "cordon lab config printed no [connectors.okta]";
   RunResult r = Check(okta, {"-o", "json", "-p", "okta"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -188,11 +173,11 @@ TEST_F(ConnectorsCheckTest, OktaReportsTheScopesItsTokenEndpointGrants) {
 }
 
 TEST_F(ConnectorsCheckTest, OktaWithAnSswsTokenReadsAUser) {
-  const std::string okta = LabOktaSection();
+  const std::string okta = LabOktaSection(lab_);
   ASSERT_FALSE(okta.empty());
   std::string ssws = std::regex_replace(okta, std::regex("auth_mode = \"private_key_jwt\""), "auth_mode = \"ssws\"");
   ssws = std::regex_replace(ssws, std::regex("\nclient_id = [^\n]*|\nprivate_key_file = [^\n]*"), "");
-  ssws += "\ntoken_file = \"" + OktaTokenFile() + "\"\n";
+  ssws += "\ntoken_file = \"" + lab_.okta.token_file + "\"\n";
   RunResult r = Check(ssws);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("ok       read users: GET /api/v1/users?limit=1 answered http:200"), std::string::npos) << r.out;

@@ -19,6 +19,7 @@
 
 #include "support/ad_probe.h"
 #include "support/lab_info.h"
+#include "support/emulator_admin.h"
 #include "support/okta_wire.h"
 #include "support/test_server.h"
 
@@ -27,122 +28,6 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::seconds;
-
-// The `entra` section of lab.json.
-struct EntraLab {
-  std::string authority, graph_url, tenant, client_id, client_secret_file, certificate_file, private_key_file, ca_file;
-};
-
-const EntraLab& TheEntraLab() {
-  static const EntraLab lab = [] {
-    const json j = json::parse(ReadFile(std::string(CORDON_LAB_DIR) + "/lab.json"), nullptr, false);
-    if (!j.is_object() || !j.contains("entra"))
-      throw std::runtime_error("no entra section in " CORDON_LAB_DIR "/lab.json (is the lab up?)");
-    const json& e = j["entra"];
-    return EntraLab{e.value("authority", ""),        e.value("graph_url", ""),
-                    e.value("tenant", ""),           e.value("client_id", ""),
-                    e.value("client_secret_file", ""), e.value("certificate_file", ""),
-                    e.value("private_key_file", ""), e.value("ca_file", "")};
-  }();
-  return lab;
-}
-
-// The emulator as the tenant's administrator sees it: Graph and the lab
-// routes, with a token of the lab's app (client secret).
-class GraphAdmin {
- public:
-  GraphAdmin() : lab_(TheEntraLab()) {}
-
-  WireResponse Send(const std::string& method, const std::string& path, const std::string& body = "") {
-    WireRequest r;
-    r.method = method;
-    r.url = lab_.graph_url + path;
-    r.authorization = "Bearer " + Token();
-    r.body = body;
-    if (!body.empty()) r.content_type = "application/json";
-    WireResponse answer = Call(r, lab_.ca_file);
-    // A test may have shortened the token lifetime, or throttled Graph: the
-    // administrator's own reads wait their turn like anyone's.
-    for (int tries = 0; (answer.status == 401 || answer.status == 429) && tries < 30; ++tries) {
-      if (answer.status == 401) token_.clear();
-      else std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      r.authorization = "Bearer " + Token();
-      answer = Call(r, lab_.ca_file);
-    }
-    return answer;
-  }
-  json User(const std::string& id_or_upn) {
-    return Send("GET", "/v1.0/users/" + FormEncode(id_or_upn) +
-                           "?$select=id,userPrincipalName,accountEnabled,onPremisesSyncEnabled,"
-                           "onPremisesSecurityIdentifier,userType")
-        .Json();
-  }
-  bool Enabled(const std::string& upn) { return User(upn).value("accountEnabled", false); }
-  json Risk(const std::string& object_id) {
-    return Send("GET", "/v1.0/identityProtection/riskyUsers/" + object_id).Json();
-  }
-  json Sessions(const std::string& upn) { return Send("GET", "/lab/users/" + FormEncode(upn) + "/sessions").Json(); }
-  void AddSession(const std::string& upn) {
-    const auto r = Send("POST", "/lab/users/" + FormEncode(upn) + "/sessions", "{}");
-    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.status << " " << r.body;
-  }
-  void Settings(const json& settings) {
-    const auto r = Send("POST", "/lab/settings", settings.dump());
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  void Faults(const json& faults) {
-    const auto r = Send("POST", "/lab/faults", faults.dump());
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  json Stats() { return Send("GET", "/lab/stats").Json(); }
-  void ClearStats() { (void)Send("DELETE", "/lab/stats"); }
-  // The emulator's defaults (src/lab/entra/README.md).
-  void ResetToDefaults() {
-    Faults({{"error_rate", 0}, {"drop_rate", 0}, {"latency_ms", 0}});
-    Settings({{"token_lifetime_seconds", 3599},
-              {"clock_offset_seconds", 0},
-              {"throttle", {{"requests_per_second", 0}, {"window_seconds", 10}, {"retry_after", "integer"}}},
-              {"identity_protection_licence", true},
-              {"app_roles", kLabRoles}});
-  }
-  // Enabled, and not marked at risk, directly.
-  void Restore(const std::string& upn) {
-    const json u = User(upn);
-    const std::string id = u.value("id", "");
-    ASSERT_FALSE(id.empty()) << upn << ": " << u.dump();
-    if (!u.value("accountEnabled", true)) {
-      const auto r = Send("PATCH", "/v1.0/users/" + id, R"({"accountEnabled":true})");
-      ASSERT_EQ(r.status, 204) << r.body;
-    }
-    const json risk = Risk(id);
-    if (risk.value("riskState", "none") != "none" && risk.value("riskState", "") != "dismissed") {
-      const auto r = Send("POST", "/v1.0/identityProtection/riskyUsers/dismiss", json{{"userIds", {id}}}.dump());
-      ASSERT_EQ(r.status, 204) << r.body;
-    }
-  }
-
-  static inline const json kLabRoles = {"User.Read.All", "User.EnableDisableAccount.All", "User.RevokeSessions.All",
-                                        "IdentityRiskyUser.ReadWrite.All"};
-
- private:
-  std::string Token() {
-    if (!token_.empty()) return token_;
-    WireRequest r;
-    r.method = "POST";
-    r.url = lab_.authority + "/" + lab_.tenant + "/oauth2/v2.0/token";
-    r.content_type = "application/x-www-form-urlencoded";
-    r.body = "grant_type=client_credentials&client_id=" + FormEncode(lab_.client_id) +
-             "&scope=" + FormEncode(lab_.graph_url + "/.default") +
-             "&client_secret=" + FormEncode(ReadSecretFile(lab_.client_secret_file));
-    const WireResponse answer = Call(r, lab_.ca_file);
-    if (answer.status != 200) throw std::runtime_error("the lab's app got no token: " + std::to_string(answer.status));
-    token_ = answer.Json().value("access_token", "");
-    return token_;
-  }
-
-  const EntraLab& lab_;
-  std::string token_;
-};
 
 std::string Upn(const std::string& sam) { return sam + "@corp.example.test"; }
 
@@ -155,18 +40,15 @@ std::string ModeName(const ::testing::TestParamInfo<AuthMode>& info) {
 // [connectors.entra] as `cordon lab config` prints it (a certificate), or with
 // the lab app's client secret instead. `secret_file` replaces the secret's file.
 std::string EntraSection(AuthMode mode, const std::string& secret_file = "") {
-  const EntraLab& lab = TheEntraLab();
+  const LabEntra& lab = TheLab().entra;
   if (mode == AuthMode::kSecret)
     return "[connectors.entra]\ntenant = \"" + lab.tenant + "\"\nclient_id = \"" + lab.client_id +
            "\"\nclient_secret_file = \"" + (secret_file.empty() ? lab.client_secret_file : secret_file) +
            "\"\nauthority = \"" + lab.authority + "\"\ngraph_url = \"" + lab.graph_url + "\"\nca_file = \"" +
            lab.ca_file + "\"\n";
-  const RunResult printed = Cordon({"lab", "config", "--dir", CORDON_LAB_DIR});
-  const auto at = printed.out.find("[connectors.entra]");
-  if (printed.exit_code != 0 || at == std::string::npos)
-    throw std::runtime_error("cordon lab config printed no [connectors.entra]: " + printed.err);
-  const auto end = printed.out.find("\n[", at + 1);
-  return printed.out.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
+  const std::string printed = LabEntraSection(TheLab());
+  if (printed.empty()) throw std::runtime_error("cordon lab config printed no [connectors.entra]");
+  return printed;
 }
 
 class EntraE2eTest : public ::testing::TestWithParam<AuthMode> {
@@ -437,7 +319,7 @@ TEST_P(EntraSecretTest, AWrongSecretPausesEntraUntilTheRightOneIsInTheFile) {
   EXPECT_TRUE(admin_.Enabled(user));
   EXPECT_EQ(ReadFile(server_->log_path()).find("not-the-app-s-secret"), std::string::npos) << "no secret in the log";
 
-  std::ofstream(secret_file_, std::ios::trunc) << ReadSecretFile(TheEntraLab().client_secret_file) << "\n";
+  std::ofstream(secret_file_, std::ios::trunc) << ReadSecretFile(TheLab().entra.client_secret_file) << "\n";
   action = Finish(id, seconds(180));
   ASSERT_EQ(StringAt(action, "status"), "succeeded") << action.dump();
   EXPECT_EQ(action.value("attemptCount", 0), 1) << "a refused secret spends no attempt";

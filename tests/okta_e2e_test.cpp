@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/lab_info.h"
+#include "support/emulator_admin.h"
 #include "support/okta_wire.h"
 #include "support/test_server.h"
 
@@ -27,84 +28,6 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::seconds;
-
-// The `okta` section of lab.json.
-struct OktaLab {
-  std::string url, ca_file, token_file, client_id, private_key_file;
-};
-
-const OktaLab& TheOktaLab() {
-  static const OktaLab lab = [] {
-    const json j = json::parse(ReadFile(std::string(CORDON_LAB_DIR) + "/lab.json"), nullptr, false);
-    if (!j.is_object() || !j.contains("okta"))
-      throw std::runtime_error("no okta section in " CORDON_LAB_DIR "/lab.json (is the lab up?)");
-    const json& o = j["okta"];
-    return OktaLab{o.value("url", ""), o.value("ca_file", ""), o.value("token_file", ""), o.value("client_id", ""),
-                   o.value("private_key_file", "")};
-  }();
-  return lab;
-}
-
-// The emulator as an administrator sees it: Okta's API and the lab routes,
-// with the lab's SSWS token.
-class OktaAdmin {
- public:
-  OktaAdmin() : lab_(TheOktaLab()), token_(ReadSecretFile(lab_.token_file)) {}
-
-  WireResponse Send(const std::string& method, const std::string& path, const std::string& body = "") const {
-    WireRequest r;
-    r.method = method;
-    r.url = lab_.url + path;
-    r.authorization = "SSWS " + token_;
-    r.body = body;
-    if (!body.empty()) r.content_type = "application/json";
-    return Call(r, lab_.ca_file);
-  }
-  json User(const std::string& id_or_login) const { return Send("GET", "/api/v1/users/" + id_or_login).Json(); }
-  std::string Status(const std::string& id_or_login) const { return User(id_or_login).value("status", ""); }
-  json Sessions(const std::string& id) const { return Send("GET", "/lab/users/" + id + "/sessions").Json(); }
-  void AddSession(const std::string& id, int oauth_tokens) const {
-    const auto r = Send("POST", "/lab/users/" + id + "/sessions", json{{"oauthTokens", oauth_tokens}}.dump());
-    ASSERT_EQ(r.status, 201) << r.body;
-  }
-  void Settings(const json& settings) const {
-    const auto r = Send("POST", "/lab/settings", settings.dump());
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  void Faults(const json& faults) const {
-    const auto r = Send("POST", "/lab/faults", faults.dump());
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  // The emulator's defaults (src/lab/okta/README.md); new rate limits also start fresh windows.
-  void ResetToDefaults() const {
-    const json limit{{"limit", 600}, {"window_seconds", 60}};
-    Faults({{"error_rate", 0}, {"drop_rate", 0}, {"latency_ms", 0}, {"header_quirks", json::array()}});
-    Settings({{"clock_offset_seconds", 0},
-              {"access_token_lifetime_seconds", 3600},
-              {"concurrency_limit", 75},
-              {"rate_limits", {{"users.read", limit}, {"users.manage", limit}, {"token", limit}}}});
-  }
-  // Brings a user back to ACTIVE (from SUSPENDED or DEPROVISIONED) directly.
-  void EnsureActive(const std::string& login) const {
-    for (int i = 0; i < 100; ++i) {
-      const json u = User(login);
-      const std::string status = u.value("status", "");
-      if (!u.value("transitioningToStatus", json()).is_null()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        continue;
-      }
-      if (status == "ACTIVE") return;
-      if (status == "SUSPENDED") (void)Send("POST", "/api/v1/users/" + login + "/lifecycle/unsuspend");
-      else if (status == "DEPROVISIONED") (void)Send("POST", "/api/v1/users/" + login + "/lifecycle/activate?sendEmail=false");
-      else FAIL() << login << " is " << status;
-    }
-    FAIL() << login << " did not become ACTIVE";
-  }
-
- private:
-  const OktaLab& lab_;
-  std::string token_;
-};
 
 std::string Login(int bulk_index) { return BulkUser(bulk_index) + "@corp.example.test"; }
 
@@ -117,17 +40,13 @@ std::string ModeName(const ::testing::TestParamInfo<AuthMode>& info) {
 // [connectors.okta] as `cordon lab config` prints it (private_key_jwt), or
 // with the SSWS token file of the lab instead. Nothing else: shipped defaults.
 std::string OktaSection(AuthMode mode) {
-  const OktaLab& lab = TheOktaLab();
+  const LabOkta& lab = TheLab().okta;
   if (mode == AuthMode::kSsws)
     return "[connectors.okta]\norg_url = \"" + lab.url + "\"\nca_file = \"" + lab.ca_file +
            "\"\nauth_mode = \"ssws\"\ntoken_file = \"" + lab.token_file + "\"\n";
-  const RunResult printed = Cordon({"lab", "config", "--dir", CORDON_LAB_DIR});
-  const auto at = printed.out.find("[connectors.okta]");
-  if (printed.exit_code != 0 || at == std::string::npos)
-    throw std::runtime_error("cordon lab config printed no [connectors.okta]: " + printed.err);
-  // Up to the next section (the lab prints [connectors.entra] after it).
-  const auto next = printed.out.find("\n[", at + 1);
-  return printed.out.substr(at, next == std::string::npos ? std::string::npos : next + 1 - at);
+  const std::string printed = LabOktaSection(TheLab());
+  if (printed.empty()) throw std::runtime_error("cordon lab config printed no [connectors.okta]");
+  return printed;
 }
 
 class OktaE2eTest : public ::testing::TestWithParam<AuthMode> {

@@ -3,6 +3,7 @@
 // every account, what each role may do to it and what that would do, and
 // the inventory's syncs (/api/v1/inventory). Shapes: src/api/README.md.
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "api/action_json.h"
@@ -111,9 +112,11 @@ json AccountActionsJson(const Identity& identity, const InventoryAccount& accoun
     const bool also_on_prem =
         entry.provider == Provider::kEntra && entry.type == ActionType::kSuspend && a.synced_from_ad && ad != nullptr;
     std::string summary = WhatItDoes(entry.provider, entry.type, AccountLabel(a));
-    if (also_on_prem)
-      summary += " With alsoOnPrem, " + WhatItDoes(Provider::kActiveDirectory, ActionType::kDisable,
-                                                   AccountLabel(ad->account));
+    if (also_on_prem) {
+      std::string also = WhatItDoes(Provider::kActiveDirectory, ActionType::kDisable, AccountLabel(ad->account));
+      if (!also.empty()) also[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(also[0])));
+      summary += " With alsoOnPrem it also " + also;
+    }
     json undo = nullptr;
     if (const auto reverse = UndoOf(entry.provider, entry.type)) {
       const std::string_view limits = UndoLimitsOf(entry.provider, entry.type);

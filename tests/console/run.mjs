@@ -1,6 +1,6 @@
 // One console scenario in a real browser: node run.mjs <scenario>
 // The harness (tests/console_e2e_test.cpp) names its settings in the file
-// $CORDON_CONSOLE_E2E: {baseUrl, certFile, keyFile, tokens: {role: token},
+// $CORDON_CONSOLE_E2E: {baseUrl, certFile, tokens: {role: token},
 // screenshots, args}. Exit 0 when the scenario passed and nothing forbidden
 // happened on the way (lib/browser.mjs), 1 otherwise, 2 on a usage error.
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 
 import { launch } from './lib/browser.mjs';
 import { ScenarioFailure, check } from './lib/check.mjs';
-import { startFakeIdentities } from './lib/fake_identities.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const name = process.argv[2] ?? '';
@@ -20,14 +19,6 @@ if (!/^[a-z-]+$/.test(name) || !process.env.CORDON_CONSOLE_E2E) {
 const config = JSON.parse(await readFile(process.env.CORDON_CONSOLE_E2E, 'utf8'));
 const scenario = (await import(path.join(here, 'scenarios', `${name}.mjs`))).default;
 
-// Until the identity routes are served by cordon itself, a stand-in answers
-// them in front of it; everything else reaches the real server.
-const fake = await startFakeIdentities({
-  upstream: config.baseUrl,
-  certFile: config.certFile,
-  keyFile: config.keyFile,
-  tokens: config.tokens,
-});
 await rm(path.join(config.screenshots, `failed-${name}.png`), { force: true });
 const browser = await launch({ certFile: config.certFile, secrets: Object.values(config.tokens) });
 const { page } = browser;
@@ -37,8 +28,7 @@ const t = {
   ...browser,
   config,
   args: config.args ?? {},
-  base: fake.url,
-  people: fake.people,
+  base: config.baseUrl,
   async shot(file) {
     await mkdir(config.screenshots, { recursive: true });
     await page.screenshot({ path: path.join(config.screenshots, `${file}.png`) });
@@ -46,10 +36,32 @@ const t = {
   async signIn(role) {
     const token = config.tokens[role];
     check(token, `no token for ${role}`);
-    await page.goto(`${fake.url}/console/`);
+    await page.goto(`${config.baseUrl}/console/`);
     await page.getByLabel('API token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.who', { hasText: role }).waitFor();
+  },
+  // Searches for `query`, chooses the person named `name` (one of whose
+  // accounts shows `query`) and waits for the side panel on them; returns the panel.
+  async openPanel(query, name) {
+    await page.getByLabel(/Search people/).fill(query);
+    // The list of the previous query may still show for a moment: wait for this one's.
+    await page.getByRole('option').filter({ hasText: name }).filter({ hasText: query }).first().click();
+    const panel = page.getByRole('dialog');
+    await panel.getByRole('heading', { level: 2, name, exact: true }).waitFor();
+    return panel;
+  },
+  // Confirms `action` on the account of `provider` inside `scope` (the panel
+  // or the user page) as `login` with a reason; returns once the
+  // confirmation closed.
+  async act(scope, provider, action, login, where) {
+    const verb = action[0].toUpperCase() + action.slice(1).replaceAll('_', ' ');
+    await scope.locator(`section.provider-${provider} button[data-action="${action}"]`).click();
+    const dialog = page.getByRole('dialog', { name: `${verb} ${login} in ${where}?`, exact: true });
+    await dialog.waitFor();
+    await dialog.getByLabel(/^Reason/).fill('compromised: console e2e');
+    await dialog.getByRole('button', { name: `${verb} ${login}`, exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
   },
   // The element that has the focus, as "tag#id.class" and its text.
   focused: () =>
@@ -72,7 +84,6 @@ try {
   await t.shot(`failed-${name}`).catch(() => undefined);
 } finally {
   await browser.close();
-  await fake.close();
 }
 console.log(`${name}: ${failed ? 'failed' : 'passed'} (${browser.urls.length} requests)`);
 process.exit(failed ? 1 : 0);

@@ -78,6 +78,14 @@ Result<LabInfo> LoadLabInfo(const std::string& path) {
     lab.other_ou = j.at("other_ou").get<std::string>();
     lab.other_users = j.at("other_users").get<std::vector<std::string>>();
     lab.domain_admins = j.at("domain_admins").get<std::vector<std::string>>();
+    if (const auto o = j.find("okta"); o != j.end() && o->is_object())
+      lab.okta = LabOkta{o->value("url", ""), o->value("ca_file", ""), o->value("token_file", ""),
+                         o->value("client_id", ""), o->value("private_key_file", "")};
+    if (const auto e = j.find("entra"); e != j.end() && e->is_object())
+      lab.entra = LabEntra{e->value("authority", ""),          e->value("graph_url", ""),
+                           e->value("tenant", ""),             e->value("client_id", ""),
+                           e->value("client_secret_file", ""), e->value("certificate_file", ""),
+                           e->value("private_key_file", ""),   e->value("ca_file", "")};
     return lab;
   } catch (const std::exception& e) {
     return Fail(Error::InvalidArgument(path + " is not a valid lab description: " + e.what()));

@@ -31,6 +31,17 @@ struct LabSpecialUsers {
   std::string smartcard_required;      // userAccountControl 0x40200
 };
 
+// The Okta emulator `cordon lab up` started (lab.json's `okta`).
+struct LabOkta {
+  std::string url, ca_file, token_file, client_id, private_key_file;
+};
+
+// The Graph emulator `cordon lab up` started (lab.json's `entra`).
+struct LabEntra {
+  std::string authority, graph_url, tenant, client_id, client_secret_file, certificate_file, private_key_file,
+      ca_file;
+};
+
 struct LabInfo {
   std::string dir;  // the folder lab.json was read from
   std::string realm, domain, base_dn, dc_host;
@@ -49,6 +60,8 @@ struct LabInfo {
   std::string other_ou;
   std::vector<std::string> other_users;
   std::vector<std::string> domain_admins;
+  LabOkta okta;    // empty strings when lab.json has no `okta`
+  LabEntra entra;  // empty strings when lab.json has no `entra`
 
   // The i-th bulk user, 1-based: BulkUser(1) == "bulk0001".
   [[nodiscard]] std::string BulkUser(int i) const;

@@ -46,6 +46,22 @@ std::string LabAdSection(const LabInfo& lab, const std::string& extra) {
   return os.str();
 }
 
+namespace {
+
+std::string LabConfigSection(const LabInfo& lab, const std::string& header) {
+  const RunResult printed = Cordon({"lab", "config", "--dir", lab.dir});
+  const auto at = printed.out.find(header);
+  if (printed.exit_code != 0 || at == std::string::npos) return "";
+  const auto next = printed.out.find("\n[", at + 1);
+  return printed.out.substr(at, next == std::string::npos ? std::string::npos : next + 1 - at);
+}
+
+}  // namespace
+
+std::string LabOktaSection(const LabInfo& lab) { return LabConfigSection(lab, "[connectors.okta]"); }
+
+std::string LabEntraSection(const LabInfo& lab) { return LabConfigSection(lab, "[connectors.entra]"); }
+
 Result<std::unique_ptr<TestServer>> TestServer::Create(const TestServerOptions& options) {
   std::unique_ptr<TestServer> s(new TestServer());
   char tmpl[] = "/tmp/cordon-e2e-XXXXXX";
@@ -156,6 +172,12 @@ RunResult TestServer::Cli(std::vector<std::string> args, const std::string& role
   return *r;
 }
 
+Status TestServer::SyncInventory() {
+  const RunResult r = Cli({"inventory", "sync", "--wait", "--timeout", "300"}, "security_operator");
+  if (!r.ok()) return Fail(Error::Internal("cordon inventory sync --wait: " + r.Describe() + "\n" + r.out + r.err));
+  return {};
+}
+
 std::string StringAt(const nlohmann::json& object, std::string_view key) {
   if (!object.is_object()) return "";
   const auto it = object.find(std::string(key));
@@ -163,9 +185,9 @@ std::string StringAt(const nlohmann::json& object, std::string_view key) {
 }
 
 std::string SubmitAction(cli::ApiClient& client, const std::string& action, const std::string& account,
-                         const std::string& reason) {
+                         const std::string& reason, const std::string& provider) {
   auto r = client.Post("/api/v1/actions", nlohmann::json{{"action", action},
-                                                         {"provider", "ad"},
+                                                         {"provider", provider},
                                                          {"account", account},
                                                          {"reason", reason}});
   if (!r || r->status != 202 || !r->body.contains("id")) return "";

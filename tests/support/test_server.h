@@ -49,6 +49,11 @@ class TestServer {
   // A client for the token of `role`.
   [[nodiscard]] std::unique_ptr<cli::ApiClient> Client(const std::string& role);
 
+  // `cordon inventory sync --wait` as a security_operator: asks every provider
+  // for a sync (joining one under way) and waits until each has ended; fails
+  // with the CLI's words when one failed or the wait ran out.
+  [[nodiscard]] Status SyncInventory();
+
   // GET /metrics with the token of `role`: the Prometheus text.
   [[nodiscard]] Result<std::string> Metrics(const std::string& role);
 
@@ -79,6 +84,11 @@ class TestServer {
 // A [connectors.ad] section for the lab's DC and its delegated action account.
 // `extra` holds more keys (e.g. "timeout_ms = 1000\n").
 std::string LabAdSection(const LabInfo& lab, const std::string& extra = "");
+// The [connectors.okta] (private_key_jwt) and [connectors.entra] (a certificate)
+// sections exactly as `cordon lab config` prints them for this lab; "" when it
+// prints none.
+std::string LabOktaSection(const LabInfo& lab);
+std::string LabEntraSection(const LabInfo& lab);
 
 // Runs the cordon binary with these arguments (no server options added).
 RunResult Cordon(std::vector<std::string> args);
@@ -92,7 +102,7 @@ std::string ReadFile(const std::string& path);
 std::string StringAt(const nlohmann::json& object, std::string_view key);
 // POST /api/v1/actions; the new action's id, or "" if the server refused it.
 std::string SubmitAction(cli::ApiClient& client, const std::string& action, const std::string& account,
-                         const std::string& reason = "end-to-end test");
+                         const std::string& reason = "end-to-end test", const std::string& provider = "ad");
 // Polls GET /api/v1/actions/{id} until done(answer) or `limit` passes; returns the last answer.
 nlohmann::json WaitForAction(cli::ApiClient& client, const std::string& id,
                              const std::function<bool(const nlohmann::json&)>& done, std::chrono::seconds limit);

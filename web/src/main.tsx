@@ -2,7 +2,7 @@
 // search and navigation, the page of the current route, the side panel and the
 // confirmation dialog.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import './styles.css';
 import { ApiError, describe, get, onSignedOut, request } from './api';
@@ -77,10 +77,19 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const [signOutError, setSignOutError] = useState<string | null>(null);
   const services: Services = { me, openPanel: setPanel, confirm: setConfirming };
 
-  // A new page: the panel closes, focus goes to the page's heading.
+  // A new page: the panel closes, focus goes to the page's heading. A panel
+  // that was open gives the focus back to what opened it when it goes (the
+  // search, whose list would open again over the new page): the heading
+  // takes it once more after that.
+  const panelOpen = useRef(false);
+  panelOpen.current = panel !== null;
   useEffect(() => {
+    const hadPanel = panelOpen.current;
     setPanel(null);
     document.querySelector<HTMLElement>('main h1')?.focus();
+    if (!hadPanel) return;
+    const frame = requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
+    return () => cancelAnimationFrame(frame);
   }, [window.location.pathname, window.location.search]);
 
   useEffect(() => {

@@ -11,11 +11,11 @@ export default async function keyboard(t) {
   await page.locator('main h1').waitFor();
   await page.keyboard.press('/');
   equal((await t.focused())?.id, 'search', '/ focuses the search');
-  await page.keyboard.type('ad');
-  await page.getByRole('option', { name: /Adam Admin/ }).waitFor();
-  // Both "Alice Adams" and "Adam Admin" match; arrows move between them.
+  await page.keyboard.type('adm');
+  await page.getByRole('option', { name: /Dana Admin/ }).waitFor();
+  // "Administrator" and "Dana Admin" match; arrows move between them.
   const options = page.getByRole('option');
-  check((await options.count()) >= 2, 'two people match "ad"');
+  check((await options.count()) >= 2, 'two people match "adm"');
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowUp');
   const chosen = await page.locator('[role=option][aria-selected=true] .result-name').innerText();
@@ -46,7 +46,8 @@ export default async function keyboard(t) {
   await confirm.waitFor();
   equal((await t.focused())?.id, 'reason', 'the confirmation starts at the reason');
   const text = await confirm.innerText();
-  check(text.includes('suspend alice.adams@corp.example.test in Entra ID'), 'the confirmation says what happens where');
+  check(text.includes('Blocks sign-in of the Entra ID user Alice Adams (alice.adams@corp.example.test)'), 'the confirmation says what happens where');
+  check(text.includes('it also disables the Active Directory account Alice Adams (alice.adams)'), 'and what alsoOnPrem adds');
   check(text.includes('next directory sync'), 'the confirmation repeats the warning');
   check(text.includes('Can be undone later (Unsuspend)'), 'the confirmation names the undo');
   check(await confirm.getByLabel(/Also disable/).isChecked(), 'also disabling in AD is offered, on');

@@ -1,7 +1,7 @@
-// A read-only analyst (security_reader): search, the side panel and the user
-// page show every action, each disabled with the reason; Esc closes the
-// panel and gives the focus back. A display name made of markup is shown as
-// text and runs nothing.
+// A read-only analyst (security_reader) on a person of the lab with accounts
+// in AD, Entra ID and Okta (args.person: {id, displayName}): search, the side
+// panel and the user page show every action, each disabled with the reason;
+// Esc closes the panel and gives the focus back.
 import { check, equal } from '../lib/check.mjs';
 
 async function expectAllDisabled(scope, where) {
@@ -21,11 +21,12 @@ export default async function reader(t) {
   await t.signIn('security_reader');
   await page.keyboard.press('/');
   equal((await t.focused())?.id, 'search', '/ focuses the search');
-  await page.keyboard.type('alice');
-  await page.getByRole('option', { name: /Alice Adams/ }).waitFor();
+  const { person } = t.args;
+  await page.keyboard.type(person.query);
+  await page.getByRole('option').filter({ hasText: person.displayName }).waitFor();
   await page.keyboard.press('Enter');
   const panel = page.getByRole('dialog');
-  await panel.getByRole('heading', { name: 'Alice Adams' }).waitFor();
+  await panel.getByRole('heading', { name: person.displayName }).waitFor();
   await expectAllDisabled(panel, 'side panel');
   check((await panel.innerText()).includes('synced from Active Directory'), 'the sync warning is said before any click');
   await t.shot('side-panel-reader');
@@ -33,18 +34,11 @@ export default async function reader(t) {
   await panel.waitFor({ state: 'detached' });
   equal((await t.focused())?.id, 'search', 'Esc gives the focus back to the search');
 
-  const alice = t.people.find((p) => p.displayName === 'Alice Adams');
-  await page.goto(`${t.base}/console/identities/${alice.id}`);
-  await page.getByRole('heading', { level: 1, name: 'Alice Adams' }).waitFor();
-  await expectAllDisabled(page.locator('main'), 'user page');
+  await page.goto(`${t.base}/console/identities/${person.id}`);
+  await page.getByRole('heading', { level: 1, name: person.displayName }).waitFor();
+  const main = page.locator('main');
+  await expectAllDisabled(main, 'user page');
+  for (const provider of ['ad', 'entra', 'okta'])
+    check(await main.locator(`section.provider-${provider}`).isVisible(), `the user page shows the ${provider} account`);
   await t.shot('user-page-reader');
-
-  // Markup as a display name is text.
-  const seed = '<img src=x onerror=alert(1)>';
-  await page.getByLabel(/Search people/).fill('xss');
-  await page.getByRole('option').first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.getByRole('dialog').getByRole('heading', { level: 2 }).waitFor();
-  equal(await page.getByRole('dialog').getByRole('heading', { level: 2 }).innerText(), seed, 'the name is shown as written');
-  equal(await page.locator('img').count(), 0, 'no image element was made from the name');
 }

@@ -6,10 +6,10 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { describe, get, query } from '../api';
 import { actionName, localTime, providerName } from '../format';
 import { identityHref } from '../nav';
-import type { Account, Action, Identity, IdentitySummary, Page } from '../types';
+import type { Account, AccountAction, Action, Identity, IdentitySummary, Me, Page } from '../types';
 import { isFinished } from '../types';
 import { ActionTable, usePoll } from './actions';
-import { ErrorBox, Link, Loading, Modal, PanelTarget, useServices } from './common';
+import { ErrorBox, Link, Loading, Modal, PanelTarget, mayRun, useServices } from './common';
 
 const RISK_WORDS: Record<string, string> = {
   none: 'None',
@@ -19,8 +19,16 @@ const RISK_WORDS: Record<string, string> = {
   hidden: 'Hidden (not licensed)',
 };
 
+// Why an action is not allowed, in the console's words where the reason is
+// the role (the API's `why` names the action and provider by their ids).
+function whyNot(me: Me, account: Account, action: AccountAction): string {
+  if (!mayRun(me, account.provider, action.action))
+    return `Your role (${me.role}) may not ${actionName(action.action).toLowerCase()} at ${providerName(account.provider)}.`;
+  return action.why ?? 'Your role may not do this.';
+}
+
 function AccountCard({ identity, account, onSubmitted }: { identity: Identity; account: Account; onSubmitted: (a: Action) => void }) {
-  const { confirm } = useServices();
+  const { confirm, me } = useServices();
   const key = `${account.provider}-${account.id}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const flags = [
     account.syncedFromAd && 'Synced from AD',
@@ -115,7 +123,7 @@ function AccountCard({ identity, account, onSubmitted }: { identity: Identity; a
               </button>
               {!a.allowed && (
                 <span class="why" id={`${id}-why`}>
-                  {a.why ?? 'Your role may not do this.'}
+                  {whyNot(me, account, a)}
                 </span>
               )}
               {a.allowed && !a.applicable && (
@@ -204,6 +212,12 @@ function useIdentity(id: string | null) {
 
 export function UserPage({ id }: { id: string }) {
   const { identity, error, load } = useIdentity(id);
+  // The heading shown while loading had the page's focus; its replacement takes it on.
+  const loaded = identity !== null;
+  useEffect(() => {
+    if (loaded && (document.activeElement === null || document.activeElement === document.body))
+      document.getElementById('identity-title')?.focus();
+  }, [loaded]);
   if (!identity)
     return (
       <>
