@@ -27,6 +27,7 @@ using nlohmann::json;
 using testing::ApiFixture;
 using testing::ApiFixtureOptions;
 using testing::HttpResult;
+using testing::TestAccount;
 using testing::TestClient;
 using ::testing::HasSubstr;
 
@@ -34,52 +35,37 @@ constexpr const char* kAliceGuid = "6f3c2a10-0000-4000-8000-000000000001";
 constexpr const char* kBobGuid = "6f3c2a10-0000-4000-8000-000000000002";
 constexpr const char* kAliceSid = "S-1-5-21-3623811015-3361044348-30300820-1104";
 
-AccountView View(Provider provider, std::string id, std::string login, std::string name, std::string upn,
-                 std::string sid = "", std::string mail = "") {
-  AccountView a;
-  a.provider = provider;
-  a.id = std::move(id);
-  a.login = std::move(login);
-  a.display_name = std::move(name);
-  a.upn = std::move(upn);
-  a.sid = std::move(sid);
-  a.mail = std::move(mail);
-  a.status = AccountStatus::kEnabled;
-  if (a.provider == Provider::kActiveDirectory)
-    a.identifiers["dn"] = "CN=" + a.display_name + ",OU=Staff,DC=corp,DC=example,DC=com";
-  return a;
-}
 
 // The people of the seeded inventory.
 std::vector<AccountView> People() {
   std::vector<AccountView> out;
-  out.push_back(View(Provider::kActiveDirectory, kAliceGuid, "asmith", "Alice Smith", "alice.smith@corp.example.com",
+  out.push_back(TestAccount(Provider::kActiveDirectory, kAliceGuid, "asmith", "Alice Smith", "alice.smith@corp.example.com",
                      kAliceSid, "alice@corp.example.com"));
-  AccountView alice_entra = View(Provider::kEntra, "e0000000-0000-0000-0000-000000000001", "alice.smith@corp.example.com",
+  AccountView alice_entra = TestAccount(Provider::kEntra, "e0000000-0000-0000-0000-000000000001", "alice.smith@corp.example.com",
                                  "Alice Smith", "alice.smith@corp.example.com", kAliceSid);
   alice_entra.synced_from_ad = true;
   alice_entra.provider_risk = "medium";
   alice_entra.identifiers["onPremisesSyncEnabled"] = "true";
   out.push_back(alice_entra);
-  out.push_back(View(Provider::kOkta, "00u1", "alice.smith@corp.example.com", "Alice Smith",
+  out.push_back(TestAccount(Provider::kOkta, "00u1", "alice.smith@corp.example.com", "Alice Smith",
                      "alice.smith@corp.example.com", "", "alice@corp.example.com"));
-  AccountView bob = View(Provider::kActiveDirectory, kBobGuid, "bob.admin", "Bob Admin", "bob.admin@corp.example.com",
+  AccountView bob = TestAccount(Provider::kActiveDirectory, kBobGuid, "bob.admin", "Bob Admin", "bob.admin@corp.example.com",
                          "S-1-5-21-3623811015-3361044348-30300820-500");
   bob.admin_protected = true;
   bob.status = AccountStatus::kDisabled;
   out.push_back(bob);
-  AccountView gina = View(Provider::kEntra, "e0000000-0000-0000-0000-000000000007", "gina_partner.example#EXT#@corp.onmicrosoft.com",
+  AccountView gina = TestAccount(Provider::kEntra, "e0000000-0000-0000-0000-000000000007", "gina_partner.example#EXT#@corp.onmicrosoft.com",
                           "Gina Guest", "gina_partner.example#EXT#@corp.onmicrosoft.com");
   gina.guest = true;
   gina.identifiers["userType"] = "Guest";
   out.push_back(gina);
-  AccountView carol = View(Provider::kOkta, "00u3", "carol@partner.example", "Carol White", "carol@partner.example");
+  AccountView carol = TestAccount(Provider::kOkta, "00u3", "carol@partner.example", "Carol White", "carol@partner.example");
   carol.status = AccountStatus::kOther;
   carol.identifiers["status"] = "STAGED";
   out.push_back(carol);
   for (int i = 0; i < 25; ++i) {
     const std::string n = std::to_string(10 + i);
-    out.push_back(View(Provider::kOkta, "00p" + n, "person" + n + "@corp.example.com", "Person " + n,
+    out.push_back(TestAccount(Provider::kOkta, "00p" + n, "person" + n + "@corp.example.com", "Person " + n,
                        "person" + n + "@corp.example.com"));
   }
   return out;

@@ -10,6 +10,8 @@
 
 #include <gmock/gmock.h>
 
+#include "support/inventory_seed.h"
+
 namespace cordon::testing {
 
 using ::testing::ElementsAre;
@@ -75,19 +77,6 @@ constexpr const char* kAliceGuid = "6f3c2a10-0000-4000-8000-000000000001";
 constexpr const char* kBobGuid = "6f3c2a10-0000-4000-8000-000000000002";
 constexpr const char* kAliceSid = "S-1-5-21-3623811015-3361044348-30300820-1104";
 
-AccountView View(Provider provider, std::string id, std::string login, std::string name, std::string upn,
-                 std::string sid = "", std::string mail = "") {
-  AccountView a;
-  a.provider = provider;
-  a.id = std::move(id);
-  a.login = std::move(login);
-  a.display_name = std::move(name);
-  a.upn = std::move(upn);
-  a.sid = std::move(sid);
-  a.mail = std::move(mail);
-  a.status = AccountStatus::kEnabled;
-  return a;
-}
 
 InventoryAccount In(AccountView view, std::string identity, TimePoint seen) {
   return {std::move(view), std::move(identity), seen, std::nullopt};
@@ -107,7 +96,7 @@ const std::string& CarolId() {
 }
 
 AccountView AliceAd() {
-  AccountView a = View(Provider::kActiveDirectory, kAliceGuid, "asmith", "Alice Smith", "alice.smith@corp.example.com",
+  AccountView a = TestAccount(Provider::kActiveDirectory, kAliceGuid, "asmith", "Alice Smith", "alice.smith@corp.example.com",
                        kAliceSid, "alice@corp.example.com");
   a.identifiers["dn"] = "CN=Alice Smith,OU=Staff,DC=corp,DC=example,DC=com";
   a.must_change_password = true;
@@ -115,7 +104,7 @@ AccountView AliceAd() {
   return a;
 }
 AccountView AliceEntra() {
-  AccountView a = View(Provider::kEntra, "e0000000-0000-0000-0000-000000000001", "alice.smith@corp.example.com",
+  AccountView a = TestAccount(Provider::kEntra, "e0000000-0000-0000-0000-000000000001", "alice.smith@corp.example.com",
                        "Alice Smith", "alice.smith@corp.example.com", kAliceSid, "alice@corp.example.com");
   a.status = AccountStatus::kDisabled;
   a.provider_risk = "medium";
@@ -125,18 +114,18 @@ AccountView AliceEntra() {
   return a;
 }
 AccountView AliceOkta() {
-  AccountView a = View(Provider::kOkta, "00u1", "alice.smith@corp.example.com", "Alice Smith",
+  AccountView a = TestAccount(Provider::kOkta, "00u1", "alice.smith@corp.example.com", "Alice Smith",
                        "alice.smith@corp.example.com", "", "alice@corp.example.com");
   a.status = AccountStatus::kOther;
   a.identifiers["status"] = "STAGED";
   return a;
 }
 AccountView BobAd() {
-  return View(Provider::kActiveDirectory, kBobGuid, "bjones", "Bob Jones", "bob.jones@corp.example.com",
+  return TestAccount(Provider::kActiveDirectory, kBobGuid, "bjones", "Bob Jones", "bob.jones@corp.example.com",
               "S-1-5-21-3623811015-3361044348-30300820-1105");
 }
 AccountView CarolOkta() {
-  AccountView a = View(Provider::kOkta, "00u3", "carol@partner.example", "carol white", "carol@partner.example");
+  AccountView a = TestAccount(Provider::kOkta, "00u3", "carol@partner.example", "carol white", "carol@partner.example");
   a.guest = true;
   return a;
 }
@@ -257,7 +246,7 @@ TEST_P(InventoryStoreConformance, AListingAddsUpdatesAndRemovesTheProvidersAccou
   // Alice disabled, Bob gone, Dan new.
   AccountView alice = AliceAd();
   alice.status = AccountStatus::kDisabled;
-  const AccountView dan = View(Provider::kActiveDirectory, "6f3c2a10-0000-4000-8000-000000000004", "dlee", "Dan Lee",
+  const AccountView dan = TestAccount(Provider::kActiveDirectory, "6f3c2a10-0000-4000-8000-000000000004", "dlee", "Dan Lee",
                                "dan.lee@corp.example.com");
   const std::string dan_id = IdentityIdOf(Provider::kActiveDirectory, dan.id);
   auto changed = Replace(Provider::kActiveDirectory,
@@ -341,7 +330,7 @@ TEST_P(InventoryStoreConformance, MalformedWritesAreRefusedWhole) {
   expect_refused(Upsert({In(AliceAd(), AliceId(), t0_), In(AliceAd(), AliceId(), t0_)}, {AliceHeader()}),
                  "one account twice");
   expect_refused(Upsert({In(AliceAd(), "alice", t0_)}, {{"alice", "Alice", ""}}), "an identity id of another form");
-  expect_refused(Upsert({In(View(Provider::kOkta, "", "x", "X", ""), CarolId(), t0_)}, {CarolHeader()}),
+  expect_refused(Upsert({In(TestAccount(Provider::kOkta, "", "x", "X", ""), CarolId(), t0_)}, {CarolHeader()}),
                  "an account without an id");
   expect_refused(Upsert({}, {AliceHeader()}, {{Provider::kOkta, "00u404", AliceId()}}), "moving an unknown account");
   auto counts = inventory_->CountInventory();
@@ -430,7 +419,7 @@ TEST_P(InventoryStoreConformance, ListingsAreByDisplayNameIgnoringCaseThenIdAndP
     const std::string id = "00u" + std::to_string(100 + (i * 7) % 30);
     const std::string name = names[i % 6];
     const std::string identity = IdentityIdOf(Provider::kOkta, id);
-    accounts.push_back(In(View(Provider::kOkta, id, "user" + id + "@corp.example.com", name, "user" + id + "@corp.example.com"),
+    accounts.push_back(In(TestAccount(Provider::kOkta, id, "user" + id + "@corp.example.com", name, "user" + id + "@corp.example.com"),
                           identity, t0_));
     headers.push_back({identity, name, "corp.example.com"});
     std::string lower = name;
@@ -646,7 +635,7 @@ TEST_P(InventoryStoreConformance, ReadersReadWhileListingsAreWritten) {
     for (int i = 0; i < 50; ++i) {
       const std::string id = "00u" + std::to_string(round % 2 ? i : i + 25);
       const std::string identity = IdentityIdOf(Provider::kOkta, id);
-      accounts.push_back(In(View(Provider::kOkta, id, "user" + id, "User " + id, ""), identity, t0_ + Millis(round)));
+      accounts.push_back(In(TestAccount(Provider::kOkta, id, "user" + id, "User " + id, ""), identity, t0_ + Millis(round)));
       headers.push_back({identity, "User " + id, ""});
     }
     auto written = Replace(Provider::kOkta, accounts, headers, t0_ + Millis(round));

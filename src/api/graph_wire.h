@@ -63,7 +63,8 @@ struct GraphRequestIds {
                                       std::string_view qualified_type);
 
 // Percent-encodes a query parameter value (RFC 3986 unreserved characters
-// stay as they are).
+// stay as they are). Written here: Boost 1.74 has no Boost.URL, and the API
+// server does not link libcurl for one loop.
 [[nodiscard]] std::string EncodeQueryValue(std::string_view value);
 
 }  // namespace cordon::api

@@ -1,8 +1,9 @@
 #include "cli/client_options.h"
 
-#include <cctype>
-#include <cstdio>
+#include <curl/curl.h>
+
 #include <iostream>
+#include <new>
 
 #include "cli/commands.h"
 #include "core/secret.h"
@@ -72,16 +73,11 @@ std::string Str(const json& j, const char* key) {
 }
 
 std::string UrlEncode(const std::string& value) {
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
+  // libcurl's escaping: every byte but RFC 3986's unreserved ones as %XX.
+  char* escaped = curl_easy_escape(nullptr, value.data(), static_cast<int>(value.size()));
+  if (escaped == nullptr) throw std::bad_alloc();
+  std::string out(escaped);
+  curl_free(escaped);
   return out;
 }
 

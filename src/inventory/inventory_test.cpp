@@ -14,12 +14,14 @@
 #include "core/catalogue.h"
 #include "engine/action_service.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/inventory_seed.h"
 #include "support/temp_dir.h"
 
 namespace cordon {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::TestAccount;
 
 // Holds whoever passes it while closed, and counts who came.
 class Gate {
@@ -141,20 +143,6 @@ class FakeConnector final : public Connector {
   FakeOrg& org_;
 };
 
-AccountView Account(Provider provider, std::string id, std::string login, std::string name, std::string upn,
-                    std::string sid = "", std::string mail = "") {
-  AccountView a;
-  a.provider = provider;
-  a.id = std::move(id);
-  a.login = std::move(login);
-  a.display_name = std::move(name);
-  a.upn = std::move(upn);
-  a.sid = std::move(sid);
-  a.mail = std::move(mail);
-  a.status = AccountStatus::kEnabled;
-  if (provider == Provider::kActiveDirectory) a.identifiers["dn"] = "CN=" + a.display_name + ",OU=Staff,DC=corp,DC=example,DC=com";
-  return a;
-}
 
 constexpr const char* kAliceGuid = "6f3c2a10-0000-4000-8000-000000000001";
 
@@ -169,24 +157,24 @@ class InventoryTest : public ::testing::Test {
     entra_.provider = Provider::kEntra;
     okta_.provider = Provider::kOkta;
     ad_.accounts = {
-        Account(Provider::kActiveDirectory, kAliceGuid, "asmith", "Alice Smith", "alice.smith@corp.example.com",
+        TestAccount(Provider::kActiveDirectory, kAliceGuid, "asmith", "Alice Smith", "alice.smith@corp.example.com",
                 "S-1-5-21-1-2-3-1104"),
-        Account(Provider::kActiveDirectory, "6f3c2a10-0000-4000-8000-000000000002", "bjones", "Bob Jones",
+        TestAccount(Provider::kActiveDirectory, "6f3c2a10-0000-4000-8000-000000000002", "bjones", "Bob Jones",
                 "bob.jones@corp.example.com", "S-1-5-21-1-2-3-1105"),
-        Account(Provider::kActiveDirectory, "6f3c2a10-0000-4000-8000-000000000003", "svc-backup", "svc-backup", ""),
+        TestAccount(Provider::kActiveDirectory, "6f3c2a10-0000-4000-8000-000000000003", "svc-backup", "svc-backup", ""),
     };
     entra_.accounts = {
-        Account(Provider::kEntra, "e0000000-0000-0000-0000-000000000001", "alice.smith@corp.example.com",
+        TestAccount(Provider::kEntra, "e0000000-0000-0000-0000-000000000001", "alice.smith@corp.example.com",
                 "Alice Smith", "alice.smith@corp.example.com", "S-1-5-21-1-2-3-1104"),
-        Account(Provider::kEntra, "e0000000-0000-0000-0000-000000000003", "carol@corp.example.com", "Carol White",
+        TestAccount(Provider::kEntra, "e0000000-0000-0000-0000-000000000003", "carol@corp.example.com", "Carol White",
                 "carol@corp.example.com", "", "carol@corp.example.com"),
     };
     okta_.accounts = {
-        Account(Provider::kOkta, "00u1", "alice.smith@corp.example.com", "Alice Smith",
+        TestAccount(Provider::kOkta, "00u1", "alice.smith@corp.example.com", "Alice Smith",
                 "alice.smith@corp.example.com", "", "alice.smith@corp.example.com"),
-        Account(Provider::kOkta, "00u3", "carol.w@partner.example", "Carol W", "carol.w@partner.example", "",
+        TestAccount(Provider::kOkta, "00u3", "carol.w@partner.example", "Carol W", "carol.w@partner.example", "",
                 "carol@corp.example.com"),
-        Account(Provider::kOkta, "00u4", "dave@corp.example.com", "Dave Green", "dave@corp.example.com"),
+        TestAccount(Provider::kOkta, "00u4", "dave@corp.example.com", "Dave Green", "dave@corp.example.com"),
     };
   }
   void TearDown() override {
@@ -318,7 +306,7 @@ TEST_F(InventoryTest, ANewListingAddsUpdatesAndRemoves) {
   {
     std::lock_guard lock(ad_.mu);
     std::erase_if(ad_.accounts, [](const AccountView& a) { return a.login == "svc-backup"; });
-    ad_.accounts.push_back(Account(Provider::kActiveDirectory, "6f3c2a10-0000-4000-8000-000000000004", "dgreen",
+    ad_.accounts.push_back(TestAccount(Provider::kActiveDirectory, "6f3c2a10-0000-4000-8000-000000000004", "dgreen",
                                    "Dave Green", "dave@corp.example.com", "S-1-5-21-1-2-3-1106"));
   }
   auto run = inventory_->SyncAndWait(Provider::kActiveDirectory);

@@ -2,6 +2,22 @@
 
 namespace cordon::testing {
 
+AccountView TestAccount(Provider provider, std::string id, std::string login, std::string name, std::string upn,
+                        std::string sid, std::string mail) {
+  AccountView a;
+  a.provider = provider;
+  a.id = std::move(id);
+  a.login = std::move(login);
+  a.display_name = std::move(name);
+  a.upn = std::move(upn);
+  a.sid = std::move(sid);
+  a.mail = std::move(mail);
+  a.status = AccountStatus::kEnabled;
+  if (provider == Provider::kActiveDirectory)
+    a.identifiers["dn"] = "CN=" + a.display_name + ",OU=Staff,DC=corp,DC=example,DC=com";
+  return a;
+}
+
 Status SeedInventory(InventoryStore& store, const std::vector<AccountView>& accounts, TimePoint seen_at) {
   auto snapshot = store.AccountsForCorrelation(std::nullopt);
   if (!snapshot) return Fail(snapshot.error());
