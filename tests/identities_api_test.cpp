@@ -27,7 +27,7 @@ using nlohmann::json;
 using testing::ApiFixture;
 using testing::ApiFixtureOptions;
 using testing::HttpResult;
-using testing::TestAccount;
+using cordon::testing::TestAccount;
 using testing::TestClient;
 using ::testing::HasSubstr;
 
