@@ -7,7 +7,7 @@
 # that caused it is kept in BUILD/fuzz-findings/ to reproduce with
 # `BUILD/fuzz/<harness> FILE`.
 set -euo pipefail
-BUILD=${1:-build-fuzz}
+BUILD=${1:-build-asan}
 SECONDS_EACH=${2:-60}
 JOBS=${3:-$(nproc)}
 cd "$(dirname "$0")/.."
