@@ -15,18 +15,19 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "api/router.h"
 #include "authz/tokens.h"
 #include "engine/action_service.h"
 #include "support/api_fixture.h"
+#include "support/log_capture.h"
 
 namespace cordon::api {
 namespace {
 
 using nlohmann::json;
+using cordon::testing::LogCapture;
 using testing::ApiFixture;
 using testing::ApiFixtureOptions;
 using testing::HttpResult;
@@ -75,21 +76,6 @@ class ApiTest : public ::testing::Test {
   std::string reader_token_;
 };
 
-// Captures what spdlog's default logger writes while it lives (every level).
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string Text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 void ExpectProblem(const HttpResult& r, unsigned status, const std::string& what) {
   SCOPED_TRACE(what);

@@ -4,7 +4,6 @@
 // token kept out of URLs and logs, sign-out, and the CSV export.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -15,11 +14,13 @@
 #include <vector>
 
 #include "support/api_fixture.h"
+#include "support/log_capture.h"
 
 namespace cordon::api::testing {
 namespace {
 
 using nlohmann::json;
+using cordon::testing::LogCapture;
 namespace http = boost::beast::http;
 
 constexpr char kCsp[] =
@@ -27,20 +28,6 @@ constexpr char kCsp[] =
     "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 constexpr char kOwnOrigin[] = "https://localhost";  // TestClient sends Host: localhost
 
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string Text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 std::vector<std::string> SetCookies(const HttpResult& r) {
   std::vector<std::string> out;
